@@ -1,0 +1,38 @@
+# houqin — `make help` lists the targets.
+SHELL := /bin/bash
+GO    ?= go
+DATA  ?= ./data
+HTTP  ?= 127.0.0.1:8080
+
+.PHONY: help run build test test-short bench lint fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+run: ## run houqin on this machine: houqin dev, data in ./data, on 127.0.0.1:8080
+	$(GO) run ./cmd/houqin dev --data $(DATA) --http $(HTTP)
+
+build: ## build bin/houqin
+	$(GO) build -o bin/houqin ./cmd/houqin
+
+test: ## all tests, race detector on, against SQLite and a throwaway PostgreSQL
+	$(GO) vet ./...
+	scripts/with-postgres.sh $(GO) test -race -count=1 ./...
+
+test-short: ## tests without PostgreSQL (its tests skip, visibly)
+	$(GO) test ./...
+
+bench: ## benchmarks of docs/BENCHMARKS.md (SQLite and PostgreSQL), with their baselines
+	scripts/with-postgres.sh scripts/bench.sh
+
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	$(GO) test -run '^$$' -fuzz FuzzDecodeEvent -fuzztime $${FUZZTIME:-30s} .
+	$(GO) test -run '^$$' -fuzz FuzzAppend -fuzztime $${FUZZTIME:-30s} ./sqlite/
+
+lint: ## gofmt, go vet, and staticcheck if installed
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	@if command -v staticcheck >/dev/null; then staticcheck ./...; else echo "staticcheck not installed; skipped"; fi
+
+clean: ## remove build output (not ./data)
+	rm -rf bin
