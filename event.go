@@ -122,22 +122,48 @@ func ComputeHash(prev Hash, e Event) Hash {
 // version, link or hash does not match: proof that an event was altered,
 // removed, inserted or reordered after it was written.
 func Verify(events []Event) error {
-	var prev Hash
+	v := NewVerifier()
 	for i, e := range events {
 		if e.Stream != events[0].Stream {
 			return fmt.Errorf("verify: event %d belongs to stream %q, not %q", i, e.Stream, events[0].Stream)
 		}
-		if e.Version != int64(i) {
-			return fmt.Errorf("verify %s: expected version %d, found %d (an event is missing or out of order)", e.Stream, i, e.Version)
+		if err := v.Add(e); err != nil {
+			return err
 		}
-		if !bytes.Equal(e.PrevHash, prev) {
-			return fmt.Errorf("verify %s@%d: prev_hash %s does not match the previous event's hash %s", e.Stream, e.Version, e.PrevHash, prev)
-		}
-		if got := ComputeHash(prev, e); !bytes.Equal(got, e.Hash) {
-			return fmt.Errorf("verify %s@%d: stored hash %s, computed %s (the event was altered)", e.Stream, e.Version, e.Hash, got)
-		}
-		prev = e.Hash
 	}
+	return nil
+}
+
+// Verifier checks the hash chains of many streams from one pass over $all,
+// holding only each stream's last version and hash.
+type Verifier struct {
+	last    map[string]StreamHead
+	Events  int64 // events verified
+	Streams int   // streams seen
+}
+
+// NewVerifier returns an empty Verifier.
+func NewVerifier() *Verifier { return &Verifier{last: map[string]StreamHead{}} }
+
+// Add verifies e against the previous event of its stream that was added.
+// Events of each stream must come in version order, starting at 0.
+func (v *Verifier) Add(e Event) error {
+	head, ok := v.last[e.Stream]
+	if !ok {
+		head = StreamHead{Version: -1}
+		v.Streams++
+	}
+	switch {
+	case e.Version != head.Version+1:
+		return fmt.Errorf("verify %s: expected version %d, found %d (an event is missing or out of order)", e.Stream, head.Version+1, e.Version)
+	case !bytes.Equal(e.PrevHash, head.Hash):
+		return fmt.Errorf("verify %s@%d: prev_hash %s does not match the previous event's hash %s", e.Stream, e.Version, e.PrevHash, head.Hash)
+	}
+	if got := ComputeHash(head.Hash, e); !bytes.Equal(got, e.Hash) {
+		return fmt.Errorf("verify %s@%d: stored hash %s, computed %s (the event was altered)", e.Stream, e.Version, e.Hash, got)
+	}
+	v.last[e.Stream] = StreamHead{Version: e.Version, Hash: e.Hash}
+	v.Events++
 	return nil
 }
 
