@@ -42,21 +42,30 @@ type Metadata struct {
 	CausationID   string    `json:"causation_id,omitempty"`   // the event or request that caused this one
 	WorkflowID    string    `json:"workflow_id,omitempty"`
 	RunID         string    `json:"run_id,omitempty"`
-	OccurredAt    time.Time `json:"occurred_at,omitzero"` // business time; stored in UTC
+	OccurredAt    time.Time `json:"occurred_at,omitzero"` // business time; stored in UTC to the microsecond
 	PolicyHash    string    `json:"policy_hash,omitempty"`
 	Reason        string    `json:"reason,omitempty"`
 }
 
 // Encode returns the canonical JSON encoding of m, the bytes the hash covers.
-// Times are normalised to UTC so that an event re-encodes identically after a
-// round trip through any store.
+// OccurredAt is normalised (Normalize) so that an event re-encodes
+// identically after a round trip through any store.
 func (m Metadata) Encode() []byte {
-	m.OccurredAt = m.OccurredAt.UTC()
+	m = m.Normalize()
 	b, err := json.Marshal(m)
 	if err != nil { // only strings and a time: cannot fail
 		panic(fmt.Sprintf("encode metadata: %v", err))
 	}
 	return b
+}
+
+// Normalize returns m as stores keep it: OccurredAt in UTC, truncated to the
+// microsecond (the precision of PostgreSQL timestamps).
+func (m Metadata) Normalize() Metadata {
+	if !m.OccurredAt.IsZero() {
+		m.OccurredAt = m.OccurredAt.UTC().Truncate(time.Microsecond)
+	}
+	return m
 }
 
 // DecodeMetadata parses metadata stored by Metadata.Encode.
@@ -65,8 +74,7 @@ func DecodeMetadata(b []byte) (Metadata, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return Metadata{}, fmt.Errorf("decode metadata: %w", err)
 	}
-	m.OccurredAt = m.OccurredAt.UTC()
-	return m, nil
+	return m.Normalize(), nil
 }
 
 // Hash is a SHA-256 digest; it reads and prints as lowercase hex.
@@ -270,7 +278,7 @@ func DecodeEvent(b []byte) (Event, error) {
 	if err := validateEvent("event", e, DefaultLimits); err != nil {
 		return Event{}, err
 	}
-	e.Meta.OccurredAt = e.Meta.OccurredAt.UTC()
+	e.Meta = e.Meta.Normalize()
 	e.RecordedAt = e.RecordedAt.UTC()
 	return e, nil
 }

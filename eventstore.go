@@ -141,7 +141,7 @@ func PlanAppend(stream string, expected int64, head StreamHead, events []Event, 
 	for i, e := range events {
 		e.Stream = stream
 		e.Version = head.Version + 1 + int64(i)
-		e.Meta.OccurredAt = e.Meta.OccurredAt.UTC()
+		e.Meta = e.Meta.Normalize()
 		e.PrevHash = prev
 		e.Hash = ComputeHash(prev, e)
 		prev = e.Hash

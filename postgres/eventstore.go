@@ -149,7 +149,8 @@ func (s *EventStore) Append(ctx context.Context, stream string, expected int64, 
 	return s.queue.Append(ctx, stream, expected, events)
 }
 
-const columns = `position, id, stream, version, type, data, meta, recorded_at, prev_hash, hash`
+const columns = `position, id, stream, version, type, data, actor, on_behalf_of, correlation_id, causation_id,
+	workflow_id, run_id, occurred_at, policy_hash, reason, recorded_at, prev_hash, hash`
 
 // ReadStream implements houqin.EventStore.
 func (s *EventStore) ReadStream(ctx context.Context, stream string, from int64, dir houqin.Direction, limit int) ([]houqin.Event, error) {
@@ -197,14 +198,17 @@ func query(ctx context.Context, q querier, sql string, args ...any) ([]houqin.Ev
 	for rows.Next() {
 		var (
 			e          houqin.Event
-			meta       []byte
+			m          = &e.Meta
+			occurred   *time.Time
 			prev, hash []byte
 		)
-		if err := rows.Scan(&e.Position, &e.ID, &e.Stream, &e.Version, &e.Type, &e.Data, &meta, &e.RecordedAt, &prev, &hash); err != nil {
+		if err := rows.Scan(&e.Position, &e.ID, &e.Stream, &e.Version, &e.Type, &e.Data,
+			&m.Actor, &m.OnBehalfOf, &m.CorrelationID, &m.CausationID, &m.WorkflowID, &m.RunID, &occurred, &m.PolicyHash, &m.Reason,
+			&e.RecordedAt, &prev, &hash); err != nil {
 			return nil, fmt.Errorf("scan event: %w", err)
 		}
-		if e.Meta, err = houqin.DecodeMetadata(meta); err != nil {
-			return nil, fmt.Errorf("event %s@%d: %w", e.Stream, e.Version, err)
+		if occurred != nil {
+			m.OccurredAt = occurred.UTC()
 		}
 		e.RecordedAt = e.RecordedAt.UTC()
 		e.PrevHash, e.Hash = prev, hash
@@ -266,8 +270,14 @@ func (t *appendTx) Stored(ctx context.Context, ids []string) (map[string]houqin.
 
 func (t *appendTx) Insert(_ context.Context, events []houqin.Event) error {
 	for _, e := range events {
-		t.rows = append(t.rows, []any{e.Position, e.ID, e.Stream, e.Version, e.Type,
-			[]byte(e.Data), e.Meta.Encode(), e.RecordedAt, []byte(e.PrevHash), []byte(e.Hash)})
+		m := e.Meta
+		var occurred *time.Time
+		if !m.OccurredAt.IsZero() {
+			occurred = &m.OccurredAt
+		}
+		t.rows = append(t.rows, []any{e.Position, e.ID, e.Stream, e.Version, e.Type, []byte(e.Data),
+			m.Actor, m.OnBehalfOf, m.CorrelationID, m.CausationID, m.WorkflowID, m.RunID, occurred, m.PolicyHash, m.Reason,
+			e.RecordedAt, []byte(e.PrevHash), []byte(e.Hash)})
 		t.last = e.Position
 	}
 	return nil
@@ -276,7 +286,8 @@ func (t *appendTx) Insert(_ context.Context, events []houqin.Event) error {
 func (t *appendTx) Commit() error {
 	ctx := context.Background()
 	if len(t.rows) > 0 {
-		cols := []string{"position", "id", "stream", "version", "type", "data", "meta", "recorded_at", "prev_hash", "hash"}
+		cols := []string{"position", "id", "stream", "version", "type", "data", "actor", "on_behalf_of", "correlation_id",
+			"causation_id", "workflow_id", "run_id", "occurred_at", "policy_hash", "reason", "recorded_at", "prev_hash", "hash"}
 		if _, err := t.tx.CopyFrom(ctx, pgx.Identifier{"events"}, cols, pgx.CopyFromRows(t.rows)); err != nil {
 			return fmt.Errorf("copy events: %w", err)
 		}

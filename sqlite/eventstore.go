@@ -99,7 +99,8 @@ func (s *EventStore) Append(ctx context.Context, stream string, expected int64, 
 	return s.queue.Append(ctx, stream, expected, events)
 }
 
-const columns = `position, id, stream, version, type, data, meta, recorded_at, prev_hash, hash`
+const columns = `position, id, stream, version, type, data, actor, on_behalf_of, correlation_id, causation_id,
+	workflow_id, run_id, occurred_at, policy_hash, reason, recorded_at, prev_hash, hash`
 
 // ReadStream implements houqin.EventStore.
 func (s *EventStore) ReadStream(ctx context.Context, stream string, from int64, dir houqin.Direction, limit int) ([]houqin.Event, error) {
@@ -146,20 +147,20 @@ func scanEvents(rows *sql.Rows) ([]houqin.Event, error) {
 	events := []houqin.Event{}
 	for rows.Next() {
 		var (
-			e          houqin.Event
-			data, meta string
-			recorded   int64
-			prev, hash []byte
+			e                  houqin.Event
+			m                  = &e.Meta
+			occurred, recorded sql.NullInt64
+			data, prev, hash   []byte
 		)
-		if err := rows.Scan(&e.Position, &e.ID, &e.Stream, &e.Version, &e.Type, &data, &meta, &recorded, &prev, &hash); err != nil {
+		if err := rows.Scan(&e.Position, &e.ID, &e.Stream, &e.Version, &e.Type, &data,
+			&m.Actor, &m.OnBehalfOf, &m.CorrelationID, &m.CausationID, &m.WorkflowID, &m.RunID, &occurred, &m.PolicyHash, &m.Reason,
+			&recorded, &prev, &hash); err != nil {
 			return nil, fmt.Errorf("scan event: %w", err)
 		}
-		m, err := houqin.DecodeMetadata([]byte(meta))
-		if err != nil {
-			return nil, fmt.Errorf("event %s@%d: %w", e.Stream, e.Version, err)
+		if occurred.Valid {
+			m.OccurredAt = time.UnixMicro(occurred.Int64).UTC()
 		}
-		e.Data, e.Meta, e.RecordedAt = []byte(data), m, time.UnixMicro(recorded).UTC()
-		e.PrevHash, e.Hash = prev, hash
+		e.Data, e.RecordedAt, e.PrevHash, e.Hash = data, time.UnixMicro(recorded.Int64).UTC(), prev, hash
 		events = append(events, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -222,15 +223,22 @@ func (t *appendTx) Stored(ctx context.Context, ids []string) (map[string]houqin.
 
 func (t *appendTx) Insert(ctx context.Context, events []houqin.Event) error {
 	if t.insert == nil {
-		st, err := t.tx.PrepareContext(ctx, `INSERT INTO events (`+columns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
+		st, err := t.tx.PrepareContext(ctx, `INSERT INTO events (`+columns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`)
 		if err != nil {
 			return err
 		}
 		t.insert = st
 	}
 	for _, e := range events {
-		_, err := t.insert.ExecContext(ctx, e.Position, e.ID, e.Stream, e.Version, e.Type,
-			string(e.Data), string(e.Meta.Encode()), e.RecordedAt.UnixMicro(), []byte(e.PrevHash), []byte(e.Hash))
+		m := e.Meta
+		var occurred any
+		if !m.OccurredAt.IsZero() {
+			occurred = m.OccurredAt.UnixMicro()
+		}
+		_, err := t.insert.ExecContext(ctx, e.Position, e.ID, e.Stream, e.Version, e.Type, string(e.Data),
+			m.Actor, m.OnBehalfOf, m.CorrelationID, m.CausationID, m.WorkflowID, m.RunID, occurred, m.PolicyHash, m.Reason,
+			e.RecordedAt.UnixMicro(), []byte(e.PrevHash), []byte(e.Hash))
 		if err != nil {
 			return err
 		}

@@ -363,7 +363,7 @@ func testMetadata(t *testing.T, s houqin.EventStore) {
 		t.Errorf("data = %s, want the exact bytes %s", got.Data, e.Data)
 	}
 	want := e.Meta
-	want.OccurredAt = want.OccurredAt.UTC()
+	want.OccurredAt = time.Date(2026, 11, 25, 1, 30, 0, 123456000, time.UTC) // UTC, to the microsecond
 	if diff := cmp.Diff(want, got.Meta); diff != "" {
 		t.Errorf("metadata (-want +got):\n%s", diff)
 	}

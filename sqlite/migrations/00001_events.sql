@@ -1,7 +1,8 @@
 -- +goose Up
 -- The event log. position is the global order ($all); (stream, version) the
--- order within a stream. data and meta are stored as the exact bytes the hash
--- covers (TEXT keeps them readable with SQLite's JSON functions).
+-- order within a stream. data is stored as the exact bytes the hash covers
+-- (TEXT keeps it readable with SQLite's JSON functions); the metadata has a
+-- column per field, so "who did what" is a plain query.
 CREATE TABLE events (
     position    INTEGER PRIMARY KEY,
     id          TEXT    NOT NULL UNIQUE,
@@ -9,12 +10,21 @@ CREATE TABLE events (
     version     INTEGER NOT NULL,
     type        TEXT    NOT NULL,
     data        TEXT    NOT NULL,
-    meta        TEXT    NOT NULL,
+    actor          TEXT NOT NULL DEFAULT '',
+    on_behalf_of   TEXT NOT NULL DEFAULT '',
+    correlation_id TEXT NOT NULL DEFAULT '',
+    causation_id   TEXT NOT NULL DEFAULT '',
+    workflow_id    TEXT NOT NULL DEFAULT '',
+    run_id         TEXT NOT NULL DEFAULT '',
+    occurred_at    INTEGER,          -- Unix microseconds, UTC; NULL if not given
+    policy_hash    TEXT NOT NULL DEFAULT '',
+    reason         TEXT NOT NULL DEFAULT '',
     recorded_at INTEGER NOT NULL, -- Unix microseconds, UTC
     prev_hash   BLOB,
     hash        BLOB    NOT NULL,
     UNIQUE (stream, version)
 );
+CREATE INDEX events_correlation ON events (correlation_id) WHERE correlation_id <> '';
 
 -- +goose Down
 DROP TABLE events;
