@@ -26,8 +26,8 @@ bench: ## benchmarks of docs/BENCHMARKS.md (SQLite and PostgreSQL), with their b
 	scripts/with-postgres.sh scripts/bench.sh
 
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
-	$(GO) test -run '^$$' -fuzz FuzzDecodeEvent -fuzztime $${FUZZTIME:-30s} .
-	$(GO) test -run '^$$' -fuzz FuzzAppend -fuzztime $${FUZZTIME:-30s} ./sqlite/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeEvent -fuzztime $${FUZZTIME:-30s} -fuzzminimizetime 5s .
+	$(GO) test -run '^$$' -fuzz FuzzAppend -fuzztime $${FUZZTIME:-30s} -fuzzminimizetime 5s ./sqlite/
 
 lint: ## gofmt, go vet, and staticcheck if installed
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
