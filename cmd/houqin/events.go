@@ -119,7 +119,7 @@ func runEventsVerify(ctx context.Context, args []string, stdout, stderr io.Write
 		if time.Since(last) > 2*time.Second {
 			rate := float64(v.Events) / time.Since(start).Seconds()
 			fmt.Fprintf(stderr, "verified %d/%d events, %.0f events/s, ETA %s\n", after, head, rate,
-				(time.Duration(float64(max(head-after, 0))/rate)*time.Second).Round(time.Second))
+				(time.Duration(float64(max(head-after, 0))/rate) * time.Second).Round(time.Second))
 			last = time.Now()
 		}
 	}

@@ -82,7 +82,10 @@ func TestEventsTailFollow(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error)
-	go func() { done <- Run(ctx, []string{"events", "tail", "--follow", "--events", dsn}, pw, io.Discard); pw.Close() }()
+	go func() {
+		done <- Run(ctx, []string{"events", "tail", "--follow", "--events", dsn}, pw, io.Discard)
+		pw.Close()
+	}()
 	lines := bufio.NewScanner(pr)
 	for range 2 {
 		if !lines.Scan() {

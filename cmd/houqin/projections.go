@@ -107,4 +107,3 @@ func projectionNames() []string {
 	}
 	return names
 }
-
