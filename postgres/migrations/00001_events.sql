@@ -24,7 +24,6 @@ CREATE TABLE events (
     hash        bytea       NOT NULL,
     UNIQUE (stream, version)
 );
-CREATE INDEX events_correlation ON events (correlation_id) WHERE correlation_id <> '';
 
 -- For people reading the log with psql: payloads as jsonb.
 CREATE VIEW events_readable AS

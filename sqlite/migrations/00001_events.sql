@@ -2,7 +2,8 @@
 -- The event log. position is the global order ($all); (stream, version) the
 -- order within a stream. data is stored as the exact bytes the hash covers
 -- (TEXT keeps it readable with SQLite's JSON functions); the metadata has a
--- column per field, so "who did what" is a plain query.
+-- column per field, so "who did what" is a plain query (a process's events are
+-- its stream: stream = "<category>-<process id>").
 CREATE TABLE events (
     position    INTEGER PRIMARY KEY,
     id          TEXT    NOT NULL UNIQUE,
@@ -24,7 +25,6 @@ CREATE TABLE events (
     hash        BLOB    NOT NULL,
     UNIQUE (stream, version)
 );
-CREATE INDEX events_correlation ON events (correlation_id) WHERE correlation_id <> '';
 
 -- +goose Down
 DROP TABLE events;
