@@ -114,7 +114,7 @@ func (s *EventStore) ReadStream(ctx context.Context, stream string, from int64, 
 		}
 		q = `SELECT ` + columns + ` FROM events WHERE stream = $1 AND version <= $2 ORDER BY version DESC LIMIT $3`
 	}
-	return s.query(ctx, q, stream, from, limit)
+	return s.query(ctx, limit, q, stream, from, limit)
 }
 
 // ReadAll implements houqin.EventStore.
@@ -122,7 +122,7 @@ func (s *EventStore) ReadAll(ctx context.Context, after int64, limit int) ([]hou
 	if err := houqin.ValidateRead("", limit, s.limits); err != nil {
 		return nil, err
 	}
-	return s.query(ctx, `SELECT `+columns+` FROM events WHERE position > $1 ORDER BY position LIMIT $2`, after, limit)
+	return s.query(ctx, limit, `SELECT `+columns+` FROM events WHERE position > $1 ORDER BY position LIMIT $2`, after, limit)
 }
 
 // Head implements houqin.EventStore.
@@ -134,17 +134,19 @@ func (s *EventStore) Head(ctx context.Context) (int64, error) {
 	return pos, nil
 }
 
-func (s *EventStore) query(ctx context.Context, q string, args ...any) ([]houqin.Event, error) {
+// query runs a read; limit sizes the result slice up front (reads of a
+// whole stream are the hot path of every process view).
+func (s *EventStore) query(ctx context.Context, limit int, q string, args ...any) ([]houqin.Event, error) {
 	rows, err := s.reader.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
-	return scanEvents(rows)
+	return scanEvents(rows, min(limit, 4096))
 }
 
-func scanEvents(rows *sql.Rows) ([]houqin.Event, error) {
+func scanEvents(rows *sql.Rows, capacity int) ([]houqin.Event, error) {
 	defer rows.Close()
-	events := []houqin.Event{}
+	events := make([]houqin.Event, 0, capacity)
 	for rows.Next() {
 		var (
 			e                  houqin.Event
@@ -210,7 +212,7 @@ func (t *appendTx) Stored(ctx context.Context, ids []string) (map[string]houqin.
 	if err != nil {
 		return nil, err
 	}
-	events, err := scanEvents(rows)
+	events, err := scanEvents(rows, len(ids))
 	if err != nil {
 		return nil, err
 	}
