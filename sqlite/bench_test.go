@@ -88,6 +88,7 @@ func BenchmarkAppendBatched100(b *testing.B) {
 	})
 	b.Run("houqin/writers=1", func(b *testing.B) { storetest.BenchAppendBatched(b, benchStore(b), 100, 1) })
 	b.Run("houqin/writers=4", func(b *testing.B) { storetest.BenchAppendBatched(b, benchStore(b), 100, 4) })
+	b.Run("houqin/writers=8", func(b *testing.B) { storetest.BenchAppendBatched(b, benchStore(b), 100, 8) })
 }
 
 // BenchmarkReadStream1000 reads one 1,000-event stream. Baseline: the raw
