@@ -15,12 +15,19 @@ run: ## run houqin on this machine: houqin dev, data in ./data, on 127.0.0.1:808
 build: ## build bin/houqin
 	$(GO) build -o bin/houqin ./cmd/houqin
 
-test: ## all tests, race detector on, against SQLite and a throwaway PostgreSQL
-	$(GO) vet ./...
-	scripts/with-postgres.sh $(GO) test -race -count=1 ./...
+# Packages that embed the Temporal server (devserver, cmd/houqin) run without
+# the race detector: a race build of the server is another 15-minute cold
+# compile. Everything else runs with it.
+SERVER_PKGS := ./devserver ./cmd/houqin
+RACE_PKGS    = $(shell $(GO) list ./... | grep -v -e /devserver -e /cmd/houqin)
 
-test-short: ## tests without PostgreSQL (its tests skip, visibly)
-	$(GO) test ./...
+test: ## all tests against SQLite, a throwaway PostgreSQL and the embedded Temporal server
+	$(GO) vet ./...
+	scripts/with-postgres.sh sh -c '$(GO) test -race -count=1 $(RACE_PKGS) && $(GO) test -count=1 -timeout 20m $(SERVER_PKGS)'
+
+test-short: ## quick tests: no PostgreSQL (its tests skip, visibly), no embedded Temporal server
+	$(GO) test -short ./...
+
 
 bench: ## benchmarks of docs/BENCHMARKS.md (SQLite and PostgreSQL), with their baselines
 	scripts/with-postgres.sh scripts/bench.sh

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,34 +9,46 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/activities"
+	"github.com/houqin/houqin/api"
+	"github.com/houqin/houqin/devserver"
+	"github.com/houqin/houqin/metrics"
 	"github.com/houqin/houqin/projections"
+	"github.com/houqin/houqin/worker"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
 )
 
-// runDev runs houqin in one process: the event store and read models (SQLite
-// under --data unless DSNs say otherwise), the projector, and the HTTP
-// server with health, readiness and metrics. The embedded Temporal server,
-// worker and process API join it as they land (see docs/ARCHITECTURE.md).
+// runDev runs all of houqin in one process: an embedded Temporal server
+// (SQLite under --data), the worker, the projector and the API.
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("houqin dev", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var sf storeFlags
 	sf.register(fs)
-	addr := fs.String("http", "127.0.0.1:8080", "HTTP listen address (port 0 picks a free one)")
+	addr := fs.String("http", "127.0.0.1:8080", "API listen address (port 0 picks a free one)")
+	temporalPort := fs.Int("temporal-port", 7233, "embedded Temporal frontend port (0 picks a free one)")
+	uiPort := fs.Int("ui-port", 0, "Temporal Web UI port (0 picks a free one, -1 disables it)")
+	orgFile := fs.String("org", "", "organisation YAML (default: the embedded demo organisation)")
+	jwks := fs.String("jwks-url", "", "verify RS256 tokens against this JWKS URL instead of the dev HS256 key")
+	withWorker := fs.Bool("worker", true, "run the Temporal worker in this process (false: run `houqin worker` separately)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	org, err := loadOrg(*orgFile)
+	if err != nil {
+		return err
+	}
+	reg := newRegistry()
 	store, err := openEventStore(ctx, sf.eventsDSN(), reg)
 	if err != nil {
 		return err
@@ -50,33 +61,75 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer db.Close()
 	runner := projections.NewRunner(store, db, allProjections(), projections.Options{Registerer: reg, Logger: log})
 
+	temporal, err := devserver.Start(ctx, devserver.Config{
+		DataDir: filepath.Join(sf.data, "temporal"), Port: *temporalPort, UIPort: *uiPort, Logger: log})
+	if err != nil {
+		return fmt.Errorf("embedded temporal: %w", err)
+	}
+	defer temporal.Stop()
+	tc, err := dialTemporal(ctx, temporal.FrontendAddr(), stderr, reg)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	if *withWorker {
+		w := worker.New(tc, &activities.Activities{Store: store, Now: time.Now}, sdkworker.Options{})
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+		defer w.Stop()
+	}
+
+	auth, err := newAuthenticator(ctx, sf.data, *jwks, org)
+	if err != nil {
+		return err
+	}
+	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: runner, Temporal: tc, Org: org,
+		Auth: auth, Logger: log, Registry: reg})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := &http.Server{Handler: devRouter(store, runner, reg), ReadHeaderTimeout: 10 * time.Second}
+	url := "http://" + ln.Addr().String()
+	ui := "disabled"
+	if temporal.UIAddr() != "" {
+		ui = "http://" + temporal.UIAddr()
+	}
+	banner := fmt.Sprintf(`houqin dev
+  temporal:     %s (namespace default), web UI %s
+  events:       %s
+  read models:  %s
+  health:       %s/healthz  %s/readyz   metrics: %s/metrics   openapi: %s/openapi.json
+  token:        go run ./cmd/houqin token --data %s wang.fang
+`, temporal.FrontendAddr(), ui, sf.eventsDSN(), sf.readModelsDSN(), url, url, url, url, sf.data)
+	return serve(ctx, log, stdout, banner, url, ln, srv.Handler(), runner.Run)
+}
 
+// serve runs the HTTP server and the background loops until ctx ends or one
+// fails, then shuts down gracefully. It prints banner and "api: URL" once
+// the server listens.
+func serve(ctx context.Context, log *slog.Logger, stdout io.Writer, banner, url string, ln net.Listener, h http.Handler, loops ...func(context.Context) error) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 2)
-	wg.Go(func() {
-		if err := runner.Run(ctx); err != nil {
-			errc <- fmt.Errorf("projector: %w", err)
-		}
-	})
+	errc := make(chan error, len(loops)+1)
+	for _, loop := range loops {
+		wg.Go(func() {
+			if err := loop(ctx); err != nil {
+				errc <- err
+			}
+		})
+	}
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("http: %w", err)
 		}
 	})
-	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(stdout, "houqin dev\n  events:      %s\n  read models: %s\n  health:      %s/healthz  %s/readyz\n  metrics:     %s/metrics\napi: %s\n",
-		sf.eventsDSN(), sf.readModelsDSN(), url, url, url, url)
-
+	fmt.Fprintf(stdout, "%sapi: %s\n", banner, url)
+	var err error
 	select {
 	case <-ctx.Done():
-		err = nil
 	case err = <-errc:
 	}
 	log.Info("shutting down")
@@ -90,29 +143,33 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	return err
 }
 
-// devRouter serves health, readiness and metrics.
-func devRouter(store houqin.EventStore, runner *projections.Runner, reg *prometheus.Registry) http.Handler {
-	r := chi.NewRouter()
-	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		checks := map[string]string{"event_store": "ok", "projections": "ok"}
-		status := http.StatusOK
-		if _, err := store.Head(r.Context()); err != nil {
-			checks["event_store"], status = "unavailable", http.StatusServiceUnavailable
-		}
-		if !runner.Ready() {
-			checks["projections"], status = "catching up", http.StatusServiceUnavailable
-		}
-		writeJSON(w, status, checks)
-	})
-	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	return r
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+func newAuthenticator(ctx context.Context, data, jwksURL string, org *houqin.Org) (*api.Authenticator, error) {
+	if jwksURL != "" {
+		return api.NewJWKS(ctx, jwksURL, org)
+	}
+	key, err := api.LoadOrCreateDevKey(data)
+	if err != nil {
+		return nil, err
+	}
+	return api.NewHS256(key, org), nil
+}
+
+// dialTemporal connects an SDK client, with its metrics in reg and its
+// warnings and errors on stderr.
+func dialTemporal(ctx context.Context, hostPort string, stderr io.Writer, reg prometheus.Registerer) (client.Client, error) {
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort: hostPort, Namespace: "default",
+		Logger:         sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+		MetricsHandler: metrics.NewTemporal(reg),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to temporal at %s: %w", hostPort, err)
+	}
+	return c, nil
 }

@@ -2,10 +2,12 @@
 // administration & logistics department, and its tools.
 //
 //	houqin dev                        everything in one process, data under ./data
+//	houqin api | worker | projector   the parts, as separate processes
 //	houqin events tail [--follow]     print events as JSON lines
 //	houqin events verify              re-compute every stream's hash chain
 //	houqin projections rebuild NAME   rebuild a read model from the log, with progress
 //	houqin projections show NAME      print a read model as JSON lines
+//	houqin token USER                 print a development API token for USER
 //
 // Stores are chosen by DSN: "sqlite:///path/events.db" or "postgres://…".
 package main
@@ -35,12 +37,16 @@ func main() {
 const usage = `usage: houqin <command> [flags]
 
 commands:
-  dev                        run houqin in one process (data in --data, HTTP on --http)
+  dev                        run houqin in one process: embedded Temporal, worker, projector, API
+  api                        run the HTTP API alone (--temporal, --events, --readmodels)
+  worker                     run the Temporal worker alone (--temporal, --events)
+  projector                  keep the read models current, alone (--events, --readmodels)
   events tail                print events of $all as JSON lines (--from, --follow)
   events verify              re-compute the hash chain of every stream
   projections rebuild NAME   rebuild a read model from the start of the log
   projections show NAME      print a read model as JSON lines
   projections list           list the projections and their checkpoints
+  token USER                 print a dev API token for USER (--data, --ttl, --org)
 
 Run 'houqin <command> -h' for the flags of a command.
 `
@@ -60,6 +66,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch {
 	case cmd == "dev":
 		return runDev(ctx, args, stdout, stderr)
+	case cmd == "api":
+		return runAPI(ctx, args, stdout, stderr)
+	case cmd == "worker":
+		return runWorker(ctx, args, stdout, stderr)
+	case cmd == "projector":
+		return runProjector(ctx, args, stdout, stderr)
 	case cmd == "events" && sub == "tail":
 		return runEventsTail(ctx, args[1:], stdout, stderr)
 	case cmd == "events" && sub == "verify":
@@ -70,6 +82,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runProjectionsShow(ctx, args[1:], stdout, stderr)
 	case cmd == "projections" && sub == "list":
 		return runProjectionsList(ctx, args[1:], stdout, stderr)
+	case cmd == "token":
+		return runToken(ctx, args, stdout, stderr)
 	case cmd == "" || cmd == "help" || cmd == "-h" || cmd == "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

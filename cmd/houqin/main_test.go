@@ -173,7 +173,7 @@ func TestDev(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error)
 	go func() {
-		done <- Run(ctx, []string{"dev", "--data", dir, "--http", "127.0.0.1:0"}, pw, io.Discard)
+		done <- Run(ctx, []string{"dev", "--data", dir, "--http", "127.0.0.1:0", "--temporal-port", "0", "--ui-port", "-1"}, pw, io.Discard)
 		pw.Close()
 	}()
 	var url string

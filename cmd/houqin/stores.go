@@ -80,5 +80,5 @@ func openReadModels(ctx context.Context, dsn string) (*sql.DB, error) {
 
 // allProjections are the read models houqin maintains.
 func allProjections() []projections.Projection {
-	return []projections.Projection{projections.EventCounts{}}
+	return []projections.Projection{projections.EventCounts{}, projections.Processes{}, projections.Tasks{}, projections.Inventory{}}
 }

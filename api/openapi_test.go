@@ -1,0 +1,52 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// TestOpenAPIMatchesRouter keeps /openapi.json and the router in step: every
+// route is documented and every documented operation is routed.
+func TestOpenAPIMatchesRouter(t *testing.T) {
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	if doc.OpenAPI != "3.1.0" {
+		t.Errorf("openapi = %q, want 3.1.0", doc.OpenAPI)
+	}
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			documented = append(documented, strings.ToUpper(method)+" "+path)
+		}
+	}
+	s := NewServer(Config{Registry: prometheus.NewRegistry(), Auth: NewHS256(make([]byte, 32), nil)})
+	router, ok := s.Handler().(chi.Routes)
+	if !ok {
+		t.Fatal("handler is not a chi router")
+	}
+	var routed []string
+	err := chi.Walk(router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		routed = append(routed, method+" "+strings.TrimSuffix(route, "/"))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(documented)
+	sort.Strings(routed)
+	if diff := cmp.Diff(documented, routed); diff != "" {
+		t.Fatalf("openapi.json and the router differ (-documented +routed):\n%s", diff)
+	}
+}

@@ -1,0 +1,249 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/projections"
+	"github.com/houqin/houqin/workflows"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+)
+
+// readers may see every process: they audit, run the department, or pay.
+var readerRoles = []string{"auditor", "admin", "logistics_manager"}
+
+// processCreated is the body of 201 responses to process-creating POSTs.
+type processCreated struct {
+	ID       string             `json:"id"`
+	Kind     houqin.ProcessKind `json:"kind"`
+	Status   houqin.Status      `json:"status"`
+	Position int64              `json:"position"`
+}
+
+func (s *Server) startProcurement(w http.ResponseWriter, r *http.Request) {
+	ctx, who := r.Context(), identity(r)
+	if who.HasRole("auditor") {
+		s.problems.Error(w, r, houqin.Errorf(houqin.EFORBIDDEN, "auditors read but never act"))
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.problems.Error(w, r, decodeErr(err))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var req houqin.ProcurementRequest
+	if err := decode(r, &req); err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	if err := req.Validate(); err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	if _, err := s.cfg.Org.DeptHead(req.Department); err != nil {
+		s.problems.Error(w, r, houqin.Errorf(houqin.EINVALID, "department: unknown department %q", req.Department))
+		return
+	}
+	approver, err := s.cfg.Org.Manager(who.UserID, 1)
+	if err != nil {
+		s.problems.Error(w, r, houqin.Errorf(houqin.EINVALID, "requester: %s has no manager to approve the request", who.UserID))
+		return
+	}
+	var logistics []string
+	for _, u := range s.cfg.Org.WithRole("logistics_staff") {
+		logistics = append(logistics, u.ID)
+	}
+
+	year := s.cfg.Now().Year()
+	n, err := s.nextNumber(ctx, "PR-"+strconv.Itoa(year))
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	processID := workflows.ProcessID(year, n)
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if processID, err = s.claimKey(ctx, who.UserID, key, body, processID); err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+	}
+	in := workflows.ProcurementInput{ProcessID: processID, Requester: who.UserID, Request: req,
+		Approver: approver.ID, Logistics: logistics}
+	_, err = s.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: processID, TaskQueue: workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.Procurement, in)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	// Wait until the workflow stored its first events: the response carries
+	// their position, for read-your-writes. A Query, not an Update: it
+	// leaves no trace in the workflow's history.
+	state, err := s.waitStarted(r, processID)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, processCreated{ID: processID, Kind: houqin.KindProcurement, Status: state.Status, Position: state.Position})
+}
+
+// waitStarted polls the workflow's state until its first events are stored
+// (at most WaitLimit).
+func (s *Server) waitStarted(r *http.Request, processID string) (workflows.State, error) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WaitLimit)
+	defer cancel()
+	for {
+		var state workflows.State
+		v, err := s.cfg.Temporal.QueryWorkflow(ctx, processID, "", workflows.QueryState)
+		if err == nil {
+			err = v.Get(&state)
+		}
+		if err == nil && state.Position > 0 {
+			return state, nil
+		}
+		select {
+		case <-ctx.Done():
+			return workflows.State{}, houqin.Errorf(houqin.EUNAVAILABLE, "process %s was started but has not recorded its request yet; read it later", processID)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// update runs a Workflow Update and waits for its result.
+func (s *Server) update(r *http.Request, processID, name string, arg, result any) error {
+	opts := client.UpdateWorkflowOptions{WorkflowID: processID, UpdateName: name, WaitForStage: client.WorkflowUpdateStageCompleted}
+	if arg != nil {
+		opts.Args = []any{arg}
+	}
+	h, err := s.cfg.Temporal.UpdateWorkflow(r.Context(), opts)
+	if err != nil {
+		return err
+	}
+	return h.Get(r.Context(), result)
+}
+
+type processList struct {
+	Items      []projections.ProcessRow `json:"items"`
+	NextCursor string                   `json:"next_cursor,omitempty"`
+}
+
+func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request) {
+	who, q := identity(r), r.URL.Query()
+	limit, before, err := page(r)
+	if err == nil {
+		err = oneOf("kind", q.Get("kind"), "procurement", "trip", "inspection", "event", "budget")
+	}
+	if err == nil {
+		err = oneOf("status", q.Get("status"), "running", "completed", "rejected", "withdrawn", "cancelled", "failed")
+	}
+	if err == nil {
+		err = oneOf("mine", q.Get("mine"), "true", "false")
+	}
+	if err == nil {
+		err = s.waitMinPosition(r)
+	}
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	f := projections.ProcessFilter{Kind: q.Get("kind"), Status: q.Get("status"), Before: before, Limit: limit}
+	if q.Get("mine") == "true" || !hasAnyRole(who, readerRoles) {
+		f.Requester = who.UserID // everyone sees their own; readers see all
+	}
+	items, err := projections.ListProcesses(r.Context(), s.cfg.ReadModels, f)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	var last int64
+	if len(items) > 0 {
+		last = items[len(items)-1].Position
+	}
+	writeJSON(w, http.StatusOK, processList{Items: items, NextCursor: nextCursor(len(items), limit, last)})
+}
+
+type processDetail struct {
+	projections.ProcessRow
+	Tasks    []projections.TaskRow       `json:"tasks"`
+	Timeline []projections.TimelineEntry `json:"timeline"`
+}
+
+func (s *Server) getProcess(w http.ResponseWriter, r *http.Request) {
+	if err := s.waitMinPosition(r); err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	ctx, who, id := r.Context(), identity(r), chi.URLParam(r, "id")
+	p, timeline, err := projections.GetProcess(ctx, s.cfg.ReadModels, id)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	tasks, err := projections.ListTasks(ctx, s.cfg.ReadModels, projections.TaskFilter{ProcessID: id, Limit: 1000})
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	if !canRead(who, p, tasks) {
+		s.problems.Error(w, r, houqin.Errorf(houqin.EFORBIDDEN, "process: %s may not read %s", who.UserID, id))
+		return
+	}
+	writeJSON(w, http.StatusOK, processDetail{ProcessRow: p, Tasks: tasks, Timeline: timeline})
+}
+
+// canRead: the requester, anyone who has or had a task on the process, and
+// the reader roles.
+func canRead(who houqin.Identity, p projections.ProcessRow, tasks []projections.TaskRow) bool {
+	if p.Requester == who.UserID || hasAnyRole(who, readerRoles) {
+		return true
+	}
+	for _, t := range tasks {
+		for _, a := range t.Assignees {
+			if a == who.UserID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *Server) listInventory(w http.ResponseWriter, r *http.Request) {
+	if err := s.waitMinPosition(r); err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	items, err := projections.ListInventory(r.Context(), s.cfg.ReadModels)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "as_of": s.cfg.Now().UTC().Format(time.RFC3339)})
+}
+
+func hasAnyRole(who houqin.Identity, roles []string) bool {
+	for _, r := range roles {
+		if who.HasRole(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func decodeErr(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return houqin.Errorf(houqin.EINVALID, "body: larger than %d bytes", tooBig.Limit)
+	}
+	return houqin.Errorf(houqin.EINVALID, "body: %v", err)
+}

@@ -1,0 +1,177 @@
+package api
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/houqin/houqin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.temporal.io/sdk/client"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// Progress tells how far the read models are: projections.Runner in the
+// process that projects, projections.Watcher in one that only reads.
+type Progress interface {
+	Ready() bool
+	WaitFor(ctx context.Context, position int64) error
+}
+
+// Config holds the Server's dependencies; cmd/houqin wires them.
+type Config struct {
+	Store      houqin.EventStore
+	ReadModels *sql.DB
+	Progress   Progress // read-your-writes (min_position) and readiness: a *projections.Runner or *projections.Watcher
+	Temporal   client.Client
+	Org        *houqin.Org
+	Auth       *Authenticator
+	Logger     *slog.Logger
+	Registry   *prometheus.Registry
+	Now        func() time.Time
+	MaxBody    int64         // request body limit; default 1 MiB
+	WaitLimit  time.Duration // longest min_position wait; default 5s
+}
+
+// Server is houqin's HTTP API.
+type Server struct {
+	cfg      Config
+	problems *Problems
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// NewServer returns a Server; it registers its collectors with cfg.Registry.
+func NewServer(cfg Config) *Server {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 1 << 20
+	}
+	if cfg.WaitLimit <= 0 {
+		cfg.WaitLimit = 5 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, problems: NewProblems(cfg.Logger, cfg.Registry)}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "houqin_http_requests_total", Help: "HTTP requests by route pattern, method and status.",
+	}, []string{"route", "method", "status"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "houqin_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+	}, []string{"route", "method"})
+	if cfg.Registry != nil {
+		cfg.Registry.MustRegister(s.requests, s.latency)
+	}
+	return s
+}
+
+// Handler returns the router: health, metrics and the OpenAPI document are
+// public; everything under /v1 requires a bearer token.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, middleware.Recoverer, s.instrument)
+	r.Get("/healthz", s.healthz)
+	r.Get("/readyz", s.readyz)
+	if s.cfg.Registry != nil {
+		r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{Registry: s.cfg.Registry}))
+	}
+	r.Get("/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(openAPI)
+	})
+	r.Route("/v1", func(r chi.Router) {
+		r.Use(s.cfg.Auth.Middleware, s.limitBody)
+		r.Post("/procurements", s.startProcurement)
+		r.Get("/processes", s.listProcesses)
+		r.Get("/processes/{id}", s.getProcess)
+		r.Get("/tasks", s.listTasks)
+		r.Post("/tasks/{id}/{action}", s.actOnTask)
+		r.Get("/inventory", s.listInventory)
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.problems.Error(w, r, houqin.Errorf(houqin.ENOTFOUND, "path: no route %s %s", r.Method, r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.problems.Error(w, r, houqin.Errorf(houqin.EINVALID, "method: %s is not allowed on %s", r.Method, r.URL.Path))
+	})
+	return r
+}
+
+func (s *Server) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		route := chi.RouteContext(r.Context()).RoutePattern()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.requests.WithLabelValues(route, r.Method, strconv.Itoa(ww.Status())).Inc()
+		s.latency.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+	})
+}
+
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz is 200 only when Temporal, the event store and the projections are.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	checks, status := map[string]string{"temporal": "ok", "event_store": "ok", "projections": "ok"}, http.StatusOK
+	if s.cfg.Temporal == nil {
+		checks["temporal"], status = "not configured", http.StatusServiceUnavailable
+	} else if _, err := s.cfg.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		checks["temporal"], status = "unavailable", http.StatusServiceUnavailable
+	}
+	if _, err := s.cfg.Store.Head(ctx); err != nil {
+		checks["event_store"], status = "unavailable", http.StatusServiceUnavailable
+	}
+	if !s.cfg.Progress.Ready() {
+		checks["projections"], status = "catching up", http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, checks)
+}
+
+// waitMinPosition honours ?min_position=N: it waits, at most WaitLimit,
+// until the read models include the event at position N.
+func (s *Server) waitMinPosition(r *http.Request) error {
+	v := r.URL.Query().Get("min_position")
+	if v == "" {
+		return nil
+	}
+	pos, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || pos < 0 {
+		return houqin.Errorf(houqin.EINVALID, "min_position: must be a non-negative integer, got %q", v)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.WaitLimit)
+	defer cancel()
+	return s.cfg.Progress.WaitFor(ctx, pos)
+}
+
+// identity returns the caller; the auth middleware guarantees one on /v1.
+func identity(r *http.Request) houqin.Identity {
+	id, _ := IdentityFrom(r.Context())
+	return id
+}

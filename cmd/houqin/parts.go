@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/houqin/houqin/activities"
+	"github.com/houqin/houqin/api"
+	"github.com/houqin/houqin/projections"
+	"github.com/houqin/houqin/worker"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	sdkworker "go.temporal.io/sdk/worker"
+)
+
+// runWorker runs the Temporal worker alone: workflows and activities,
+// appending to the event store, against a Temporal frontend.
+func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("houqin worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var sf storeFlags
+	sf.register(fs)
+	temporal := fs.String("temporal", "127.0.0.1:7233", "Temporal frontend address")
+	metricsAddr := fs.String("http", "127.0.0.1:0", "address serving /metrics and /healthz")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	reg := newRegistry()
+	store, err := openEventStore(ctx, sf.eventsDSN(), reg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	tc, err := dialTemporal(ctx, *temporal, stderr, reg)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	w := worker.New(tc, &activities.Activities{Store: store, Now: time.Now}, sdkworker.Options{})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	defer w.Stop()
+	ln, err := net.Listen("tcp", *metricsAddr)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, log, stdout, fmt.Sprintf("houqin worker: temporal %s, events %s\n", *temporal, sf.eventsDSN()),
+		"http://"+ln.Addr().String(), ln, opsRouter(reg, func() bool { return true }))
+}
+
+// runAPI runs the HTTP API alone: it reads the read models a projector
+// keeps, and starts and updates workflows through Temporal.
+func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("houqin api", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var sf storeFlags
+	sf.register(fs)
+	temporal := fs.String("temporal", "127.0.0.1:7233", "Temporal frontend address")
+	addr := fs.String("http", "127.0.0.1:8080", "API listen address")
+	orgFile := fs.String("org", "", "organisation YAML (default: the embedded demo organisation)")
+	jwks := fs.String("jwks-url", "", "verify RS256 tokens against this JWKS URL instead of the dev HS256 key in --data")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	org, err := loadOrg(*orgFile)
+	if err != nil {
+		return err
+	}
+	reg := newRegistry()
+	store, err := openEventStore(ctx, sf.eventsDSN(), reg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	db, err := openReadModels(ctx, sf.readModelsDSN())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	tc, err := dialTemporal(ctx, *temporal, stderr, reg)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	auth, err := newAuthenticator(ctx, sf.data, *jwks, org)
+	if err != nil {
+		return err
+	}
+	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: projections.NewWatcher(db, allProjections()),
+		Temporal: tc, Org: org, Auth: auth, Logger: log, Registry: reg})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, log, stdout, "houqin api\n", "http://"+ln.Addr().String(), ln, srv.Handler())
+}
+
+// runProjector keeps the read models current, alone.
+func runProjector(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("houqin projector", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var sf storeFlags
+	sf.register(fs)
+	addr := fs.String("http", "127.0.0.1:0", "address serving /metrics, /healthz and /readyz")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	reg := newRegistry()
+	store, err := openEventStore(ctx, sf.eventsDSN(), reg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	db, err := openReadModels(ctx, sf.readModelsDSN())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	runner := projections.NewRunner(store, db, allProjections(), projections.Options{Registerer: reg, Logger: log})
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, log, stdout, fmt.Sprintf("houqin projector: events %s → read models %s\n", sf.eventsDSN(), sf.readModelsDSN()),
+		"http://"+ln.Addr().String(), ln, opsRouter(reg, runner.Ready), runner.Run)
+}
+
+// opsRouter serves /healthz, /readyz and /metrics for the headless parts.
+func opsRouter(reg *prometheus.Registry, ready func() bool) http.Handler {
+	r := chi.NewRouter()
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !ready() {
+			http.Error(w, "catching up\n", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	r.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	return r
+}

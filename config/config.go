@@ -1,0 +1,13 @@
+// Package config holds houqin's default configuration files, embedded in the
+// binary so that `houqin dev` runs with no files around; each can be
+// overridden by a file given on the command line.
+package config
+
+import _ "embed"
+
+//go:embed org.yaml
+var org []byte
+
+// DefaultOrg returns the demo organisation (org.yaml), the YAML that
+// houqin.ParseOrg reads. The caller owns the returned slice.
+func DefaultOrg() []byte { return append([]byte(nil), org...) }

@@ -1,0 +1,297 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/houqin/houqin"
+)
+
+// processKinds maps a process stream's category to its kind.
+var processKinds = map[string]houqin.ProcessKind{
+	"procurement": houqin.KindProcurement,
+	"trip":        houqin.KindTrip,
+	"inspection":  houqin.KindInspection,
+	"event":       houqin.KindEvent,
+	"budget":      houqin.KindBudget,
+}
+
+// endings are the event verbs that end a process, with the status they leave.
+var endings = map[string]houqin.Status{
+	"completed": houqin.StatusCompleted,
+	"rejected":  houqin.StatusRejected,
+	"withdrawn": houqin.StatusWithdrawn,
+	"cancelled": houqin.StatusCancelled,
+	"failed":    houqin.StatusFailed,
+}
+
+// Processes is the process list and each process's timeline: one row per
+// process (kind, status, requester, department, title, amount), one row per
+// event of its stream.
+type Processes struct{}
+
+var _ Projection = Processes{}
+
+// Name implements Projection.
+func (Processes) Name() string { return "processes" }
+
+// Version implements Projection.
+func (Processes) Version() int { return 1 }
+
+// Setup implements Projection.
+func (Processes) Setup(ctx context.Context, tx *sql.Tx) error {
+	for _, ddl := range []string{
+		`CREATE TABLE IF NOT EXISTS processes (
+			id            TEXT PRIMARY KEY,
+			kind          TEXT   NOT NULL,
+			status        TEXT   NOT NULL,
+			requester     TEXT   NOT NULL,
+			department    TEXT   NOT NULL,
+			title         TEXT   NOT NULL,
+			amount        BIGINT NOT NULL,
+			currency      TEXT   NOT NULL,
+			created_at    TEXT   NOT NULL,
+			updated_at    TEXT   NOT NULL,
+			position      BIGINT NOT NULL, -- of the first event: the stable order of lists
+			last_position BIGINT NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS processes_position ON processes (position)`,
+		`CREATE INDEX IF NOT EXISTS processes_requester ON processes (requester, position)`,
+		`CREATE TABLE IF NOT EXISTS timeline (
+			process_id TEXT   NOT NULL,
+			position   BIGINT NOT NULL,
+			type       TEXT   NOT NULL,
+			actor      TEXT   NOT NULL,
+			at         TEXT   NOT NULL,
+			data       TEXT   NOT NULL,
+			PRIMARY KEY (process_id, position)
+		)`,
+	} {
+		if _, err := tx.ExecContext(ctx, ddl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reset implements Projection.
+func (Processes) Reset(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM timeline`); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM processes`)
+	return err
+}
+
+// submitted is what every process's first event carries, whatever its kind.
+type submitted struct {
+	ProcessID string `json:"process_id"`
+	Requester string `json:"requester"`
+	Total     int64  `json:"total"`
+	Currency  string `json:"currency"`
+	Request   struct {
+		Department string `json:"department"`
+		Reason     string `json:"reason"`
+		Purpose    string `json:"purpose"`
+		Title      string `json:"title"`
+	} `json:"request"`
+}
+
+// Apply implements Projection.
+func (Processes) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event) error {
+	for _, e := range events {
+		cat := houqin.Category(e.Stream)
+		kind, ok := processKinds[cat]
+		if !ok {
+			continue
+		}
+		id := strings.TrimPrefix(e.Stream, cat+"-")
+		at := eventTime(e)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO timeline (process_id, position, type, actor, at, data)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (process_id, position) DO NOTHING`,
+			id, e.Position, e.Type, e.Meta.Actor, at, string(e.Data)); err != nil {
+			return fmt.Errorf("timeline of %s: %w", id, err)
+		}
+		switch verb := processEnding(e); {
+		case e.Version == 0:
+			var s submitted
+			if err := json.Unmarshal(e.Data, &s); err != nil {
+				return fmt.Errorf("%s@0: %w", e.Stream, err)
+			}
+			title := firstNonEmpty(s.Request.Title, s.Request.Reason, s.Request.Purpose)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO processes
+				(id, kind, status, requester, department, title, amount, currency, created_at, updated_at, position, last_position)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $10)
+				ON CONFLICT (id) DO NOTHING`,
+				id, string(kind), string(houqin.StatusRunning), firstNonEmpty(s.Requester, e.Meta.Actor), s.Request.Department,
+				title, s.Total, firstNonEmpty(s.Currency, "CNY"), at, e.Position); err != nil {
+				return fmt.Errorf("process %s: %w", id, err)
+			}
+		case verb != "":
+			if _, err := tx.ExecContext(ctx, `UPDATE processes SET status = $1, updated_at = $2, last_position = $3 WHERE id = $4`,
+				string(verb), at, e.Position, id); err != nil {
+				return fmt.Errorf("process %s: %w", id, err)
+			}
+		default:
+			if _, err := tx.ExecContext(ctx, `UPDATE processes SET updated_at = $1, last_position = $2 WHERE id = $3`,
+				at, e.Position, id); err != nil {
+				return fmt.Errorf("process %s: %w", id, err)
+			}
+		}
+	}
+	return nil
+}
+
+// processEnding returns the status an event ends its process with, or "":
+// "<kind>.completed" on a process stream completes it, and so on.
+func processEnding(e houqin.Event) houqin.Status {
+	cat := houqin.Category(e.Stream)
+	if _, ok := processKinds[cat]; !ok {
+		return ""
+	}
+	typeCat, verb, _ := strings.Cut(e.Type, ".")
+	if typeCat != cat {
+		return ""
+	}
+	return endings[verb]
+}
+
+// eventTime is when an event happened: its business time if given, else
+// when it was recorded; RFC 3339 in UTC, which sorts as text.
+func eventTime(e houqin.Event) string {
+	t := e.Meta.OccurredAt
+	if t.IsZero() {
+		t = e.RecordedAt
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// ProcessRow is one process of the processes read model.
+type ProcessRow struct {
+	ID         string             `json:"id"`
+	Kind       houqin.ProcessKind `json:"kind"`
+	Status     houqin.Status      `json:"status"`
+	Requester  string             `json:"requester"`
+	Department string             `json:"department"`
+	Title      string             `json:"title"`
+	Amount     int64              `json:"amount"`
+	Currency   string             `json:"currency"`
+	CreatedAt  string             `json:"created_at"`
+	UpdatedAt  string             `json:"updated_at"`
+	Position   int64              `json:"-"`
+}
+
+// TimelineEntry is one event of a process, for people.
+type TimelineEntry struct {
+	Position int64           `json:"position"`
+	Type     string          `json:"type"`
+	Actor    string          `json:"actor"`
+	At       string          `json:"at"`
+	Data     json.RawMessage `json:"data"`
+}
+
+// ProcessFilter selects processes for ListProcesses.
+type ProcessFilter struct {
+	Kind      string
+	Status    string
+	Requester string // "" for all
+	Before    int64  // cursor: processes started before this position; 0 = newest
+	Limit     int
+}
+
+const processColumns = `id, kind, status, requester, department, title, amount, currency, created_at, updated_at, position`
+
+// ListProcesses returns processes matching f, newest first.
+func ListProcesses(ctx context.Context, db *sql.DB, f ProcessFilter) ([]ProcessRow, error) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	if f.Kind != "" {
+		where = append(where, "kind = "+arg(f.Kind))
+	}
+	if f.Status != "" {
+		where = append(where, "status = "+arg(f.Status))
+	}
+	if f.Requester != "" {
+		where = append(where, "requester = "+arg(f.Requester))
+	}
+	if f.Before > 0 {
+		where = append(where, "position < "+arg(f.Before))
+	}
+	q := `SELECT ` + processColumns + ` FROM processes`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY position DESC LIMIT ` + arg(f.Limit)
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list processes: %w", err)
+	}
+	return scanProcesses(rows)
+}
+
+// GetProcess returns one process with its timeline, ENOTFOUND if none.
+func GetProcess(ctx context.Context, db *sql.DB, id string) (ProcessRow, []TimelineEntry, error) {
+	rows, err := db.QueryContext(ctx, `SELECT `+processColumns+` FROM processes WHERE id = $1`, id)
+	if err != nil {
+		return ProcessRow{}, nil, fmt.Errorf("read process: %w", err)
+	}
+	ps, err := scanProcesses(rows)
+	if err != nil {
+		return ProcessRow{}, nil, err
+	}
+	if len(ps) == 0 {
+		return ProcessRow{}, nil, houqin.Errorf(houqin.ENOTFOUND, "process: no process %q", id)
+	}
+	trows, err := db.QueryContext(ctx, `SELECT position, type, actor, at, data FROM timeline WHERE process_id = $1 ORDER BY position`, id)
+	if err != nil {
+		return ProcessRow{}, nil, fmt.Errorf("read timeline: %w", err)
+	}
+	defer trows.Close()
+	timeline := []TimelineEntry{}
+	for trows.Next() {
+		var (
+			t    TimelineEntry
+			data string
+		)
+		if err := trows.Scan(&t.Position, &t.Type, &t.Actor, &t.At, &data); err != nil {
+			return ProcessRow{}, nil, fmt.Errorf("read timeline: %w", err)
+		}
+		t.Data = json.RawMessage(data)
+		timeline = append(timeline, t)
+	}
+	return ps[0], timeline, trows.Err()
+}
+
+func scanProcesses(rows *sql.Rows) ([]ProcessRow, error) {
+	defer rows.Close()
+	out := []ProcessRow{}
+	for rows.Next() {
+		var (
+			p            ProcessRow
+			kind, status string
+		)
+		if err := rows.Scan(&p.ID, &kind, &status, &p.Requester, &p.Department, &p.Title, &p.Amount, &p.Currency,
+			&p.CreatedAt, &p.UpdatedAt, &p.Position); err != nil {
+			return nil, fmt.Errorf("read processes: %w", err)
+		}
+		p.Kind, p.Status = houqin.ProcessKind(kind), houqin.Status(status)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

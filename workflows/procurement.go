@@ -1,0 +1,295 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/activities"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// The steps of a procurement, in order; receive_goods repeats until every
+// requested item has arrived.
+const (
+	StepDeptApproval = "dept_approval"
+	StepRecordPO     = "record_po"
+	StepReceiveGoods = "receive_goods"
+	StepStockIn      = "stock_in"
+)
+
+// ProcessID returns the ID of the seq-th procurement of a year,
+// "PR-2026-000001"; it is also the workflow ID.
+func ProcessID(year int, seq int64) string { return fmt.Sprintf("PR-%04d-%06d", year, seq) }
+
+var processID = regexp.MustCompile(`^PR-[0-9]{4}-[0-9]{6,}$`)
+
+// SLA says how long each task of a procurement may stay open; it sets the
+// tasks' due times. Zero durations take the defaults of DefaultSLA.
+type SLA struct {
+	Approval      time.Duration `json:"approval"`
+	PurchaseOrder time.Duration `json:"purchase_order"`
+	Receipt       time.Duration `json:"receipt"` // each receive_goods task
+	StockIn       time.Duration `json:"stock_in"`
+}
+
+// DefaultSLA returns the SLAs a procurement uses unless its input says
+// otherwise: a day to approve, two to order, a week per delivery, a day to
+// stock in.
+func DefaultSLA() SLA {
+	return SLA{Approval: 24 * time.Hour, PurchaseOrder: 48 * time.Hour, Receipt: 7 * 24 * time.Hour, StockIn: 24 * time.Hour}
+}
+
+func (s SLA) withDefaults() SLA {
+	d := DefaultSLA()
+	for _, f := range []struct{ v, def *time.Duration }{
+		{&s.Approval, &d.Approval}, {&s.PurchaseOrder, &d.PurchaseOrder}, {&s.Receipt, &d.Receipt}, {&s.StockIn, &d.StockIn},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	return s
+}
+
+// ProcurementInput starts a procurement. Everything the process decides by
+// is resolved before it starts, so a running process keeps the rules it
+// started under.
+type ProcurementInput struct {
+	ProcessID  string                    `json:"process_id"` // "" means the workflow ID
+	Requester  string                    `json:"requester"`
+	Request    houqin.ProcurementRequest `json:"request"`
+	Approver   string                    `json:"approver"`  // the department head (or, for a head's own request, their manager)
+	Logistics  []string                  `json:"logistics"` // users with role logistics_staff: assignees of the work tasks
+	SLA        SLA                       `json:"sla"`
+	PolicyHash string                    `json:"policy_hash,omitempty"` // recorded in every event's metadata
+}
+
+// ProcurementResult is how a procurement ended.
+type ProcurementResult struct {
+	ProcessID string        `json:"process_id"`
+	Status    houqin.Status `json:"status"`   // completed or rejected
+	Version   int64         `json:"version"`  // version of the last event in the process's stream
+	Position  int64         `json:"position"` // global position of that event
+}
+
+// State is what QueryState returns: a snapshot for debugging.
+type State struct {
+	ProcessID   string                `json:"process_id"`
+	Status      houqin.Status         `json:"status"`
+	Tasks       []houqin.Task         `json:"tasks"`       // open tasks
+	Outstanding []houqin.ItemQuantity `json:"outstanding"` // goods still due
+	Version     int64                 `json:"version"`     // of the last stored event
+	Position    int64                 `json:"position"`
+}
+
+// Procurement runs one procurement (采购): department approval, purchase
+// order, goods receipts until everything arrived, stock-in. It appends,
+// on stream houqin.ProcurementStream(ID):
+//
+//	procurement.requisition_submitted, task.opened(dept_approval)
+//	task.completed, procurement.approved, task.opened(record_po)      (or: task.completed, procurement.rejected — the end)
+//	task.completed, procurement.po_recorded, task.opened(receive_goods)
+//	task.completed, procurement.goods_received, task.opened(receive_goods | stock_in)   (per delivery)
+//	task.completed, procurement.stocked_in, procurement.completed
+//
+// and, before the last line, one inventory.stocked_in per item on the item's
+// inventory stream. An invalid input fails the workflow with EINVALID.
+func Procurement(ctx workflow.Context, in ProcurementInput) (ProcurementResult, error) {
+	if in.ProcessID == "" {
+		in.ProcessID = workflow.GetInfo(ctx).WorkflowExecution.ID
+	}
+	if err := in.validate(workflow.GetInfo(ctx).WorkflowExecution.ID); err != nil {
+		return ProcurementResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
+	}
+	p, err := newProcess(ctx, houqin.KindProcurement, in.ProcessID, houqin.ProcurementStream(in.ProcessID), in.Requester, in.PolicyHash)
+	if err != nil {
+		return ProcurementResult{}, err
+	}
+	w := &procurement{in: in, sla: in.SLA.withDefaults(), p: p, outstanding: in.Request.Quantities()}
+	if err := workflow.SetQueryHandler(ctx, QueryState, w.state); err != nil {
+		return ProcurementResult{}, err
+	}
+
+	res, err := w.run(ctx)
+	switch {
+	case temporal.IsCanceledError(err):
+		p.log.Info("Procurement cancelled")
+		p.abort(err)
+	case err != nil:
+		p.log.Error("Procurement failed", "error", err)
+		p.abort(err)
+	}
+	// Every accepted update returns its outcome before the run ends, even
+	// when the workflow was cancelled.
+	done, _ := workflow.NewDisconnectedContext(ctx)
+	if werr := workflow.Await(done, func() bool { return workflow.AllHandlersFinished(done) }); werr != nil && err == nil {
+		err = werr
+	}
+	return res, failure(err)
+}
+
+// failure returns the error a workflow fails with: an error caused by a
+// business failure becomes a non-retryable application error typed with its
+// houqin code, keeping the whole message for operators.
+func failure(err error) error {
+	var ae *temporal.ApplicationError
+	if errors.As(err, &ae) && ae != err {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ae.Type(), err)
+	}
+	return err
+}
+
+func (in ProcurementInput) validate(workflowID string) error {
+	switch {
+	case !processID.MatchString(in.ProcessID):
+		return houqin.Errorf(houqin.EINVALID, "process_id: must look like PR-2026-000001, got %q", in.ProcessID)
+	case in.ProcessID != workflowID:
+		return houqin.Errorf(houqin.EINVALID, "process_id: %q is not the workflow ID %q", in.ProcessID, workflowID)
+	case strings.TrimSpace(in.Requester) == "":
+		return houqin.Errorf(houqin.EINVALID, "requester: required")
+	case strings.TrimSpace(in.Approver) == "":
+		return houqin.Errorf(houqin.EINVALID, "approver: required")
+	case len(in.Logistics) == 0:
+		return houqin.Errorf(houqin.EINVALID, "logistics: at least one assignee is required")
+	}
+	if err := in.Request.Validate(); err != nil {
+		return houqin.Errorf(houqin.EINVALID, "request.%s", houqin.ErrorMessage(err))
+	}
+	return nil
+}
+
+// procurement is one running procurement.
+type procurement struct {
+	in          ProcurementInput
+	sla         SLA
+	p           *process
+	outstanding []houqin.ItemQuantity // per requested item, what has not arrived
+}
+
+func (w *procurement) run(ctx workflow.Context) (ProcurementResult, error) {
+	r := w.in.Request
+	err := w.p.record(ctx, w.in.Requester, "", houqin.RequisitionSubmitted{
+		ProcessID: w.in.ProcessID, Requester: w.in.Requester, Request: r, Total: r.Total(), Currency: r.CurrencyOrDefault(),
+	})
+	if err != nil {
+		return ProcurementResult{}, err
+	}
+
+	v, err := approve(ctx, w.p, approval{Step: StepDeptApproval, Approvers: []string{w.in.Approver}, SLA: w.sla.Approval})
+	if err != nil {
+		return ProcurementResult{}, err
+	}
+	if !v.Approved {
+		w.p.status = houqin.StatusRejected
+		if err := w.p.record(ctx, v.By, v.cause, houqin.ProcurementRejected{By: v.By, Comment: v.Comment}); err != nil {
+			return ProcurementResult{}, err
+		}
+		return w.finish(ctx)
+	}
+	if err := w.p.record(ctx, v.By, v.cause, houqin.ProcurementApproved{By: v.By, Comment: v.Comment}); err != nil {
+		return ProcurementResult{}, err
+	}
+
+	if err := w.recordPO(ctx); err != nil {
+		return ProcurementResult{}, err
+	}
+	for len(houqin.Due(w.outstanding)) > 0 {
+		if err := w.receiveGoods(ctx); err != nil {
+			return ProcurementResult{}, err
+		}
+	}
+	if err := w.stockIn(ctx); err != nil {
+		return ProcurementResult{}, err
+	}
+	return w.finish(ctx)
+}
+
+// recordPO waits for logistics to record the purchase order.
+func (w *procurement) recordPO(ctx workflow.Context) error {
+	check := func(act houqin.TaskAction) error {
+		var po houqin.PurchaseOrder
+		if err := decodeData(act.Data, &po); err != nil {
+			return err
+		}
+		return inData(w.in.Request.CheckPurchaseOrder(po))
+	}
+	d, err := w.p.work(ctx, StepRecordPO, w.in.Logistics, w.sla.PurchaseOrder, check)
+	if err != nil {
+		return err
+	}
+	var po houqin.PurchaseOrder
+	if err := decodeData(d.Data, &po); err != nil {
+		return err
+	}
+	return w.p.record(ctx, d.Actor, d.updateID, houqin.PurchaseOrderRecorded{Supplier: po.Supplier, Lines: po.Lines, Total: po.Total()})
+}
+
+// receiveGoods waits for logistics to record one delivery.
+func (w *procurement) receiveGoods(ctx workflow.Context) error {
+	check := func(act houqin.TaskAction) error {
+		var rc houqin.GoodsReceipt
+		if err := decodeData(act.Data, &rc); err != nil {
+			return err
+		}
+		return inData(houqin.CheckReceipt(w.outstanding, rc))
+	}
+	d, err := w.p.work(ctx, StepReceiveGoods, w.in.Logistics, w.sla.Receipt, check)
+	if err != nil {
+		return err
+	}
+	var rc houqin.GoodsReceipt
+	if err := decodeData(d.Data, &rc); err != nil {
+		return err
+	}
+	w.outstanding = houqin.Receive(w.outstanding, rc)
+	return w.p.record(ctx, d.Actor, d.updateID, houqin.GoodsReceived{Lines: rc.Lines, Outstanding: houqin.Due(w.outstanding)})
+}
+
+// stockIn waits for logistics to put the goods into stock, then adds them to
+// the inventory and ends the procurement.
+func (w *procurement) stockIn(ctx workflow.Context) error {
+	check := func(act houqin.TaskAction) error { return decodeData(act.Data, &struct{}{}) }
+	d, err := w.p.work(ctx, StepStockIn, w.in.Logistics, w.sla.StockIn, check)
+	if err != nil {
+		return err
+	}
+	lines := make([]houqin.StockLine, len(w.in.Request.Items))
+	for i, it := range w.in.Request.Items {
+		lines[i] = houqin.StockLine{Name: it.Name, Quantity: it.Quantity, Unit: it.Unit}
+	}
+	// The inventory events go first, so the position the update returns
+	// (procurement.completed) is past them.
+	in := activities.StockInInput{ProcessID: w.in.ProcessID, Lines: lines, Meta: houqin.Metadata{
+		Actor: d.Actor, CorrelationID: w.in.ProcessID, CausationID: d.updateID,
+		WorkflowID: w.p.workflowID, RunID: w.p.runID, OccurredAt: workflow.Now(ctx), PolicyHash: w.in.PolicyHash,
+	}}
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.StockIn, in).Get(ctx, nil); err != nil {
+		return fmt.Errorf("stock in: %w", err)
+	}
+	w.p.status = houqin.StatusCompleted
+	if err := w.p.record(ctx, d.Actor, d.updateID, houqin.ProcurementStockedIn{Lines: lines}); err != nil {
+		return err
+	}
+	return w.p.record(ctx, "system", d.updateID, houqin.ProcurementCompleted{})
+}
+
+// finish stores what is pending and returns the result.
+func (w *procurement) finish(ctx workflow.Context) (ProcurementResult, error) {
+	if err := w.p.flush(ctx); err != nil {
+		return ProcurementResult{}, err
+	}
+	w.p.log.Info("Procurement ended", "status", w.p.status, "position", w.p.position)
+	return ProcurementResult{ProcessID: w.in.ProcessID, Status: w.p.status, Version: w.p.version, Position: w.p.position}, nil
+}
+
+func (w *procurement) state() (State, error) {
+	return State{
+		ProcessID: w.in.ProcessID, Status: w.p.status, Tasks: w.p.tasks(),
+		Outstanding: houqin.Due(w.outstanding), Version: w.p.version, Position: w.p.position,
+	}, nil
+}

@@ -1,0 +1,54 @@
+package workflows_test
+
+import (
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/houqin/houqin/workflows"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// TestReplayHistories replays every recorded history in testdata/histories
+// against the current workflow code, so a change that would break running
+// workflows (non-determinism) fails here. The end-to-end test against the
+// embedded Temporal server exports the histories; until it has, there is
+// nothing to replay.
+func TestReplayHistories(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no histories in testdata/histories: run go test ./cmd/houqin -run TestProcurementEndToEnd -args -update-histories")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflow(workflows.Procurement)
+			logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+			file, err := os.Open(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer file.Close()
+			h, err := client.HistoryFromJSON(file, client.HistoryJSONOptions{})
+			if err != nil {
+				t.Fatalf("read %s: %v", f, err)
+			}
+			// Files are named <workflow ID>.<what>.json: the workflow checks
+			// that its input names its own workflow ID.
+			id, _, _ := strings.Cut(filepath.Base(f), ".")
+			err = r.ReplayWorkflowHistoryWithOptions(logger, h, worker.ReplayWorkflowHistoryOptions{
+				OriginalExecution: workflow.Execution{ID: id}})
+			if err != nil {
+				t.Fatalf("replay %s: %v", f, err)
+			}
+		})
+	}
+}
