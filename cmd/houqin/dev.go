@@ -49,16 +49,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	reg := newRegistry()
-	store, err := openEventStore(ctx, sf.eventsDSN(), reg)
+	store, db, closeStores, err := sf.openBoth(ctx, reg)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	db, err := openReadModels(ctx, sf.readModelsDSN())
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer closeStores()
 	runner := projections.NewRunner(store, db, allProjections(), projections.Options{Registerer: reg, Logger: log})
 
 	temporal, err := devserver.Start(ctx, devserver.Config{

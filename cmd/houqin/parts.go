@@ -77,16 +77,11 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	reg := newRegistry()
-	store, err := openEventStore(ctx, sf.eventsDSN(), reg)
+	store, db, closeStores, err := sf.openBoth(ctx, reg)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	db, err := openReadModels(ctx, sf.readModelsDSN())
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer closeStores()
 	tc, err := dialTemporal(ctx, *temporal, stderr, reg)
 	if err != nil {
 		return err
@@ -117,16 +112,11 @@ func runProjector(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	reg := newRegistry()
-	store, err := openEventStore(ctx, sf.eventsDSN(), reg)
+	store, db, closeStores, err := sf.openBoth(ctx, reg)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	db, err := openReadModels(ctx, sf.readModelsDSN())
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer closeStores()
 	runner := projections.NewRunner(store, db, allProjections(), projections.Options{Registerer: reg, Logger: log})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -23,16 +23,11 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: houqin projections rebuild [flags] NAME (one of %v)", projectionNames())
 	}
-	store, err := openEventStore(ctx, sf.eventsDSN(), nil)
+	store, db, closeStores, err := sf.openBoth(ctx, nil)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	db, err := openReadModels(ctx, sf.readModelsDSN())
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer closeStores()
 	r := projections.NewRunner(store, db, allProjections(), projections.Options{})
 	return r.Rebuild(ctx, fs.Arg(0), stdout, *every)
 }
@@ -75,16 +70,11 @@ func runProjectionsList(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	store, err := openEventStore(ctx, sf.eventsDSN(), nil)
+	store, db, closeStores, err := sf.openBoth(ctx, nil)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	db, err := openReadModels(ctx, sf.readModelsDSN())
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer closeStores()
 	r := projections.NewRunner(store, db, allProjections(), projections.Options{})
 	if err := r.Setup(ctx); err != nil {
 		return err

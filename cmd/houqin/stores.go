@@ -46,6 +46,19 @@ func isPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// openBoth opens the event store and the read-model database the flags
+// name; close closes both.
+func (f *storeFlags) openBoth(ctx context.Context, reg prometheus.Registerer) (store houqin.EventStore, db *sql.DB, close func(), err error) {
+	if store, err = openEventStore(ctx, f.eventsDSN(), reg); err != nil {
+		return nil, nil, nil, err
+	}
+	if db, err = openReadModels(ctx, f.readModelsDSN()); err != nil {
+		store.Close()
+		return nil, nil, nil, err
+	}
+	return store, db, func() { db.Close(); store.Close() }, nil
+}
+
 // openEventStore opens the event store a DSN names.
 func openEventStore(ctx context.Context, dsn string, reg prometheus.Registerer) (houqin.EventStore, error) {
 	switch {
