@@ -15,6 +15,7 @@ import (
 
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/api"
+	"github.com/houqin/houqin/postgres/pgtest"
 	"github.com/houqin/houqin/storetest"
 )
 
@@ -283,6 +284,18 @@ func TestProcurementEndToEnd(t *testing.T) {
 	})
 }
 
+// TestProcurementEndToEndPostgres runs houqin dev with the event store and
+// the read models on PostgreSQL (--events, --readmodels).
+func TestProcurementEndToEndPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded Temporal server")
+	}
+	dsn := pgtest.MustDSN(t)
+	d := startDev(t, "--events", dsn, "--readmodels", dsn)
+	id := runProcurement(t, d)
+	checkStreamIn(t, dsn, id)
+}
+
 // runProcurement walks one procurement and returns its ID.
 func runProcurement(t *testing.T, d *devProcess) string {
 	t.Helper()
@@ -350,7 +363,13 @@ func runProcurement(t *testing.T, d *devProcess) string {
 // hash chain, and no event twice.
 func checkStream(t *testing.T, data, id string) []houqin.Event {
 	t.Helper()
-	s, err := openEventStore(context.Background(), "sqlite://"+filepath.Join(data, "events.db"), nil)
+	return checkStreamIn(t, "sqlite://"+filepath.Join(data, "events.db"), id)
+}
+
+// checkStreamIn is checkStream on the event store a DSN names.
+func checkStreamIn(t *testing.T, dsn, id string) []houqin.Event {
+	t.Helper()
+	s, err := openEventStore(context.Background(), dsn, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
