@@ -151,12 +151,15 @@ func PlanAppend(stream string, expected int64, head StreamHead, events []Event, 
 }
 
 func planRetry(stream string, expected int64, events []Event, stored map[string]Event) ([]Event, bool, error) {
+	for i, e := range events {
+		if s, ok := stored[e.ID]; ok && len(stored) < len(events) {
+			return nil, false, Errorf(ECONFLICT, "events[%d].id: %s is already stored on stream %s at version %d, beside new events; a retry must repeat exactly the events of the first append", i, e.ID, s.Stream, s.Version)
+		}
+	}
 	out := make([]Event, len(events))
 	for i, e := range events {
-		s, ok := stored[e.ID]
+		s := stored[e.ID]
 		switch {
-		case !ok:
-			return nil, false, Errorf(ECONFLICT, "events[%d].id: %s is new but events before it are already stored; a retry must repeat the same events", i, e.ID)
 		case s.Stream != stream:
 			return nil, false, Errorf(ECONFLICT, "events[%d].id: %s is already stored on stream %s", i, e.ID, s.Stream)
 		case i > 0 && s.Version != out[i-1].Version+1:

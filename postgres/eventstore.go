@@ -13,6 +13,7 @@ import (
 	"github.com/houqin/houqin/internal/groupcommit"
 	"github.com/houqin/houqin/metrics"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -289,6 +290,10 @@ func (t *appendTx) Commit() error {
 		cols := []string{"position", "id", "stream", "version", "type", "data", "actor", "on_behalf_of", "correlation_id",
 			"causation_id", "workflow_id", "run_id", "occurred_at", "policy_hash", "reason", "recorded_at", "prev_hash", "hash"}
 		if _, err := t.tx.CopyFrom(ctx, pgx.Identifier{"events"}, cols, pgx.CopyFromRows(t.rows)); err != nil {
+			var pe *pgconn.PgError
+			if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "events_id_key" {
+				return houqin.Errorf(houqin.ECONFLICT, "id: an event is already stored on another stream (%s)", pe.Detail)
+			}
 			return fmt.Errorf("copy events: %w", err)
 		}
 		if _, err := t.tx.Exec(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, strconv.FormatInt(t.last, 10)); err != nil {

@@ -14,6 +14,8 @@ import (
 	"github.com/houqin/houqin/internal/groupcommit"
 	"github.com/houqin/houqin/metrics"
 	"github.com/prometheus/client_golang/prometheus"
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 var _ houqin.EventStore = (*EventStore)(nil)
@@ -241,7 +243,10 @@ func (t *appendTx) Insert(ctx context.Context, events []houqin.Event) error {
 		_, err := t.insert.ExecContext(ctx, e.Position, e.ID, e.Stream, e.Version, e.Type, string(e.Data),
 			m.Actor, m.OnBehalfOf, m.CorrelationID, m.CausationID, m.WorkflowID, m.RunID, occurred, m.PolicyHash, m.Reason,
 			e.RecordedAt.UnixMicro(), []byte(e.PrevHash), []byte(e.Hash))
-		if err != nil {
+		var se *sqlitedrv.Error
+		if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(se.Error(), "events.id") {
+			return houqin.Errorf(houqin.ECONFLICT, "id: event %s is already stored on another stream", e.ID)
+		} else if err != nil {
 			return err
 		}
 	}

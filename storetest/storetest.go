@@ -273,9 +273,34 @@ func testSameIDOtherContent(t *testing.T, s houqin.EventStore) {
 			t.Errorf("change %d: message %q does not say the content differs", i, houqin.ErrorMessage(err))
 		}
 	}
-	_, err := s.Append(context.Background(), "test-2", houqin.ExpectAny, in...)
-	wantCode(t, err, houqin.ECONFLICT) // the ID is taken on another stream
+	for _, expected := range []int64{houqin.ExpectAny, houqin.ExpectNoStream} {
+		// The ID is taken on another stream, however the append expects.
+		_, err := s.Append(context.Background(), "test-2", expected, append(NewEvents(1), in...)...)
+		wantCode(t, err, houqin.ECONFLICT)
+		if !strings.Contains(houqin.ErrorMessage(err), in[0].ID) && !strings.Contains(houqin.ErrorMessage(err), "another stream") {
+			t.Errorf("message %q does not say the ID is taken", houqin.ErrorMessage(err))
+		}
+	}
 	unchanged(t, s, before)
+	// Neighbours sharing the failed call's transaction are not affected.
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() {
+			events := NewEvents(1)
+			if i == 0 {
+				events = in // the bad one
+			}
+			_, errs[i] = s.Append(context.Background(), fmt.Sprintf("test-n%d", i), houqin.ExpectNoStream, events...)
+		})
+	}
+	wg.Wait()
+	wantCode(t, errs[0], houqin.ECONFLICT)
+	for _, err := range errs[1:] {
+		if err != nil {
+			t.Errorf("a neighbour of the failed append failed too: %v", err)
+		}
+	}
 }
 
 func testReadStream(t *testing.T, s houqin.EventStore) {

@@ -31,6 +31,8 @@ type Tx interface {
 	// Stored returns the stored events carrying any of ids, by ID.
 	Stored(ctx context.Context, ids []string) (map[string]houqin.Event, error)
 	// Insert writes fully prepared events; it may defer the write to Commit.
+	// An event ID already stored (on another stream) must come back from
+	// Insert or Commit as ECONFLICT naming it.
 	Insert(ctx context.Context, events []houqin.Event) error
 	Commit() error
 	Rollback() error
@@ -219,9 +221,16 @@ func (q *Queue) tryCommit(batch []*call) (err error) {
 		for i, e := range c.events {
 			ids[i] = e.ID
 		}
-		stored, err := tx.Stored(ctx, ids)
-		if err != nil {
-			return fmt.Errorf("look up event ids: %w", err)
+		// A retry is only possible where the stream has moved past what the
+		// caller expects, or with ExpectAny. Otherwise the IDs can only be
+		// taken on another stream, which the store's unique index refuses
+		// at insert (Tx.Insert returns ECONFLICT, the batch is retried call
+		// by call, and only this call fails): no lookup on the hot path.
+		stored := map[string]houqin.Event{}
+		if !headMatches(c.expected, head) {
+			if stored, err = tx.Stored(ctx, ids); err != nil {
+				return fmt.Errorf("look up event ids: %w", err)
+			}
 		}
 		for _, id := range ids { // earlier calls of this batch, not yet visible to Stored
 			if e, ok := written[id]; ok {
@@ -258,6 +267,12 @@ func (q *Queue) tryCommit(batch []*call) (err error) {
 		q.committed()
 	}
 	return nil
+}
+
+// headMatches reports whether expected names the stream's current head
+// exactly (ExpectNoStream for a stream that does not exist).
+func headMatches(expected int64, head houqin.StreamHead) bool {
+	return expected >= 0 && head.Version == expected || expected == houqin.ExpectNoStream && head.Version == -1
 }
 
 func rollback(tx Tx) error {
