@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/internal/groupcommit"
 	"github.com/houqin/houqin/metrics"
@@ -156,7 +157,8 @@ func scanEvents(rows *sql.Rows, capacity int) ([]houqin.Event, error) {
 			occurred, recorded sql.NullInt64
 			data, prev, hash   []byte
 		)
-		if err := rows.Scan(&e.Position, &e.ID, &e.Stream, &e.Version, &e.Type, &data,
+		var id []byte
+		if err := rows.Scan(&e.Position, &id, &e.Stream, &e.Version, &e.Type, &data,
 			&m.Actor, &m.OnBehalfOf, &m.CorrelationID, &m.CausationID, &m.WorkflowID, &m.RunID, &occurred, &m.PolicyHash, &m.Reason,
 			&recorded, &prev, &hash); err != nil {
 			return nil, fmt.Errorf("scan event: %w", err)
@@ -164,6 +166,11 @@ func scanEvents(rows *sql.Rows, capacity int) ([]houqin.Event, error) {
 		if occurred.Valid {
 			m.OccurredAt = time.UnixMicro(occurred.Int64).UTC()
 		}
+		u, err := uuid.FromBytes(id)
+		if err != nil {
+			return nil, fmt.Errorf("event at position %d: id: %w", e.Position, err)
+		}
+		e.ID = u.String()
 		e.Data, e.RecordedAt, e.PrevHash, e.Hash = data, time.UnixMicro(recorded.Int64).UTC(), prev, hash
 		events = append(events, e)
 	}
@@ -208,7 +215,7 @@ func (t *appendTx) Stored(ctx context.Context, ids []string) (map[string]houqin.
 	args := make([]any, len(ids))
 	marks := make([]string, len(ids))
 	for i, id := range ids {
-		args[i], marks[i] = id, fmt.Sprintf("$%d", i+1)
+		args[i], marks[i] = uuidBytes(id), fmt.Sprintf("$%d", i+1)
 	}
 	rows, err := t.tx.QueryContext(ctx, `SELECT `+columns+` FROM events WHERE id IN (`+strings.Join(marks, ",")+`)`, args...)
 	if err != nil {
@@ -240,7 +247,7 @@ func (t *appendTx) Insert(ctx context.Context, events []houqin.Event) error {
 		if !m.OccurredAt.IsZero() {
 			occurred = m.OccurredAt.UnixMicro()
 		}
-		_, err := t.insert.ExecContext(ctx, e.Position, e.ID, e.Stream, e.Version, e.Type, string(e.Data),
+		_, err := t.insert.ExecContext(ctx, e.Position, uuidBytes(e.ID), e.Stream, e.Version, e.Type, string(e.Data),
 			m.Actor, m.OnBehalfOf, m.CorrelationID, m.CausationID, m.WorkflowID, m.RunID, occurred, m.PolicyHash, m.Reason,
 			e.RecordedAt.UnixMicro(), []byte(e.PrevHash), []byte(e.Hash))
 		var se *sqlitedrv.Error
@@ -251,6 +258,12 @@ func (t *appendTx) Insert(ctx context.Context, events []houqin.Event) error {
 		}
 	}
 	return nil
+}
+
+// uuidBytes is the 16-byte form of an ID the store validated as a UUID.
+func uuidBytes(id string) []byte {
+	u := uuid.MustParse(id)
+	return u[:]
 }
 
 func (t *appendTx) Commit() error   { return t.tx.Commit() }

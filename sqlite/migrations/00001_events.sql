@@ -6,7 +6,7 @@
 -- its stream: stream = "<category>-<process id>").
 CREATE TABLE events (
     position    INTEGER PRIMARY KEY,
-    id          TEXT    NOT NULL UNIQUE,
+    id          BLOB    NOT NULL UNIQUE, -- the UUID's 16 bytes: a smaller index
     stream      TEXT    NOT NULL,
     version     INTEGER NOT NULL,
     type        TEXT    NOT NULL,
