@@ -10,6 +10,7 @@ import (
 
 	"github.com/houqin/houqin"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -143,6 +144,8 @@ func classify(err error) (code, message string) {
 		return houqin.EUNAVAILABLE, "The request timed out; try again later."
 	case errors.Is(err, context.Canceled):
 		return houqin.EUNAVAILABLE, "The request was cancelled."
+	case isTemporalUnavailable(err):
+		return houqin.EUNAVAILABLE, "The workflow service is unavailable; try again later."
 	}
 	return houqin.EINTERNAL, ""
 }
@@ -151,4 +154,15 @@ func classify(err error) (code, message string) {
 func isCode(s string) bool {
 	_, ok := problemKinds[s]
 	return ok
+}
+
+// isTemporalUnavailable reports a Temporal frontend that is down, overloaded
+// or timing out: a reason to retry, not a bug.
+func isTemporalUnavailable(err error) bool {
+	var (
+		unavailable *serviceerror.Unavailable
+		exhausted   *serviceerror.ResourceExhausted
+		deadline    *serviceerror.DeadlineExceeded
+	)
+	return errors.As(err, &unavailable) || errors.As(err, &exhausted) || errors.As(err, &deadline)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/api"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -44,6 +45,8 @@ func TestProblemsError(t *testing.T) {
 		{"temporal non-retryable wrapped", fmt.Errorf("update task: %w", temporal.NewNonRetryableApplicationError("task: already decided", houqin.ECONFLICT, errors.New(secret))),
 			409, "ECONFLICT", "task: already decided", false},
 		{"temporal other type", temporal.NewApplicationError(secret, "PanicError"), 500, "EINTERNAL", "Internal error.", true},
+		{"temporal frontend down", fmt.Errorf("start workflow: %w", serviceerror.NewUnavailable(secret)), 503, "EUNAVAILABLE", "The workflow service is unavailable; try again later.", true},
+		{"temporal overloaded", serviceerror.NewResourceExhausted(0, secret), 503, "EUNAVAILABLE", "The workflow service is unavailable; try again later.", true},
 		{"deadline", fmt.Errorf("start workflow: %w", context.DeadlineExceeded), 503, "EUNAVAILABLE", "The request timed out; try again later.", true},
 		{"cancelled", fmt.Errorf("query: %w", context.Canceled), 503, "EUNAVAILABLE", "The request was cancelled.", true},
 	}
