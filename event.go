@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -66,15 +65,6 @@ func (m Metadata) Normalize() Metadata {
 		m.OccurredAt = m.OccurredAt.UTC().Truncate(time.Microsecond)
 	}
 	return m
-}
-
-// DecodeMetadata parses metadata stored by Metadata.Encode.
-func DecodeMetadata(b []byte) (Metadata, error) {
-	var m Metadata
-	if err := json.Unmarshal(b, &m); err != nil {
-		return Metadata{}, fmt.Errorf("decode metadata: %w", err)
-	}
-	return m.Normalize(), nil
 }
 
 // Hash is a SHA-256 digest; it reads and prints as lowercase hex.
@@ -214,18 +204,6 @@ func RegisterEventType(proto EventData) {
 		panic(fmt.Sprintf("register event type: %q registered twice", name))
 	}
 	registry.types[name] = t
-}
-
-// EventTypes returns the registered event type names, sorted.
-func EventTypes() []string {
-	registry.RLock()
-	defer registry.RUnlock()
-	names := make([]string, 0, len(registry.types))
-	for n := range registry.types {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // NewEvent builds an event carrying data, ready to append.

@@ -74,13 +74,21 @@ func page(r *http.Request) (limit int, before int64, err error) {
 	return limit, before, nil
 }
 
-// nextCursor is the cursor of the page after one ending at position last,
-// or "" when the page was not full.
-func nextCursor(n, limit int, last int64) string {
-	if n < limit {
-		return ""
+// listPage is one page of a list, and the cursor of the next page ("" when
+// this page was not full, so there is none).
+type listPage[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// newPage makes the page of items fetched with limit; position gives an
+// item's place in the list's order, which the cursor carries.
+func newPage[T any](items []T, limit int, position func(T) int64) listPage[T] {
+	p := listPage[T]{Items: items}
+	if len(items) == limit && limit > 0 {
+		p.NextCursor = strconv.FormatInt(position(items[len(items)-1]), 36)
 	}
-	return strconv.FormatInt(last, 36)
+	return p
 }
 
 func oneOf(field, v string, allowed ...string) error {

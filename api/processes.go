@@ -133,11 +133,6 @@ func (s *Server) update(r *http.Request, processID, name string, arg, result any
 	return h.Get(r.Context(), result)
 }
 
-type processList struct {
-	Items      []projections.ProcessRow `json:"items"`
-	NextCursor string                   `json:"next_cursor,omitempty"`
-}
-
 func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request) {
 	who, q := identity(r), r.URL.Query()
 	limit, before, err := page(r)
@@ -166,11 +161,7 @@ func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, err)
 		return
 	}
-	var last int64
-	if len(items) > 0 {
-		last = items[len(items)-1].Position
-	}
-	writeJSON(w, http.StatusOK, processList{Items: items, NextCursor: nextCursor(len(items), limit, last)})
+	writeJSON(w, http.StatusOK, newPage(items, limit, func(p projections.ProcessRow) int64 { return p.Position }))
 }
 
 type processDetail struct {

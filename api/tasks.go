@@ -13,11 +13,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 )
 
-type taskList struct {
-	Items      []projections.TaskRow `json:"items"`
-	NextCursor string                `json:"next_cursor,omitempty"`
-}
-
 // listTasks is the inbox: ?assignee=me (default) and ?status=pending|done|cancelled.
 // Only readers (auditors, admins, the logistics manager) may list other
 // people's tasks, with ?assignee=<user id> or ?assignee=all.
@@ -54,11 +49,7 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, err)
 		return
 	}
-	var last int64
-	if len(items) > 0 {
-		last = items[len(items)-1].Position
-	}
-	writeJSON(w, http.StatusOK, taskList{Items: items, NextCursor: nextCursor(len(items), limit, last)})
+	writeJSON(w, http.StatusOK, newPage(items, limit, func(t projections.TaskRow) int64 { return t.Position }))
 }
 
 // taskActionBody is the body of POST /v1/tasks/{id}/{action}.

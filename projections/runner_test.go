@@ -20,7 +20,6 @@ import (
 	"github.com/houqin/houqin/sqlite"
 	"github.com/houqin/houqin/storetest"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // backend is an event store and a read-model database on one technology.
@@ -326,7 +325,7 @@ func TestRunWakesOnAppendAndWaitFor(t *testing.T) {
 		if err := r.WaitFor(short, out[2].Position+100); houqin.ErrorCode(err) != houqin.EUNAVAILABLE {
 			t.Fatalf("WaitFor a future position = %v, want EUNAVAILABLE", err)
 		}
-		if got := testutil.ToFloat64(mustGauge(t, reg, "houqin_projection_position")); got != float64(out[2].Position) {
+		if got := gaugeValue(t, reg, "houqin_projection_position"); got != float64(out[2].Position) {
 			t.Errorf("position gauge = %v, want %d", got, out[2].Position)
 		}
 		cancel()
@@ -336,7 +335,8 @@ func TestRunWakesOnAppendAndWaitFor(t *testing.T) {
 	})
 }
 
-func mustGauge(t *testing.T, reg *prometheus.Registry, name string) prometheus.Collector {
+// gaugeValue returns the value of the one series of gauge name in reg.
+func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -344,11 +344,9 @@ func mustGauge(t *testing.T, reg *prometheus.Registry, name string) prometheus.C
 	}
 	for _, mf := range mfs {
 		if mf.GetName() == name && len(mf.Metric) == 1 {
-			g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: "copy"})
-			g.Set(mf.Metric[0].GetGauge().GetValue())
-			return g
+			return mf.Metric[0].GetGauge().GetValue()
 		}
 	}
 	t.Fatalf("metric %s not found", name)
-	return nil
+	return 0
 }
