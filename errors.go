@@ -13,6 +13,7 @@ const (
 	EFORBIDDEN    = "EFORBIDDEN"    // valid credentials, not allowed
 	ENOTFOUND     = "ENOTFOUND"     // the thing does not exist
 	ECONFLICT     = "ECONFLICT"     // the state moved on: wrong expected version, decided already
+	ENOTALLOWED   = "ENOTALLOWED"   // well-formed, but the current state does not allow it (422)
 	EUNAVAILABLE  = "EUNAVAILABLE"  // a dependency is down or not ready; retry later
 	EINTERNAL     = "EINTERNAL"     // a bug or an unexpected failure; never shown in detail
 )

@@ -19,6 +19,8 @@ type User struct {
 	Roles      []string // e.g. ["dept_head", "finance"], sorted
 	Manager    string   // user ID of the direct manager; "" = none (top of the chain)
 	External   bool     // works for an outside company (the department is external)
+	Left       bool     // has left the organisation: never assigned a task; their Fallback (or manager) is
+	Fallback   string   // user ID who takes over this user's approvals once they have left; "" = the manager
 }
 
 // HasRole reports whether u has role.
@@ -70,6 +72,8 @@ type orgFile struct {
 		Department string   `yaml:"department"`
 		Roles      []string `yaml:"roles"`
 		Manager    *string  `yaml:"manager"` // absent: the department head; "": none
+		Left       bool     `yaml:"left"`
+		Fallback   string   `yaml:"fallback"`
 	} `yaml:"users"`
 }
 
@@ -150,7 +154,7 @@ func ParseOrg(b []byte) (*Org, error) {
 		}
 		o.users = append(o.users, User{
 			ID: u.ID, Name: u.Name, NameEn: u.NameEn, Department: u.Department,
-			Roles: roles, External: f.Departments[d].External,
+			Roles: roles, External: f.Departments[d].External, Left: u.Left, Fallback: u.Fallback,
 		})
 	}
 
@@ -178,6 +182,11 @@ func ParseOrg(b []byte) (*Org, error) {
 				return nil, Errorf(EINVALID, "%s: unknown manager %q", field, *u.Manager)
 			}
 			o.users[i].Manager = *u.Manager
+		}
+	}
+	for i, u := range f.Users {
+		if _, ok := userAt[u.Fallback]; u.Fallback != "" && (!ok || u.Fallback == u.ID) {
+			return nil, Errorf(EINVALID, "users[%d].fallback: %q is not another user", i, u.Fallback)
 		}
 	}
 	for i, u := range o.users {

@@ -352,7 +352,19 @@ type ProcurementCompleted struct{}
 // EventType implements EventData.
 func (ProcurementCompleted) EventType() string { return "procurement.completed" }
 
+// Facts returns what a policy condition can test about r, requested by
+// requester: total (minor units), currency, department, category (the
+// budget category), items (the number of lines), needed_by and requester.
+func (r ProcurementRequest) Facts(requester string) Facts {
+	return Facts{
+		"total": r.Total(), "currency": r.CurrencyOrDefault(), "department": r.Department,
+		"category": r.BudgetCategory, "items": int64(len(r.Items)), "needed_by": r.NeededBy,
+		"requester": requester,
+	}
+}
+
 func init() {
+	RegisterFacts(KindProcurement, ProcurementRequest{}.Facts(""))
 	RegisterEventType(RequisitionSubmitted{})
 	RegisterEventType(ProcurementApproved{})
 	RegisterEventType(ProcurementRejected{})

@@ -11,3 +11,10 @@ var org []byte
 // DefaultOrg returns the demo organisation (org.yaml), the YAML that
 // houqin.ParseOrg reads. The caller owns the returned slice.
 func DefaultOrg() []byte { return append([]byte(nil), org...) }
+
+//go:embed policy.yaml
+var policy []byte
+
+// DefaultPolicy returns the default approval policy (policy.yaml), the YAML
+// that houqin.ParsePolicy reads. The caller owns the returned slice.
+func DefaultPolicy() []byte { return append([]byte(nil), policy...) }
