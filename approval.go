@@ -498,3 +498,34 @@ func DelegationsIn(ctx context.Context, store EventStore) func(user string, at t
 		return d, ok, nil
 	}
 }
+
+// Users returns the users one approver rule names for a request by
+// requester, those who have left replaced by their fallback; for copies
+// (抄送), so neither separation of duties nor delegation applies.
+func (r Resolver) Users(rule, requester string, facts Facts) ([]string, error) {
+	parsed, err := ParseApproverRule(rule)
+	if err != nil {
+		return nil, err
+	}
+	users, _ := r.rule(parsed, requester, facts)
+	var ex Explanation
+	var out []string
+	for _, u := range users {
+		if a, ok := r.stayer(Assignee{User: u}, &ex); ok && !slices.Contains(out, a.User) {
+			out = append(out, a.User)
+		}
+	}
+	return out, nil
+}
+
+// Manager returns the direct manager of a user, replaced by their fallback
+// if they have left; false at the top of the chain.
+func (r Resolver) Manager(user string) (string, bool) {
+	m, err := r.Org.Manager(user, 1)
+	if err != nil {
+		return "", false
+	}
+	var ex Explanation
+	a, ok := r.stayer(Assignee{User: m.ID}, &ex)
+	return a.User, ok
+}

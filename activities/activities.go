@@ -24,6 +24,7 @@ import (
 // *Activities.
 type Activities struct {
 	Store houqin.EventStore
+	Org   *houqin.Org // the organisation directory, for resolving approvers
 	// Now is the clock (nil: time.Now) stamping events whose OccurredAt the
 	// caller left zero. Workflows always stamp their events with
 	// workflow.Now, so a retried activity appends identical events; the

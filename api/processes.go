@@ -53,9 +53,15 @@ func (s *Server) startProcurement(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, houqin.Errorf(houqin.EINVALID, "department: unknown department %q", req.Department))
 		return
 	}
-	approver, err := s.cfg.Org.Manager(who.UserID, 1)
+	policy, err := s.cfg.Policy.Kind(houqin.KindProcurement)
 	if err != nil {
-		s.problems.Error(w, r, houqin.Errorf(houqin.EINVALID, "requester: %s has no manager to approve the request", who.UserID))
+		s.problems.Error(w, r, err)
+		return
+	}
+	// The route must resolve now: a request nobody could approve is refused
+	// before a process exists.
+	if _, err := (houqin.Resolver{Org: s.cfg.Org}).Route(policy, who.UserID, req.Facts(who.UserID), s.cfg.Now()); err != nil {
+		s.problems.Error(w, r, err)
 		return
 	}
 	var logistics []string
@@ -77,7 +83,7 @@ func (s *Server) startProcurement(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	in := workflows.ProcurementInput{ProcessID: processID, Requester: who.UserID, Request: req,
-		Approver: approver.ID, Logistics: logistics}
+		Policy: policy, PolicyHash: policy.Hash(), Logistics: logistics}
 	_, err = s.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: processID, TaskQueue: workflows.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,

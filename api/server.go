@@ -34,6 +34,7 @@ type Config struct {
 	Progress   Progress // read-your-writes (min_position) and readiness: a *projections.Runner or *projections.Watcher
 	Temporal   client.Client
 	Org        *houqin.Org
+	Policy     *houqin.Policy // the approval policy copied into each process at start
 	Auth       *Authenticator
 	Logger     *slog.Logger
 	Registry   *prometheus.Registry

@@ -1,21 +1,47 @@
 package workflows
 
 import (
+	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/activities"
 	"go.temporal.io/sdk/workflow"
 )
 
-// approval is one approval step of a process: who decides, and by when.
-type approval struct {
-	Step      string
-	Approvers []string
-	SLA       time.Duration
+// The step a requester resubmits a returned process in.
+const StepResubmit = "resubmit"
+
+// resubmitSLA is how long a returned process waits for its requester.
+const resubmitSLA = 7 * 24 * time.Hour
+
+// maxEscalations bounds how often one task escalates on timeout.
+const maxEscalations = 3
+
+// approvalActions are the actions of an approval task.
+var approvalActions = []string{
+	houqin.ActionApprove, houqin.ActionReject, houqin.ActionReturn, houqin.ActionTransfer,
+	houqin.ActionAddApprover, houqin.ActionComment, houqin.ActionRemind,
 }
 
-// verdict is the decision an approval step reached.
+// route is the approval route of a process: its policy, and the request the
+// conditions test, which a resubmission may amend.
+type route struct {
+	policy houqin.KindPolicy
+	facts  func() houqin.Facts
+	// checkAmend checks an amended request (the data of a resubmission)
+	// without changing anything; amend applies it.
+	checkAmend func(data json.RawMessage) error
+	amend      func(data json.RawMessage) error
+	// fixed, for processes started before the policy existed, is the one
+	// approval step they run: no resolution, no deadlines.
+	fixed *houqin.Resolution
+}
+
+// verdict is how an approval route ended, and the decision that ended it.
 type verdict struct {
 	Approved bool
 	By       string
@@ -23,35 +49,460 @@ type verdict struct {
 	cause    string // the update that decided
 }
 
-// approve runs an approval step of p: it opens a task with actions approve
-// and reject for the approvers, waits for one of them to decide, and records
-// the task.completed event. The caller records the business event of the
-// verdict, and the verdict's update returns once that is stored.
-//
-// The requester of the process may not decide on it (EFORBIDDEN), even as
-// an approver; a rejection needs a reason in its comment (EINVALID); neither
-// action takes data (EINVALID).
-//
-// This is the whole approval logic of a process, so that the approval engine
-// (routes from the policy, several levels, transfer, add-approver, return)
-// can replace this one function.
-func approve(ctx workflow.Context, p *process, in approval) (verdict, error) {
+// approval is the state of a route being run: who approved under which
+// revision of the request, for de-duplication (审批人去重).
+type approval struct {
+	p        *process
+	r        route
+	revision int            // increases when the request changes or a return starts the route afresh
+	approved map[string]int // user → the revision they approved; only indexed
+	last     *decision      // the last decision taken
+}
+
+// approve runs the approval route r of p: step by step, each resolved when
+// it starts (ResolveStep), skipped when its condition is false, decided in
+// its mode; a return goes back to the requester or an earlier step. It ends
+// on the first rejection or when every step approved. The caller records
+// the business event of the verdict and flushes, which answers the
+// deciding update.
+func (p *process) approve(ctx workflow.Context, r route) (verdict, error) {
+	ap := &approval{p: p, r: r, approved: map[string]int{}}
+	steps := r.policy.Steps
+	for i := 0; i < len(steps); {
+		s := steps[i]
+		res, err := ap.resolve(ctx, i)
+		if err != nil {
+			return verdict{}, err
+		}
+		if !res.Applies || res.AutoApprove {
+			p.log.Info("Step skipped", "step", s.ID, "reason", res.Explanation.Reason)
+			if err := p.record(ctx, "system", "", houqin.StepSkipped{Step: s.ID, Name: s.Name, Explanation: res.Explanation}); err != nil {
+				return verdict{}, err
+			}
+			i++
+			continue
+		}
+		if r.fixed == nil {
+			err := p.record(ctx, "system", "", houqin.StepStarted{Step: s.ID, Name: s.Name, Mode: s.Mode,
+				Required: res.Required, Assignees: res.Assignees, Explanation: res.Explanation})
+			if err != nil {
+				return verdict{}, err
+			}
+		}
+		out, err := ap.step(ctx, i, s, res)
+		if err != nil {
+			return verdict{}, err
+		}
+		if r.fixed == nil {
+			err := p.record(ctx, "system", ap.cause(), houqin.StepCompleted{Step: s.ID, Outcome: out.outcome, Approvals: out.approvals})
+			if err != nil {
+				return verdict{}, err
+			}
+		}
+		switch out.outcome {
+		case "approved":
+			i++
+		case "rejected":
+			return ap.verdict(false), nil
+		case "returned":
+			d := ap.last
+			err := p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, houqin.ProcessReturned{
+				By: d.Actor, OnBehalfOf: d.onBehalfOf, FromStep: s.ID, ToStep: d.ToStep, Comment: d.Comment})
+			if err != nil {
+				return verdict{}, err
+			}
+			ap.revision++ // a return starts afresh: no approval carries over
+			if d.ToStep != "" {
+				i = r.policy.Step(d.ToStep)
+				continue
+			}
+			if err := ap.resubmit(ctx); err != nil {
+				return verdict{}, err
+			}
+			i = 0
+		}
+	}
+	return ap.verdict(true), nil
+}
+
+// cause returns the update that caused the last decision, if any.
+func (ap *approval) cause() string {
+	if ap.last == nil {
+		return ""
+	}
+	return ap.last.updateID
+}
+
+func (ap *approval) verdict(approved bool) verdict {
+	v := verdict{Approved: approved, By: "system"}
+	if d := ap.last; d != nil {
+		v.By, v.Comment, v.cause = d.Actor, d.Comment, d.updateID
+	}
+	return v
+}
+
+// resolve resolves step i: by the ResolveStep activity, which reads the
+// organisation and the delegations in force now, or the fixed step.
+func (ap *approval) resolve(ctx workflow.Context, i int) (houqin.Resolution, error) {
+	if ap.r.fixed != nil {
+		return *ap.r.fixed, nil
+	}
+	in := activities.ResolveStepInput{Policy: ap.r.policy, Step: i, Requester: ap.p.requester, Facts: ap.r.facts(), At: workflow.Now(ctx)}
+	var res houqin.Resolution
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ResolveStep, in).Get(ctx, &res); err != nil {
+		return houqin.Resolution{}, fmt.Errorf("resolve step %s: %w", ap.r.policy.Steps[i].ID, err)
+	}
+	return res, nil
+}
+
+// resubmit waits for the requester to resubmit a returned process, with
+// the request amended or not.
+func (ap *approval) resubmit(ctx workflow.Context) error {
+	p := ap.p
 	check := func(act houqin.TaskAction) error {
-		switch {
-		case act.Actor == p.requester:
-			return houqin.Errorf(houqin.EFORBIDDEN, "actor: %q requested %s and may not decide on it", act.Actor, p.id)
-		case act.Action == houqin.ActionReject && strings.TrimSpace(act.Comment) == "":
-			return houqin.Errorf(houqin.EINVALID, "comment: a reason is required to reject")
+		if act.Action != houqin.ActionResubmit || len(act.Data) == 0 {
+			return nil
+		}
+		return inData(ap.r.checkAmend(act.Data))
+	}
+	t := p.openTask(ctx, taskSpec{
+		step: StepResubmit, name: houqin.Text{Zh: "重新提交", En: "Resubmit"},
+		assignees: []houqin.Assignee{{User: p.requester, Rule: "requester"}},
+		actions:   []string{houqin.ActionResubmit, houqin.ActionComment}, sla: resubmitSLA,
+		check: check, forRequester: true,
+	})
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	for {
+		d, _, _, err := p.next(ctx)
+		if err != nil {
+			return err
+		}
+		if d.Action != houqin.ActionResubmit {
+			continue // resubmit tasks take no other action that ends them
+		}
+		if err := p.complete(ctx, t, d); err != nil {
+			return err
+		}
+		ev := houqin.ProcessResubmitted{By: d.Actor, Comment: d.Comment}
+		if len(d.Data) > 0 {
+			if err := ap.r.amend(d.Data); err != nil {
+				return err
+			}
+			ev.Request = d.Data
+		}
+		ap.last = d
+		return p.record(ctx, d.Actor, d.updateID, ev)
+	}
+}
+
+// slot is one approver's part of a step: the groups who decide in turn
+// (more than one once approvers are added before or after), the head
+// deciding now. A group is one task; any of its assignees decides it.
+type slot struct {
+	groups [][]houqin.Assignee
+	task   *openTask
+	state  string // "", "open", "approved", "rejected"
+}
+
+// stepOutcome is how a step ended.
+type stepOutcome struct {
+	outcome   string // approved | rejected | returned
+	approvals []string
+}
+
+// step runs step i until it is decided: approved once enough slots
+// approved, rejected on a rejection (in n_of_m: once too few can still
+// approve), returned on a return.
+func (ap *approval) step(ctx workflow.Context, i int, s houqin.PolicyStep, res houqin.Resolution) (stepOutcome, error) {
+	p := ap.p
+	var slots []*slot
+	if s.Mode == houqin.ModeAny {
+		slots = []*slot{{groups: [][]houqin.Assignee{res.Assignees}}}
+	} else {
+		for _, a := range res.Assignees {
+			slots = append(slots, &slot{groups: [][]houqin.Assignee{{a}}})
+		}
+	}
+	required := res.Required
+	if s.Mode == houqin.ModeAny {
+		required = 1
+	}
+	var approvals []string
+	explanation := res.Explanation
+
+	check := func(act houqin.TaskAction) error {
+		if act.Action == houqin.ActionReturn && act.ToStep != "" {
+			j := ap.r.policy.Step(act.ToStep)
+			if ap.r.fixed != nil || j < 0 || j >= i {
+				return houqin.Errorf(houqin.ENOTALLOWED, "to_step: %q is not an earlier step of this route; leave it empty to return to the requester", act.ToStep)
+			}
 		}
 		return decodeData(act.Data, &struct{}{})
 	}
-	t, err := p.openTask(ctx, in.Step, in.Approvers, []string{houqin.ActionApprove, houqin.ActionReject}, in.SLA, check)
-	if err != nil {
-		return verdict{}, err
+	actions := approvalActions
+	if ap.r.fixed != nil {
+		actions = []string{houqin.ActionApprove, houqin.ActionReject}
 	}
-	d, err := p.take(ctx, t)
-	if err != nil {
-		return verdict{}, err
+	spec := func(group []houqin.Assignee) taskSpec {
+		ts := taskSpec{step: s.ID, name: s.Name, assignees: group, actions: actions, sla: s.SLA.D(),
+			check: check, explanation: &explanation}
+		if ap.r.fixed == nil {
+			for _, r := range s.Reminders {
+				ts.reminders = append(ts.reminders, r.D())
+			}
+			ts.escalate = s.EscalateAfter.D()
+			ts.timeout = s.OnTimeout != houqin.TimeoutNone
+		}
+		return ts
 	}
-	return verdict{Approved: d.Action == houqin.ActionApprove, By: d.Actor, Comment: d.Comment, cause: d.updateID}, nil
+	// start opens the task of the slot's head group, or approves it at
+	// once if one of the group approved this revision before (dedup).
+	var start func(sl *slot) error
+	advance := func(sl *slot, by string) error {
+		sl.groups = sl.groups[1:]
+		approvals = append(approvals, by)
+		if len(sl.groups) > 0 {
+			return start(sl)
+		}
+		sl.state, sl.task = "approved", nil
+		if s.Mode == houqin.ModeSequential {
+			if k := slices.Index(slots, sl); k+1 < len(slots) {
+				return start(slots[k+1])
+			}
+		}
+		return nil
+	}
+	start = func(sl *slot) error {
+		sl.state = "open"
+		sl.task = p.openTask(ctx, spec(sl.groups[0]))
+		if ap.r.policy.DedupFor(s) && ap.r.fixed == nil {
+			for _, a := range sl.groups[0] {
+				if rev, ok := ap.approved[a.User]; ok && rev == ap.revision {
+					comment := fmt.Sprintf("%s approved an earlier step of this request", a.User)
+					if err := p.autoComplete(ctx, sl.task, houqin.ActionApprove, "dedup", comment); err != nil {
+						return err
+					}
+					return advance(sl, a.User)
+				}
+			}
+		}
+		return nil
+	}
+	for k, sl := range slots {
+		if s.Mode != houqin.ModeSequential || k == 0 {
+			if err := start(sl); err != nil {
+				return stepOutcome{}, err
+			}
+		}
+	}
+	// end cancels the step's tasks still open.
+	end := func(outcome, reason string) (stepOutcome, error) {
+		for _, sl := range slots {
+			if sl.task != nil && p.task(sl.task.task.ID) != nil {
+				if err := p.cancel(ctx, sl.task, reason); err != nil {
+					return stepOutcome{}, err
+				}
+			}
+		}
+		return stepOutcome{outcome: outcome, approvals: approvals}, nil
+	}
+	slotOf := func(t *openTask) *slot {
+		for _, sl := range slots {
+			if sl.task == t {
+				return sl
+			}
+		}
+		return nil
+	}
+
+	for {
+		open := 0
+		for _, sl := range slots {
+			if sl.state != "approved" && sl.state != "rejected" {
+				open++
+			}
+		}
+		switch {
+		case countState(slots, "approved") >= required:
+			return end("approved", "the step was approved")
+		case countState(slots, "approved")+open < required:
+			return end("rejected", "the step was rejected")
+		}
+		if err := p.flush(ctx); err != nil {
+			return stepOutcome{}, err
+		}
+		d, fired, what, err := p.next(ctx)
+		if err != nil {
+			return stepOutcome{}, err
+		}
+		if fired != nil {
+			if err := ap.deadline(ctx, s, slotOf(fired), fired, what, advance); err != nil {
+				return stepOutcome{}, err
+			}
+			continue
+		}
+		t := p.task(d.TaskID)
+		sl := slotOf(t)
+		switch d.Action {
+		case houqin.ActionApprove:
+			if err := p.complete(ctx, t, d); err != nil {
+				return stepOutcome{}, err
+			}
+			ap.last = d
+			ap.approved[d.Actor] = ap.revision
+			if d.onBehalfOf != "" {
+				ap.approved[d.onBehalfOf] = ap.revision
+			}
+			if err := advance(sl, d.Actor); err != nil {
+				return stepOutcome{}, err
+			}
+		case houqin.ActionReject:
+			if err := p.complete(ctx, t, d); err != nil {
+				return stepOutcome{}, err
+			}
+			ap.last = d
+			sl.state, sl.task = "rejected", nil
+			if s.Mode != houqin.ModeNofM {
+				return end("rejected", fmt.Sprintf("%s rejected the step", d.Actor))
+			}
+		case houqin.ActionReturn:
+			if err := p.complete(ctx, t, d); err != nil {
+				return stepOutcome{}, err
+			}
+			ap.last = d
+			sl.task = nil
+			return end("returned", fmt.Sprintf("%s returned the process", d.Actor))
+		case houqin.ActionAddApprover:
+			if err := ap.add(ctx, s, sl, t, d, &slots, &required, start, spec); err != nil {
+				return stepOutcome{}, err
+			}
+		default:
+			// complete and resubmit are not actions of approval tasks; the
+			// validator refused them.
+			d.err, d.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", d.Action, d.TaskID)), true
+		}
+	}
+}
+
+func countState(slots []*slot, state string) int {
+	n := 0
+	for _, sl := range slots {
+		if sl.state == state {
+			n++
+		}
+	}
+	return n
+}
+
+// add takes an add-approver (加签): before the current assignee (their task
+// waits until the added users approved), after them (the added users
+// approve once they approved), or in parallel (each added user gets a task
+// now and must approve as well).
+func (ap *approval) add(ctx workflow.Context, s houqin.PolicyStep, sl *slot, t *openTask, d *decision,
+	slots *[]*slot, required *int, start func(*slot) error, spec func([]houqin.Assignee) taskSpec) error {
+	p := ap.p
+	var added [][]houqin.Assignee
+	for _, u := range d.Users {
+		added = append(added, []houqin.Assignee{{User: u, Rule: "added by " + d.Actor, Note: "加签 " + d.Position}})
+	}
+	p.settling = append(p.settling, d)
+	err := p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, houqin.ApproverAdded{
+		TaskID: t.task.ID, By: d.Actor, OnBehalfOf: d.onBehalfOf, Users: d.Users, Position: d.Position, Comment: d.Comment})
+	if err != nil {
+		return err
+	}
+	switch d.Position {
+	case houqin.AddBefore:
+		// The current group decides again after the added users, in a new
+		// task: its assignees see what the added approvers said.
+		head := sl.groups[0]
+		sl.groups = append(append(added, head), sl.groups[1:]...)
+		if err := p.cancel(ctx, t, fmt.Sprintf("%s added %s to approve first", d.Actor, strings.Join(d.Users, ", "))); err != nil {
+			return err
+		}
+		return start(sl)
+	case houqin.AddAfter:
+		sl.groups = append(append([][]houqin.Assignee{sl.groups[0]}, added...), sl.groups[1:]...)
+		t.decided = false
+	case houqin.AddParallel:
+		t.decided = false
+		for _, g := range added {
+			n := &slot{groups: [][]houqin.Assignee{g}}
+			*slots = append(*slots, n)
+			*required++
+			if err := start(n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// deadline handles a task's escalation or timeout.
+func (ap *approval) deadline(ctx workflow.Context, s houqin.PolicyStep, sl *slot, t *openTask, what string, advance func(*slot, string) error) error {
+	p := ap.p
+	if what == "timeout" {
+		switch s.OnTimeout {
+		case houqin.TimeoutApprove:
+			ap.last = &decision{TaskAction: houqin.TaskAction{Actor: "system", Comment: "approved automatically: the task passed its due time"}}
+			if err := p.autoComplete(ctx, t, houqin.ActionApprove, "timeout", "approved automatically: the task passed its due time"); err != nil {
+				return err
+			}
+			return advance(sl, "system")
+		case houqin.TimeoutReject:
+			ap.last = &decision{TaskAction: houqin.TaskAction{Actor: "system", Comment: "rejected automatically: the task passed its due time"}}
+			sl.state, sl.task = "rejected", nil
+			return p.autoComplete(ctx, t, houqin.ActionReject, "timeout", "rejected automatically: the task passed its due time")
+		}
+	}
+	// Escalate: the assignees' managers join the task.
+	var managers []string
+	in := activities.ManagersInput{Users: t.task.Assignees, Requester: p.requester}
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.Managers, in).Get(ctx, &managers); err != nil {
+		return fmt.Errorf("escalate %s: %w", t.task.ID, err)
+	}
+	var added []string
+	for _, m := range managers {
+		if !slices.Contains(t.task.Assignees, m) {
+			added = append(added, m)
+			t.task.Assignees = append(t.task.Assignees, m)
+		}
+	}
+	reason := fmt.Sprintf("open longer than %s", s.EscalateAfter.D())
+	if what == "timeout" {
+		reason = "passed its due time"
+		t.task.DueAt = workflow.Now(ctx).Add(s.SLA.D())
+		escalations := 0
+		for _, n := range p.escalations {
+			if n == t.task.ID {
+				escalations++
+			}
+		}
+		p.escalations = append(p.escalations, t.task.ID)
+		if escalations+1 < maxEscalations {
+			t.deadlines = append(t.deadlines, deadline{at: t.task.DueAt, what: "timeout"})
+			slices.SortStableFunc(t.deadlines, func(a, b deadline) int { return a.at.Compare(b.at) })
+		}
+	}
+	p.log.Info("Task escalated", "task_id", t.task.ID, "added", added)
+	return p.record(ctx, "system", "", houqin.TaskEscalated{TaskID: t.task.ID, Added: added,
+		Assignees: slices.Clone(t.task.Assignees), DueAt: t.task.DueAt, Reason: reason})
+}
+
+// copy copies the users the rules name (抄送), at "start" or "finish".
+func (p *process) copy(ctx workflow.Context, r route, rules []string, at string) error {
+	if len(rules) == 0 {
+		return nil
+	}
+	var users []string
+	in := activities.ResolveUsersInput{Kind: r.policy.Kind, Rules: rules, Requester: p.requester, Facts: r.facts()}
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ResolveUsers, in).Get(ctx, &users); err != nil {
+		return fmt.Errorf("resolve cc: %w", err)
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	return p.record(ctx, "system", "", houqin.ProcessCopied{Users: users, At: at, Rules: rules})
 }

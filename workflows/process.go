@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -19,7 +20,19 @@ import (
 const (
 	maxCommentLen = 2000     // characters
 	maxDataSize   = 64 << 10 // bytes
+	maxAdded      = 10       // users added by one add-approver
 )
+
+// The phases of a process, which decide what the requester may do to it.
+const (
+	phaseApproval = "approval" // withdraw (撤回) is allowed
+	phaseWork     = "work"     // revoke (撤销) is allowed, if the policy says so
+	phaseDone     = "done"
+)
+
+// errStopped is returned by waits when the requester withdrew or revoked
+// the process; the workflow then ends it (see process.stop).
+var errStopped = errors.New("process stopped by its requester")
 
 // process is what every process workflow shares: its stream, which it alone
 // writes, and its tasks, which users act on through UpdateTask.
@@ -39,46 +52,84 @@ type process struct {
 	log        log.Logger
 
 	status   houqin.Status
-	seq      int   // events recorded by this run: the next event's sequence number
-	version  int64 // version of the stream's last stored event; -1 (houqin.ExpectNoStream) before the first
-	position int64 // global position of the last stored event
+	phase    string
+	revoke   houqin.Revoke
+	remind   time.Duration // least time between two reminders of a task
+	seq      int           // events recorded by this run: the next event's sequence number
+	version  int64         // version of the stream's last stored event; -1 (houqin.ExpectNoStream) before the first
+	position int64         // global position of the last stored event
 	pending  []houqin.Event
 	opened   map[string]int // tasks opened per step, for task IDs; only indexed, never ranged over
+	done     map[string]int // tasks completed per step; only indexed
 
-	open     *openTask   // the task accepting an action; nil between tasks
-	taken    *decision   // an accepted action the workflow has not taken up yet
-	settling []*decision // actions taken up whose events are still pending
+	open        []*openTask // tasks accepting actions, in the order they opened
+	queue       []*decision // accepted actions the workflow has not taken up yet, in order
+	stopping    *decision   // an accepted withdraw or revoke
+	settling    []*decision // actions taken up whose events are still pending
+	actors      []string    // users who acted on the process, for comments
+	escalations []string    // the task ID of each escalation on timeout
 }
 
 // openTask is a task waiting for an action.
 type openTask struct {
-	task  houqin.Task
-	check func(houqin.TaskAction) error // the step's own rules, after assignee and action; nil: none
-	taken bool                          // an action was accepted
+	task houqin.Task
+	// check adds the step's own rules for the actions that end the task.
+	check func(houqin.TaskAction) error
+	// forRequester marks a task the requester acts on (resubmit); on any
+	// other task the requester may not act.
+	forRequester bool
+	decided      bool      // an action that ends the task was accepted
+	reminded     time.Time // when the requester last reminded its assignees
+	deadlines    []deadline
 }
 
-// decision is an accepted action on a task, and what its update returns
-// once its events are stored.
+// deadline is a moment at which something happens to an open task.
+type deadline struct {
+	at   time.Time
+	what string // "remind", "escalate" or "timeout"
+}
+
+// decision is an accepted action on a task or the process, and what its
+// update returns once its events are stored.
 type decision struct {
 	houqin.TaskAction
-	updateID string
-	outcome  houqin.TaskOutcome
-	err      error
-	done     bool
+	onBehalfOf string // the approver the actor stands in for, if a delegate
+	updateID   string
+	outcome    houqin.TaskOutcome
+	err        error
+	done       bool
 }
 
-// newProcess returns the process of the running workflow and registers the
-// UpdateTask handler.
-func newProcess(ctx workflow.Context, kind houqin.ProcessKind, id, stream, requester, policyHash string) (*process, error) {
+// ends reports whether an action ends its task.
+func ends(action string) bool {
+	switch action {
+	case houqin.ActionApprove, houqin.ActionReject, houqin.ActionReturn, houqin.ActionComplete, houqin.ActionResubmit:
+		return true
+	}
+	return false
+}
+
+// newProcess returns the process of the running workflow and registers its
+// update handlers.
+func newProcess(ctx workflow.Context, kind houqin.ProcessKind, id, stream, requester string, policy houqin.KindPolicy, policyHash string) (*process, error) {
 	info := workflow.GetInfo(ctx)
 	p := &process{
 		id: id, kind: kind, stream: stream, requester: requester, policyHash: policyHash,
 		workflowID: info.WorkflowExecution.ID, runID: info.WorkflowExecution.RunID,
 		log:    log.With(workflow.GetLogger(ctx), "process_id", id),
-		status: houqin.StatusRunning, version: houqin.ExpectNoStream, opened: map[string]int{},
+		status: houqin.StatusRunning, phase: phaseApproval, revoke: policy.Revoke, remind: policy.RemindInterval.D(),
+		version: houqin.ExpectNoStream, opened: map[string]int{}, done: map[string]int{},
+	}
+	if p.remind <= 0 {
+		p.remind = houqin.DefaultRemindInterval
 	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateTask, p.act,
 		workflow.UpdateHandlerOptions{Validator: p.validate})
+	if err != nil {
+		return nil, fmt.Errorf("set update handler: %w", err)
+	}
+	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateProcess, p.actOnProcess,
+		workflow.UpdateHandlerOptions{Validator: p.validateProcess})
 	if err != nil {
 		return nil, fmt.Errorf("set update handler: %w", err)
 	}
@@ -88,8 +139,14 @@ func newProcess(ctx workflow.Context, kind houqin.ProcessKind, id, stream, reque
 // record adds an event to the pending ones, with the next deterministic ID.
 // causation is the update that caused it, if any.
 func (p *process) record(ctx workflow.Context, actor, causation string, data houqin.EventData) error {
+	return p.recordFor(ctx, actor, "", causation, data)
+}
+
+// recordFor is record for an actor standing in for onBehalfOf.
+func (p *process) recordFor(ctx workflow.Context, actor, onBehalfOf, causation string, data houqin.EventData) error {
 	meta := houqin.Metadata{
 		Actor:         actor,
+		OnBehalfOf:    onBehalfOf,
 		CorrelationID: p.id,
 		CausationID:   causation,
 		WorkflowID:    p.workflowID,
@@ -110,6 +167,7 @@ func (p *process) record(ctx workflow.Context, actor, causation string, data hou
 // answers the actions that caused them with the position of the last one.
 func (p *process) flush(ctx workflow.Context) error {
 	if len(p.pending) == 0 {
+		p.settle()
 		return nil
 	}
 	var res activities.AppendResult
@@ -118,12 +176,17 @@ func (p *process) flush(ctx workflow.Context) error {
 		return fmt.Errorf("append %d events to %s at version %d: %w", len(p.pending), p.stream, p.version, err)
 	}
 	p.version, p.position, p.pending = res.LastVersion, res.LastPosition, nil
+	p.settle()
+	return nil
+}
+
+// settle answers the actions whose events are stored.
+func (p *process) settle() {
 	for _, d := range p.settling {
 		d.outcome = houqin.TaskOutcome{TaskID: d.TaskID, Status: p.status, Position: p.position}
 		d.done = true
 	}
 	p.settling = nil
-	return nil
 }
 
 // abort answers every action still waiting with err, ECONFLICT if the
@@ -133,80 +196,242 @@ func (p *process) abort(err error) {
 		err = houqin.Errorf(houqin.ECONFLICT, "task_id: the process was cancelled")
 	}
 	err = applicationError(err)
-	if p.taken != nil {
-		p.settling = append(p.settling, p.taken)
-		p.taken = nil
+	p.settling = append(p.settling, p.queue...)
+	if p.stopping != nil {
+		p.settling = append(p.settling, p.stopping)
 	}
 	for _, d := range p.settling {
 		d.err, d.done = err, true
 	}
-	p.settling, p.open = nil, nil
+	p.settling, p.queue, p.stopping, p.open = nil, nil, nil, nil
 }
 
-// openTask opens the next task of step for assignees, due after sla, and
-// stores its task.opened event with whatever is pending. The task accepts
-// actions from the moment it is opened; check adds the step's own rules.
-func (p *process) openTask(ctx workflow.Context, step string, assignees, actions []string, sla time.Duration, check func(houqin.TaskAction) error) (houqin.Task, error) {
-	p.opened[step]++
+// taskSpec is what opening a task needs.
+type taskSpec struct {
+	step         string
+	name         houqin.Text
+	assignees    []houqin.Assignee
+	actions      []string
+	sla          time.Duration
+	check        func(houqin.TaskAction) error
+	explanation  *houqin.Explanation
+	forRequester bool
+	reminders    []time.Duration // offsets after opening
+	escalate     time.Duration   // 0: never
+	timeout      bool            // something happens at the due time
+}
+
+// openTask opens the next task of a step and records its task.opened
+// event; the caller flushes. The task accepts actions from the moment it is
+// opened.
+func (p *process) openTask(ctx workflow.Context, s taskSpec) *openTask {
+	p.opened[s.step]++
+	now := workflow.Now(ctx)
 	t := houqin.Task{
-		ID:        fmt.Sprintf("%s.%s.%d", p.id, step, p.opened[step]),
+		ID:        fmt.Sprintf("%s.%s.%d", p.id, s.step, p.opened[s.step]),
 		ProcessID: p.id,
 		Kind:      p.kind,
-		Step:      step,
-		Assignees: slices.Clone(assignees),
-		DueAt:     workflow.Now(ctx).Add(sla),
-		Actions:   actions,
+		Step:      s.step,
+		Name:      s.name,
+		DueAt:     now.Add(s.sla),
+		Actions:   s.actions,
 	}
-	p.open = &openTask{task: t, check: check}
+	for _, a := range s.assignees {
+		t.Assignees = append(t.Assignees, a.User)
+		if a.OnBehalfOf != "" {
+			if t.OnBehalfOf == nil {
+				t.OnBehalfOf = map[string]string{}
+			}
+			t.OnBehalfOf[a.User] = a.OnBehalfOf
+		}
+	}
+	ot := &openTask{task: t, check: s.check, forRequester: s.forRequester}
+	for _, r := range s.reminders {
+		ot.deadlines = append(ot.deadlines, deadline{at: now.Add(r), what: "remind"})
+	}
+	if s.escalate > 0 {
+		ot.deadlines = append(ot.deadlines, deadline{at: now.Add(s.escalate), what: "escalate"})
+	}
+	if s.timeout {
+		ot.deadlines = append(ot.deadlines, deadline{at: t.DueAt, what: "timeout"})
+	}
+	slices.SortStableFunc(ot.deadlines, func(a, b deadline) int { return a.at.Compare(b.at) })
+	p.open = append(p.open, ot)
 	var cause string
 	if n := len(p.settling); n > 0 {
 		cause = p.settling[n-1].updateID
 	}
-	if err := p.record(ctx, "system", cause, houqin.TaskOpened{Task: t}); err != nil {
-		return houqin.Task{}, err
-	}
+	_ = p.record(ctx, "system", cause, houqin.TaskOpened{Task: t, Explanation: s.explanation})
 	p.log.Info("Task opened", "task_id", t.ID, "assignees", t.Assignees)
-	return t, p.flush(ctx)
+	return ot
 }
 
-// take waits for an action on task t, closes the task and records its
-// task.completed event. The action's update returns when the events that
-// follow are stored (the next flush).
-func (p *process) take(ctx workflow.Context, t houqin.Task) (*decision, error) {
-	if err := workflow.Await(ctx, func() bool { return p.taken != nil }); err != nil {
-		return nil, err
-	}
-	d := p.taken
-	p.taken, p.open = nil, nil
+// close removes t from the open tasks.
+func (p *process) close(t *openTask) {
+	p.open = slices.DeleteFunc(p.open, func(o *openTask) bool { return o == t })
+}
+
+// complete closes t with the action of d and records task.completed; d's
+// update returns when the events that follow are stored (the next flush).
+func (p *process) complete(ctx workflow.Context, t *openTask, d *decision) error {
+	p.close(t)
+	p.done[t.task.Step]++
 	p.settling = append(p.settling, d)
-	p.log.Info("Task completed", "task_id", t.ID, "action", d.Action, "actor", d.Actor)
-	return d, p.record(ctx, d.Actor, d.updateID, houqin.TaskCompleted{
-		TaskID: t.ID, Step: t.Step, Action: d.Action, Actor: d.Actor, Comment: d.Comment, Data: d.Data,
+	if !slices.Contains(p.actors, d.Actor) {
+		p.actors = append(p.actors, d.Actor)
+	}
+	p.log.Info("Task completed", "task_id", t.task.ID, "action", d.Action, "actor", d.Actor)
+	return p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, houqin.TaskCompleted{
+		TaskID: t.task.ID, Step: t.task.Step, Action: d.Action, Actor: d.Actor, OnBehalfOf: d.onBehalfOf,
+		Comment: d.Comment, Data: d.Data,
 	})
 }
 
-// work opens a work task of step for assignees — one action, complete — and
-// takes the action on it.
-func (p *process) work(ctx workflow.Context, step string, assignees []string, sla time.Duration, check func(houqin.TaskAction) error) (*decision, error) {
-	t, err := p.openTask(ctx, step, assignees, []string{houqin.ActionComplete}, sla, check)
-	if err != nil {
-		return nil, err
+// autoComplete closes t with an action the system takes: why is "timeout",
+// "dedup" or "fallback".
+func (p *process) autoComplete(ctx workflow.Context, t *openTask, action, why, comment string) error {
+	p.close(t)
+	p.done[t.task.Step]++
+	p.log.Info("Task completed by the system", "task_id", t.task.ID, "action", action, "why", why)
+	return p.record(ctx, "system", "", houqin.TaskCompleted{
+		TaskID: t.task.ID, Step: t.task.Step, Action: action, Actor: "system", Comment: comment, Auto: why,
+	})
+}
+
+// cancel closes t without an action of its own.
+func (p *process) cancel(ctx workflow.Context, t *openTask, reason string) error {
+	p.close(t)
+	return p.record(ctx, "system", "", houqin.TaskCancelled{TaskID: t.task.ID, Reason: reason})
+}
+
+// next waits for an action that ends a task or changes a step (approve,
+// reject, return, complete, resubmit, add-approver) and returns it. On the
+// way it takes care of what concerns one task only: comments, reminders
+// and transfers, and the deadlines of the open tasks (reminders at their
+// offsets); it returns fired = the task whose escalation or timeout is due.
+// It returns errStopped once the requester withdrew or revoked the process.
+func (p *process) next(ctx workflow.Context) (d *decision, fired *openTask, what string, err error) {
+	for {
+		if p.stopping != nil {
+			return nil, nil, "", errStopped
+		}
+		if len(p.queue) > 0 {
+			d := p.queue[0]
+			p.queue = p.queue[1:]
+			t := p.task(d.TaskID)
+			if t == nil {
+				// The task closed after the action was accepted: another
+				// approver decided the step first.
+				d.err, d.done = applicationError(houqin.Errorf(houqin.ECONFLICT, "task_id: task %q is no longer open", d.TaskID)), true
+				continue
+			}
+			switch d.Action {
+			case houqin.ActionComment, houqin.ActionRemind, houqin.ActionTransfer:
+				if err := p.minor(ctx, t, d); err != nil {
+					return nil, nil, "", err
+				}
+				continue
+			}
+			return d, nil, "", nil
+		}
+		t, dl := p.nextDeadline()
+		if t == nil {
+			err := workflow.Await(ctx, func() bool { return len(p.queue) > 0 || p.stopping != nil })
+			if err != nil {
+				return nil, nil, "", err
+			}
+			continue
+		}
+		wait := dl.at.Sub(workflow.Now(ctx))
+		if wait > 0 {
+			ok, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return len(p.queue) > 0 || p.stopping != nil })
+			if err != nil {
+				return nil, nil, "", err
+			}
+			if ok {
+				continue
+			}
+		}
+		t.deadlines = t.deadlines[1:]
+		if dl.what == "remind" {
+			p.log.Info("Task reminder", "task_id", t.task.ID)
+			if err := p.record(ctx, "system", "", houqin.TaskReminded{TaskID: t.task.ID, By: "system", Assignees: t.task.Assignees}); err != nil {
+				return nil, nil, "", err
+			}
+			if err := p.flush(ctx); err != nil {
+				return nil, nil, "", err
+			}
+			continue
+		}
+		return nil, t, dl.what, nil
 	}
-	return p.take(ctx, t)
+}
+
+// nextDeadline returns the open task with the earliest deadline.
+func (p *process) nextDeadline() (*openTask, deadline) {
+	var best *openTask
+	for _, t := range p.open {
+		if len(t.deadlines) > 0 && (best == nil || t.deadlines[0].at.Before(best.deadlines[0].at)) {
+			best = t
+		}
+	}
+	if best == nil {
+		return nil, deadline{}
+	}
+	return best, best.deadlines[0]
+}
+
+// minor takes an action that leaves the task open: comment, remind or
+// transfer, and stores its event.
+func (p *process) minor(ctx workflow.Context, t *openTask, d *decision) error {
+	var data houqin.EventData
+	switch d.Action {
+	case houqin.ActionComment:
+		data = houqin.TaskCommented{TaskID: t.task.ID, By: d.Actor, Comment: d.Comment}
+	case houqin.ActionRemind:
+		t.reminded = workflow.Now(ctx)
+		data = houqin.TaskReminded{TaskID: t.task.ID, By: d.Actor, Assignees: t.task.Assignees, Comment: d.Comment}
+	case houqin.ActionTransfer:
+		i := slices.Index(t.task.Assignees, d.Actor)
+		t.task.Assignees[i] = d.To
+		if t.task.OnBehalfOf != nil {
+			delete(t.task.OnBehalfOf, d.Actor)
+		}
+		data = houqin.TaskTransferred{TaskID: t.task.ID, From: d.Actor, To: d.To, OnBehalfOf: d.onBehalfOf,
+			Comment: d.Comment, Assignees: slices.Clone(t.task.Assignees)}
+	}
+	p.settling = append(p.settling, d)
+	if err := p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, data); err != nil {
+		return err
+	}
+	return p.flush(ctx)
+}
+
+// task returns the open task with an ID, nil if none.
+func (p *process) task(id string) *openTask {
+	for _, t := range p.open {
+		if t.task.ID == id {
+			return t
+		}
+	}
+	return nil
 }
 
 // tasks returns the open tasks.
 func (p *process) tasks() []houqin.Task {
-	if p.open == nil || p.open.taken {
-		return []houqin.Task{}
+	out := []houqin.Task{}
+	for _, t := range p.open {
+		if !t.decided {
+			out = append(out, t.task)
+		}
 	}
-	return []houqin.Task{p.open.task}
+	return out
 }
 
 // validate is the UpdateTask validator: it rejects an action before it
 // enters the history, and must not change the workflow's state.
 func (p *process) validate(ctx workflow.Context, act houqin.TaskAction) error {
-	if err := p.check(act); err != nil {
+	if err := p.check(ctx, act); err != nil {
 		p.log.Info("Task action rejected", "task_id", act.TaskID, "action", act.Action, "actor", act.Actor, "error", houqin.ErrorMessage(err))
 		return applicationError(err)
 	}
@@ -214,23 +439,109 @@ func (p *process) validate(ctx workflow.Context, act houqin.TaskAction) error {
 }
 
 // check applies the rules every task shares, then the task's own.
-func (p *process) check(act houqin.TaskAction) error {
-	t := p.open
-	switch {
-	case act.TaskID == "":
+func (p *process) check(ctx workflow.Context, act houqin.TaskAction) error {
+	if act.TaskID == "" {
 		return houqin.Errorf(houqin.EINVALID, "task_id: required")
-	case t == nil || t.taken || t.task.ID != act.TaskID:
+	}
+	t := p.task(act.TaskID)
+	if t == nil || t.decided {
 		return houqin.Errorf(houqin.ECONFLICT, "task_id: task %q is not open", act.TaskID)
-	case !slices.Contains(t.task.Assignees, act.Actor):
-		return houqin.Errorf(houqin.EFORBIDDEN, "actor: %q is not an assignee of task %s", act.Actor, act.TaskID)
+	}
+	if p.stopping != nil {
+		return houqin.Errorf(houqin.ECONFLICT, "task_id: the requester is stopping %s (%s)", p.id, p.stopping.Action)
+	}
+	assignee := slices.Contains(t.task.Assignees, act.Actor)
+	switch act.Action {
+	case houqin.ActionComment:
+		if !assignee && act.Actor != p.requester && !slices.Contains(p.actors, act.Actor) {
+			return houqin.Errorf(houqin.EFORBIDDEN, "actor: %q takes no part in %s", act.Actor, p.id)
+		}
+	case houqin.ActionRemind:
+		if act.Actor != p.requester {
+			return houqin.Errorf(houqin.EFORBIDDEN, "actor: only the requester %s may remind the assignees of %s", p.requester, act.TaskID)
+		}
+	default:
+		switch {
+		case act.Actor == p.requester && !t.forRequester:
+			return houqin.Errorf(houqin.EFORBIDDEN, "actor: %q requested %s and may not act on its task %s", act.Actor, p.id, act.TaskID)
+		case !assignee:
+			return houqin.Errorf(houqin.EFORBIDDEN, "actor: %q is not an assignee of task %s", act.Actor, act.TaskID)
+		}
+	}
+	switch {
 	case !slices.Contains(t.task.Actions, act.Action):
-		return houqin.Errorf(houqin.EINVALID, "action: %q is not allowed on task %s; it takes %s", act.Action, act.TaskID, strings.Join(t.task.Actions, ", "))
+		return houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s; it takes %s", act.Action, act.TaskID, strings.Join(t.task.Actions, ", "))
 	case utf8.RuneCountInString(act.Comment) > maxCommentLen:
 		return houqin.Errorf(houqin.EINVALID, "comment: longer than %d characters", maxCommentLen)
 	case len(act.Data) > maxDataSize:
 		return houqin.Errorf(houqin.EINVALID, "data: larger than %d bytes", maxDataSize)
-	case t.check != nil:
+	}
+	if err := p.checkArgs(ctx, t, act); err != nil {
+		return err
+	}
+	if ends(act.Action) && t.check != nil {
 		return t.check(act)
+	}
+	return nil
+}
+
+// checkArgs checks the arguments of an action: the fields each action takes
+// and no others.
+func (p *process) checkArgs(ctx workflow.Context, t *openTask, act houqin.TaskAction) error {
+	takes := map[string]bool{}
+	switch act.Action {
+	case houqin.ActionReject, houqin.ActionReturn:
+		if strings.TrimSpace(act.Comment) == "" {
+			return houqin.Errorf(houqin.EINVALID, "comment: a reason is required to %s", act.Action)
+		}
+		takes["to_step"] = act.Action == houqin.ActionReturn
+	case houqin.ActionComment:
+		if strings.TrimSpace(act.Comment) == "" {
+			return houqin.Errorf(houqin.EINVALID, "comment: required")
+		}
+	case houqin.ActionRemind:
+		if next := t.reminded.Add(p.remind); !t.reminded.IsZero() && workflow.Now(ctx).Before(next) {
+			return houqin.Errorf(houqin.ENOTALLOWED, "action: task %s was reminded at %s; remind again after %s",
+				act.TaskID, t.reminded.Format(time.RFC3339), next.Format(time.RFC3339))
+		}
+	case houqin.ActionTransfer:
+		takes["to"] = true
+		switch {
+		case act.To == "":
+			return houqin.Errorf(houqin.EINVALID, "to: required")
+		case act.To == p.requester:
+			return houqin.Errorf(houqin.EINVALID, "to: %q requested %s and may not act on it", act.To, p.id)
+		case slices.Contains(t.task.Assignees, act.To):
+			return houqin.Errorf(houqin.EINVALID, "to: %q is already an assignee of %s", act.To, act.TaskID)
+		}
+	case houqin.ActionAddApprover:
+		takes["users"], takes["position"] = true, true
+		switch act.Position {
+		case houqin.AddBefore, houqin.AddAfter, houqin.AddParallel:
+		default:
+			return houqin.Errorf(houqin.EINVALID, "position: must be before, after or parallel, got %q", act.Position)
+		}
+		if len(act.Users) == 0 || len(act.Users) > maxAdded {
+			return houqin.Errorf(houqin.EINVALID, "users: between 1 and %d users, got %d", maxAdded, len(act.Users))
+		}
+		for i, u := range act.Users {
+			switch {
+			case u == p.requester:
+				return houqin.Errorf(houqin.EINVALID, "users[%d]: %q requested %s and may not approve it", i, u, p.id)
+			case slices.Contains(t.task.Assignees, u):
+				return houqin.Errorf(houqin.EINVALID, "users[%d]: %q is already an assignee of %s", i, u, act.TaskID)
+			case slices.Index(act.Users, u) != i:
+				return houqin.Errorf(houqin.EINVALID, "users[%d]: %q repeats", i, u)
+			}
+		}
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"to", act.To != ""}, {"users", len(act.Users) > 0}, {"position", act.Position != ""}, {"to_step", act.ToStep != ""}} {
+		if f.set && !takes[f.name] {
+			return houqin.Errorf(houqin.EINVALID, "%s: %s takes no %s", f.name, act.Action, f.name)
+		}
 	}
 	return nil
 }
@@ -241,16 +552,120 @@ func (p *process) check(act houqin.TaskAction) error {
 func (p *process) act(ctx workflow.Context, act houqin.TaskAction) (houqin.TaskOutcome, error) {
 	// Validators do not run on replay; the rules are checked again so a
 	// handler never takes an action its validator would have refused.
-	if err := p.check(act); err != nil {
+	if err := p.check(ctx, act); err != nil {
 		return houqin.TaskOutcome{}, applicationError(err)
 	}
-	d := &decision{TaskAction: act}
+	t := p.task(act.TaskID)
+	d := &decision{TaskAction: act, onBehalfOf: t.task.OnBehalfOf[act.Actor]}
 	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil {
 		d.updateID = info.ID
 	}
-	p.open.taken, p.taken = true, d
+	if ends(act.Action) || act.Action == houqin.ActionAddApprover {
+		t.decided = true
+	}
+	p.queue = append(p.queue, d)
 	if err := workflow.Await(ctx, func() bool { return d.done }); err != nil {
 		return houqin.TaskOutcome{}, applicationError(err)
 	}
 	return d.outcome, d.err
+}
+
+// validateProcess is the UpdateProcess validator.
+func (p *process) validateProcess(ctx workflow.Context, act houqin.ProcessAction) error {
+	if err := p.checkProcess(act); err != nil {
+		p.log.Info("Process action rejected", "action", act.Action, "actor", act.Actor, "error", houqin.ErrorMessage(err))
+		return applicationError(err)
+	}
+	return nil
+}
+
+func (p *process) checkProcess(act houqin.ProcessAction) error {
+	switch {
+	case act.Action != houqin.ActionWithdraw && act.Action != houqin.ActionRevoke:
+		return houqin.Errorf(houqin.EINVALID, "action: must be withdraw or revoke, got %q", act.Action)
+	case act.Actor != p.requester:
+		return houqin.Errorf(houqin.EFORBIDDEN, "actor: only the requester %s may %s %s", p.requester, act.Action, p.id)
+	case utf8.RuneCountInString(act.Comment) > maxCommentLen:
+		return houqin.Errorf(houqin.EINVALID, "comment: longer than %d characters", maxCommentLen)
+	case p.status != houqin.StatusRunning || p.phase == phaseDone || p.stopping != nil:
+		return houqin.Errorf(houqin.ECONFLICT, "action: %s has ended (%s)", p.id, p.status)
+	case act.Action == houqin.ActionWithdraw && p.phase != phaseApproval:
+		return houqin.Errorf(houqin.ENOTALLOWED, "action: %s is approved; it can no longer be withdrawn, only revoked where the policy allows", p.id)
+	case act.Action == houqin.ActionRevoke && p.phase != phaseWork:
+		return houqin.Errorf(houqin.ENOTALLOWED, "action: %s is not approved yet; withdraw it instead", p.id)
+	case act.Action == houqin.ActionRevoke && !p.revoke.Allowed:
+		return houqin.Errorf(houqin.ENOTALLOWED, "action: the policy of %s does not allow revoking it", p.kind)
+	case act.Action == houqin.ActionRevoke && p.revoke.UntilStep != "" && p.done[p.revoke.UntilStep] > 0:
+		return houqin.Errorf(houqin.ENOTALLOWED, "action: %s can no longer be revoked: step %s has been done", p.id, p.revoke.UntilStep)
+	}
+	return nil
+}
+
+// actOnProcess is the UpdateProcess handler: it stops the process; the
+// workflow records why and ends.
+func (p *process) actOnProcess(ctx workflow.Context, act houqin.ProcessAction) (houqin.TaskOutcome, error) {
+	if err := p.checkProcess(act); err != nil {
+		return houqin.TaskOutcome{}, applicationError(err)
+	}
+	d := &decision{TaskAction: houqin.TaskAction{Action: act.Action, Actor: act.Actor, Comment: act.Comment}}
+	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil {
+		d.updateID = info.ID
+	}
+	p.stopping = d
+	if err := workflow.Await(ctx, func() bool { return d.done }); err != nil {
+		return houqin.TaskOutcome{}, applicationError(err)
+	}
+	return d.outcome, d.err
+}
+
+// stop ends a process its requester withdrew or revoked: every open task is
+// cancelled and the process.withdrawn or process.revoked event recorded.
+func (p *process) stop(ctx workflow.Context) error {
+	d := p.stopping
+	p.stopping = nil
+	reason := "the requester withdrew the process"
+	var data houqin.EventData = houqin.ProcessWithdrawn{By: d.Actor, Comment: d.Comment}
+	p.status = houqin.StatusWithdrawn
+	if d.Action == houqin.ActionRevoke {
+		reason = "the requester revoked the process"
+		data = houqin.ProcessRevoked{By: d.Actor, Comment: d.Comment}
+		p.status = houqin.StatusCancelled
+	}
+	for _, q := range p.queue {
+		q.err, q.done = applicationError(houqin.Errorf(houqin.ECONFLICT, "task_id: %s", reason)), true
+	}
+	p.queue = nil
+	for len(p.open) > 0 {
+		if err := p.cancel(ctx, p.open[0], reason); err != nil {
+			return err
+		}
+	}
+	p.phase = phaseDone
+	p.settling = append(p.settling, d)
+	p.log.Info("Process stopped", "action", d.Action, "actor", d.Actor)
+	return p.record(ctx, d.Actor, d.updateID, data)
+}
+
+// work opens a work task of step for assignees — the action complete, and
+// transfer, comment and remind — and waits until it is completed.
+func (p *process) work(ctx workflow.Context, step string, name houqin.Text, assignees []string, sla time.Duration, check func(houqin.TaskAction) error) (*decision, error) {
+	as := make([]houqin.Assignee, len(assignees))
+	for i, u := range assignees {
+		as[i] = houqin.Assignee{User: u, Rule: "role"}
+	}
+	t := p.openTask(ctx, taskSpec{step: step, name: name, assignees: as, sla: sla, check: check,
+		actions: []string{houqin.ActionComplete, houqin.ActionTransfer, houqin.ActionComment, houqin.ActionRemind}})
+	if err := p.flush(ctx); err != nil {
+		return nil, err
+	}
+	for {
+		d, _, _, err := p.next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if d.Action == houqin.ActionComplete {
+			return d, p.complete(ctx, t, d)
+		}
+		d.err, d.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", d.Action, d.TaskID)), true
+	}
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -60,13 +61,18 @@ func (s SLA) withDefaults() SLA {
 // is resolved before it starts, so a running process keeps the rules it
 // started under.
 type ProcurementInput struct {
-	ProcessID  string                    `json:"process_id"` // "" means the workflow ID
-	Requester  string                    `json:"requester"`
-	Request    houqin.ProcurementRequest `json:"request"`
-	Approver   string                    `json:"approver"`  // the department head (or, for a head's own request, their manager)
-	Logistics  []string                  `json:"logistics"` // users with role logistics_staff: assignees of the work tasks
-	SLA        SLA                       `json:"sla"`
-	PolicyHash string                    `json:"policy_hash,omitempty"` // recorded in every event's metadata
+	ProcessID string                    `json:"process_id"` // "" means the workflow ID
+	Requester string                    `json:"requester"`
+	Request   houqin.ProcurementRequest `json:"request"`
+	// Policy is the approval policy of procurements in force at the start
+	// (houqin.Policy.Kind); the process keeps it to the end.
+	Policy houqin.KindPolicy `json:"policy"`
+	// Approver is the one approver of a procurement started without a
+	// policy (before the approval engine): kept so those still replay.
+	Approver   string   `json:"approver,omitempty"`
+	Logistics  []string `json:"logistics"`             // users with role logistics_staff: assignees of the work tasks
+	SLA        SLA      `json:"sla"`                   // of the work steps; the policy sets the approval steps'
+	PolicyHash string   `json:"policy_hash,omitempty"` // Policy.Hash(), recorded in every event's metadata
 }
 
 // ProcurementResult is how a procurement ended.
@@ -106,7 +112,7 @@ func Procurement(ctx workflow.Context, in ProcurementInput) (ProcurementResult, 
 	if err := in.validate(workflow.GetInfo(ctx).WorkflowExecution.ID); err != nil {
 		return ProcurementResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
 	}
-	p, err := newProcess(ctx, houqin.KindProcurement, in.ProcessID, houqin.ProcurementStream(in.ProcessID), in.Requester, in.PolicyHash)
+	p, err := newProcess(ctx, houqin.KindProcurement, in.ProcessID, houqin.ProcurementStream(in.ProcessID), in.Requester, in.Policy, in.PolicyHash)
 	if err != nil {
 		return ProcurementResult{}, err
 	}
@@ -116,6 +122,9 @@ func Procurement(ctx workflow.Context, in ProcurementInput) (ProcurementResult, 
 	}
 
 	res, err := w.run(ctx)
+	if errors.Is(err, errStopped) {
+		res, err = w.stop(ctx)
+	}
 	switch {
 	case temporal.IsCanceledError(err):
 		p.log.Info("Procurement cancelled")
@@ -152,8 +161,12 @@ func (in ProcurementInput) validate(workflowID string) error {
 		return houqin.Errorf(houqin.EINVALID, "process_id: %q is not the workflow ID %q", in.ProcessID, workflowID)
 	case strings.TrimSpace(in.Requester) == "":
 		return houqin.Errorf(houqin.EINVALID, "requester: required")
-	case strings.TrimSpace(in.Approver) == "":
-		return houqin.Errorf(houqin.EINVALID, "approver: required")
+	case len(in.Policy.Steps) == 0 && strings.TrimSpace(in.Approver) == "":
+		return houqin.Errorf(houqin.EINVALID, "approver: required: the input has neither a policy nor an approver")
+	case len(in.Policy.Steps) > 0 && in.Policy.Kind != houqin.KindProcurement:
+		return houqin.Errorf(houqin.EINVALID, "policy.kind: must be procurement, got %q", in.Policy.Kind)
+	case len(in.Policy.Steps) > 0 && in.PolicyHash != in.Policy.Hash():
+		return houqin.Errorf(houqin.EINVALID, "policy_hash: %q is not the hash of the policy", in.PolicyHash)
 	case len(in.Logistics) == 0:
 		return houqin.Errorf(houqin.EINVALID, "logistics: at least one assignee is required")
 	}
@@ -179,18 +192,22 @@ func (w *procurement) run(ctx workflow.Context) (ProcurementResult, error) {
 	if err != nil {
 		return ProcurementResult{}, err
 	}
-
-	v, err := approve(ctx, w.p, approval{Step: StepDeptApproval, Approvers: []string{w.in.Approver}, SLA: w.sla.Approval})
+	rt := w.route()
+	if err := w.p.copy(ctx, rt, w.in.Policy.CC.Start, "start"); err != nil {
+		return ProcurementResult{}, err
+	}
+	v, err := w.p.approve(ctx, rt)
 	if err != nil {
 		return ProcurementResult{}, err
 	}
 	if !v.Approved {
-		w.p.status = houqin.StatusRejected
+		w.p.status, w.p.phase = houqin.StatusRejected, phaseDone
 		if err := w.p.record(ctx, v.By, v.cause, houqin.ProcurementRejected{By: v.By, Comment: v.Comment}); err != nil {
 			return ProcurementResult{}, err
 		}
 		return w.finish(ctx)
 	}
+	w.p.phase = phaseWork
 	if err := w.p.record(ctx, v.By, v.cause, houqin.ProcurementApproved{By: v.By, Comment: v.Comment}); err != nil {
 		return ProcurementResult{}, err
 	}
@@ -209,6 +226,59 @@ func (w *procurement) run(ctx workflow.Context) (ProcurementResult, error) {
 	return w.finish(ctx)
 }
 
+// route returns the approval route of the procurement: its policy, or for
+// a procurement started without one, the single approval by in.Approver.
+func (w *procurement) route() route {
+	rt := route{
+		policy: w.in.Policy,
+		facts:  func() houqin.Facts { return w.in.Request.Facts(w.in.Requester) },
+		checkAmend: func(data json.RawMessage) error {
+			_, err := w.amended(data)
+			return err
+		},
+		amend: func(data json.RawMessage) error {
+			req, err := w.amended(data)
+			if err != nil {
+				return err
+			}
+			w.in.Request, w.outstanding = req, req.Quantities()
+			return nil
+		},
+	}
+	if len(w.in.Policy.Steps) == 0 {
+		rt.fixed = &houqin.Resolution{Step: StepDeptApproval, Name: houqin.Text{Zh: "部门负责人审批", En: "Department head approval"},
+			Mode: houqin.ModeAny, Applies: true, Required: 1,
+			Assignees: []houqin.Assignee{{User: w.in.Approver, Rule: "input"}}}
+		rt.policy.Steps = []houqin.PolicyStep{{ID: StepDeptApproval, Name: rt.fixed.Name, Mode: houqin.ModeAny,
+			SLA: houqin.Duration(w.sla.Approval), OnTimeout: houqin.TimeoutNone}}
+	}
+	return rt
+}
+
+// amended decodes and checks an amended request: it must stay in the same
+// department.
+func (w *procurement) amended(data json.RawMessage) (houqin.ProcurementRequest, error) {
+	var req houqin.ProcurementRequest
+	if err := decodeData(data, &req); err != nil {
+		return req, err
+	}
+	if err := req.Validate(); err != nil {
+		return req, err
+	}
+	if req.Department != w.in.Request.Department {
+		return req, houqin.Errorf(houqin.EINVALID, "department: an amended request stays in %s", w.in.Request.Department)
+	}
+	return req, nil
+}
+
+// stop ends a procurement its requester withdrew or revoked.
+func (w *procurement) stop(ctx workflow.Context) (ProcurementResult, error) {
+	if err := w.p.stop(ctx); err != nil {
+		return ProcurementResult{}, err
+	}
+	return w.finish(ctx)
+}
+
 // recordPO waits for logistics to record the purchase order.
 func (w *procurement) recordPO(ctx workflow.Context) error {
 	check := func(act houqin.TaskAction) error {
@@ -218,7 +288,7 @@ func (w *procurement) recordPO(ctx workflow.Context) error {
 		}
 		return inData(w.in.Request.CheckPurchaseOrder(po))
 	}
-	d, err := w.p.work(ctx, StepRecordPO, w.in.Logistics, w.sla.PurchaseOrder, check)
+	d, err := w.p.work(ctx, StepRecordPO, houqin.Text{Zh: "录入采购订单", En: "Record the purchase order"}, w.in.Logistics, w.sla.PurchaseOrder, check)
 	if err != nil {
 		return err
 	}
@@ -238,7 +308,7 @@ func (w *procurement) receiveGoods(ctx workflow.Context) error {
 		}
 		return inData(houqin.CheckReceipt(w.outstanding, rc))
 	}
-	d, err := w.p.work(ctx, StepReceiveGoods, w.in.Logistics, w.sla.Receipt, check)
+	d, err := w.p.work(ctx, StepReceiveGoods, houqin.Text{Zh: "收货", En: "Receive the goods"}, w.in.Logistics, w.sla.Receipt, check)
 	if err != nil {
 		return err
 	}
@@ -254,7 +324,7 @@ func (w *procurement) receiveGoods(ctx workflow.Context) error {
 // the inventory and ends the procurement.
 func (w *procurement) stockIn(ctx workflow.Context) error {
 	check := func(act houqin.TaskAction) error { return decodeData(act.Data, &struct{}{}) }
-	d, err := w.p.work(ctx, StepStockIn, w.in.Logistics, w.sla.StockIn, check)
+	d, err := w.p.work(ctx, StepStockIn, houqin.Text{Zh: "入库", En: "Put into stock"}, w.in.Logistics, w.sla.StockIn, check)
 	if err != nil {
 		return err
 	}
@@ -271,15 +341,21 @@ func (w *procurement) stockIn(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.StockIn, in).Get(ctx, nil); err != nil {
 		return fmt.Errorf("stock in: %w", err)
 	}
-	w.p.status = houqin.StatusCompleted
+	w.p.status, w.p.phase = houqin.StatusCompleted, phaseDone
 	if err := w.p.record(ctx, d.Actor, d.updateID, houqin.ProcurementStockedIn{Lines: lines}); err != nil {
 		return err
 	}
 	return w.p.record(ctx, "system", d.updateID, houqin.ProcurementCompleted{})
 }
 
-// finish stores what is pending and returns the result.
+// finish copies whom the policy names at the finish of a completed or
+// rejected procurement, stores what is pending and returns the result.
 func (w *procurement) finish(ctx workflow.Context) (ProcurementResult, error) {
+	if w.p.status == houqin.StatusCompleted || w.p.status == houqin.StatusRejected {
+		if err := w.p.copy(ctx, w.route(), w.in.Policy.CC.Finish, "finish"); err != nil {
+			return ProcurementResult{}, err
+		}
+	}
 	if err := w.p.flush(ctx); err != nil {
 		return ProcurementResult{}, err
 	}

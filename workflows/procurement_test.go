@@ -356,12 +356,13 @@ func TestProcurementHappyPath(t *testing.T) {
 	for _, v := range []int{1, 4, 7, 10, 13} {
 		opened[v] = decode[*houqin.TaskOpened](t, events[v]).Task
 	}
+	work := []string{"complete", "transfer", "comment", "remind"}
 	wantTasks := map[int]houqin.Task{
-		1:  {ID: task("dept_approval", 1), Step: "dept_approval", Assignees: []string{"liu.yang"}, Actions: []string{"approve", "reject"}, DueAt: start.Add(8 * time.Hour)},
-		4:  {ID: task("record_po", 1), Step: "record_po", Assignees: []string{"li.na", "zhang.wei"}, Actions: []string{"complete"}, DueAt: start.Add(time.Minute + 48*time.Hour)},
-		7:  {ID: task("receive_goods", 1), Step: "receive_goods", Assignees: []string{"li.na", "zhang.wei"}, Actions: []string{"complete"}, DueAt: start.Add(2*time.Minute + 7*24*time.Hour)},
-		10: {ID: task("receive_goods", 2), Step: "receive_goods", Assignees: []string{"li.na", "zhang.wei"}, Actions: []string{"complete"}, DueAt: start.Add(3*time.Minute + 7*24*time.Hour)},
-		13: {ID: task("stock_in", 1), Step: "stock_in", Assignees: []string{"li.na", "zhang.wei"}, Actions: []string{"complete"}, DueAt: start.Add(4*time.Minute + 24*time.Hour)},
+		1:  {ID: task("dept_approval", 1), Step: "dept_approval", Name: houqin.Text{Zh: "部门负责人审批", En: "Department head approval"}, Assignees: []string{"liu.yang"}, Actions: []string{"approve", "reject"}, DueAt: start.Add(8 * time.Hour)},
+		4:  {ID: task("record_po", 1), Step: "record_po", Name: houqin.Text{Zh: "录入采购订单", En: "Record the purchase order"}, Assignees: []string{"li.na", "zhang.wei"}, Actions: work, DueAt: start.Add(time.Minute + 48*time.Hour)},
+		7:  {ID: task("receive_goods", 1), Step: "receive_goods", Name: houqin.Text{Zh: "收货", En: "Receive the goods"}, Assignees: []string{"li.na", "zhang.wei"}, Actions: work, DueAt: start.Add(2*time.Minute + 7*24*time.Hour)},
+		10: {ID: task("receive_goods", 2), Step: "receive_goods", Name: houqin.Text{Zh: "收货", En: "Receive the goods"}, Assignees: []string{"li.na", "zhang.wei"}, Actions: work, DueAt: start.Add(3*time.Minute + 7*24*time.Hour)},
+		13: {ID: task("stock_in", 1), Step: "stock_in", Name: houqin.Text{Zh: "入库", En: "Put into stock"}, Assignees: []string{"li.na", "zhang.wei"}, Actions: work, DueAt: start.Add(4*time.Minute + 24*time.Hour)},
 	}
 	for v, tk := range wantTasks {
 		tk.ProcessID, tk.Kind = pid, houqin.KindProcurement
@@ -531,7 +532,7 @@ func TestProcurementUpdateValidation(t *testing.T) {
 			`actor: "li.na" is not an assignee of task PR-2026-000001.dept_approval.1`)
 		refuse("no actor", h.send(approval, "approve", "", "", nil), houqin.EFORBIDDEN,
 			`actor: "" is not an assignee of task PR-2026-000001.dept_approval.1`)
-		refuse("wrong action", h.send(approval, "complete", "liu.yang", "", nil), houqin.EINVALID,
+		refuse("wrong action", h.send(approval, "complete", "liu.yang", "", nil), houqin.ENOTALLOWED,
 			`action: "complete" is not allowed on task PR-2026-000001.dept_approval.1; it takes approve, reject`)
 		refuse("unknown task", h.send(task("record_po", 1), "complete", "li.na", "", order), houqin.ECONFLICT,
 			`task_id: task "PR-2026-000001.record_po.1" is not open`)
@@ -548,8 +549,8 @@ func TestProcurementUpdateValidation(t *testing.T) {
 		po := task("record_po", 1)
 		refuse("approver on a work task", h.send(po, "complete", "liu.yang", "", order), houqin.EFORBIDDEN,
 			`actor: "liu.yang" is not an assignee of task PR-2026-000001.record_po.1`)
-		refuse("approve a work task", h.send(po, "approve", "li.na", "", order), houqin.EINVALID,
-			`action: "approve" is not allowed on task PR-2026-000001.record_po.1; it takes complete`)
+		refuse("approve a work task", h.send(po, "approve", "li.na", "", order), houqin.ENOTALLOWED,
+			`action: "approve" is not allowed on task PR-2026-000001.record_po.1; it takes complete, transfer, comment, remind`)
 		refuse("decided task", h.send(task("dept_approval", 1), "approve", "liu.yang", "", nil), houqin.ECONFLICT,
 			`task_id: task "PR-2026-000001.dept_approval.1" is not open`)
 		refuse("no PO data", h.send(po, "complete", "li.na", "", nil), houqin.EINVALID, "data.supplier: required")
@@ -637,8 +638,8 @@ func TestProcurementSelfApproval(t *testing.T) {
 	if !errors.As(err, &canceled) {
 		t.Errorf("workflow error %v, want cancelled", err)
 	}
-	wantRejected(t, self, houqin.EFORBIDDEN, `actor: "liu.yang" requested PR-2026-000001 and may not decide on it`)
-	wantRejected(t, selfReject, houqin.EFORBIDDEN, `actor: "liu.yang" requested PR-2026-000001 and may not decide on it`)
+	wantRejected(t, self, houqin.EFORBIDDEN, `actor: "liu.yang" requested PR-2026-000001 and may not act on its task PR-2026-000001.dept_approval.1`)
+	wantRejected(t, selfReject, houqin.EFORBIDDEN, `actor: "liu.yang" requested PR-2026-000001 and may not act on its task PR-2026-000001.dept_approval.1`)
 	if len(state.Tasks) != 1 || state.Tasks[0].ID != task("dept_approval", 1) {
 		t.Errorf("open tasks %+v, want the approval still open", state.Tasks)
 	}
@@ -654,7 +655,7 @@ func TestProcurementInvalidInput(t *testing.T) {
 		message string
 	}{
 		{"bad item", func(in *workflows.ProcurementInput) { in.Request.Items[1].Quantity = 0 }, "request.items[1].quantity: must be positive, got 0"},
-		{"no approver", func(in *workflows.ProcurementInput) { in.Approver = "" }, "approver: required"},
+		{"no approver", func(in *workflows.ProcurementInput) { in.Approver = "" }, "approver: required: the input has neither a policy nor an approver"},
 		{"no requester", func(in *workflows.ProcurementInput) { in.Requester = "" }, "requester: required"},
 		{"no logistics", func(in *workflows.ProcurementInput) { in.Logistics = nil }, "logistics: at least one assignee is required"},
 		{"other process ID", func(in *workflows.ProcurementInput) { in.ProcessID = "PR-2026-000002" },

@@ -42,6 +42,11 @@ const TaskQueue = "houqin"
 // argument is a houqin.TaskAction, its result a houqin.TaskOutcome.
 const UpdateTask = "task"
 
+// UpdateProcess is the name of the Workflow Update by which the requester
+// withdraws (撤回) or revokes (撤销) a process: its argument is a
+// houqin.ProcessAction, its result a houqin.TaskOutcome without task ID.
+const UpdateProcess = "process"
+
 // QueryState is the name of the query that returns a process's State, for
 // debugging; user interfaces read projections.
 const QueryState = "state"

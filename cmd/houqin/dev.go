@@ -38,6 +38,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	temporalPort := fs.Int("temporal-port", 7233, "embedded Temporal frontend port (0 picks a free one)")
 	uiPort := fs.Int("ui-port", 0, "Temporal Web UI port (0 picks a free one, -1 disables it)")
 	orgFile := fs.String("org", "", "organisation YAML (default: the embedded demo organisation)")
+	policyFile := fs.String("policy", "", "approval policy YAML (default: the embedded config/policy.yaml)")
 	jwks := fs.String("jwks-url", "", "verify RS256 tokens against this JWKS URL instead of the dev HS256 key")
 	withWorker := fs.Bool("worker", true, "run the Temporal worker in this process (false: run `houqin worker` separately)")
 	if err := fs.Parse(args); err != nil {
@@ -45,6 +46,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	org, err := loadOrg(*orgFile)
+	if err != nil {
+		return err
+	}
+	policy, err := loadPolicy(*policyFile)
 	if err != nil {
 		return err
 	}
@@ -68,7 +73,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer tc.Close()
 	if *withWorker {
-		w := worker.New(tc, &activities.Activities{Store: store, Now: time.Now}, sdkworker.Options{})
+		w := worker.New(tc, &activities.Activities{Store: store, Org: org, Now: time.Now}, sdkworker.Options{})
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -79,7 +84,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: runner, Temporal: tc, Org: org,
+	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: runner, Temporal: tc, Org: org, Policy: policy,
 		Auth: auth, Logger: log, Registry: reg})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -29,7 +29,12 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	sf.register(fs)
 	temporal := fs.String("temporal", "127.0.0.1:7233", "Temporal frontend address")
 	metricsAddr := fs.String("http", "127.0.0.1:0", "address serving /metrics and /healthz")
+	orgFile := fs.String("org", "", "organisation YAML, for resolving approvers (default: the embedded demo organisation)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	org, err := loadOrg(*orgFile)
+	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
@@ -44,7 +49,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer tc.Close()
-	w := worker.New(tc, &activities.Activities{Store: store, Now: time.Now}, sdkworker.Options{})
+	w := worker.New(tc, &activities.Activities{Store: store, Org: org, Now: time.Now}, sdkworker.Options{})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -67,12 +72,17 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	temporal := fs.String("temporal", "127.0.0.1:7233", "Temporal frontend address")
 	addr := fs.String("http", "127.0.0.1:8080", "API listen address")
 	orgFile := fs.String("org", "", "organisation YAML (default: the embedded demo organisation)")
+	policyFile := fs.String("policy", "", "approval policy YAML (default: the embedded config/policy.yaml)")
 	jwks := fs.String("jwks-url", "", "verify RS256 tokens against this JWKS URL instead of the dev HS256 key in --data")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	org, err := loadOrg(*orgFile)
+	if err != nil {
+		return err
+	}
+	policy, err := loadPolicy(*policyFile)
 	if err != nil {
 		return err
 	}
@@ -92,7 +102,7 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: projections.NewWatcher(db, allProjections()),
-		Temporal: tc, Org: org, Auth: auth, Logger: log, Registry: reg})
+		Temporal: tc, Org: org, Policy: policy, Auth: auth, Logger: log, Registry: reg})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

@@ -79,6 +79,24 @@ func loadOrg(path string) (*houqin.Org, error) {
 	return org, nil
 }
 
+// loadPolicy reads the approval policy from path, or the embedded default
+// policy if path is empty.
+func loadPolicy(path string) (*houqin.Policy, error) {
+	b, name := config.DefaultPolicy(), "policy.yaml (embedded)"
+	if path != "" {
+		var err error
+		if b, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("policy: %w", err)
+		}
+		name = path
+	}
+	p, err := houqin.ParsePolicy(name, b)
+	if err != nil {
+		return nil, fmt.Errorf("policy %s", houqin.ErrorMessage(err))
+	}
+	return p, nil
+}
+
 func orgSource(path string) string {
 	if path == "" {
 		return "embedded config/org.yaml"

@@ -1,0 +1,89 @@
+package activities
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/houqin/houqin"
+)
+
+// ResolveStepInput names a step of an approval route to resolve.
+type ResolveStepInput struct {
+	Policy    houqin.KindPolicy
+	Step      int // index in Policy.Steps
+	Requester string
+	Facts     houqin.Facts
+	At        time.Time // the moment of assignment: delegations in force then apply
+}
+
+// ResolveStep resolves the approvers of a step against the organisation
+// and the delegations in the store (houqin.Resolver.Resolve). Its result is
+// recorded in the workflow's history, so the route a process took replays
+// even after the organisation changed.
+//
+// A step that resolves nobody even through its fallback is EINVALID.
+func (a *Activities) ResolveStep(ctx context.Context, in ResolveStepInput) (houqin.Resolution, error) {
+	res, err := a.resolver(ctx).Resolve(in.Policy, in.Step, in.Requester, in.Facts, in.At)
+	if err != nil {
+		return houqin.Resolution{}, temporalError(err)
+	}
+	return res, nil
+}
+
+// ResolveUsersInput names approver rules whose users are copied on a
+// process (抄送).
+type ResolveUsersInput struct {
+	Kind      houqin.ProcessKind
+	Rules     []string
+	Requester string
+	Facts     houqin.Facts
+}
+
+// ResolveUsers returns the users the rules name, each once, in the order of
+// the rules; users who have left are replaced by their fallback.
+func (a *Activities) ResolveUsers(ctx context.Context, in ResolveUsersInput) ([]string, error) {
+	var out []string
+	r := a.resolver(ctx)
+	for _, rule := range in.Rules {
+		users, err := r.Users(rule, in.Requester, in.Facts)
+		if err != nil {
+			return nil, temporalError(err)
+		}
+		for _, u := range users {
+			if !slices.Contains(out, u) {
+				out = append(out, u)
+			}
+		}
+	}
+	return out, nil
+}
+
+// ManagersInput names the assignees of a task being escalated.
+type ManagersInput struct {
+	Users     []string
+	Requester string // never one of the managers returned
+}
+
+// Managers returns the direct manager of each user, each once, skipping
+// users at the top of the chain and the requester; managers who have left
+// are replaced by their fallback.
+func (a *Activities) Managers(ctx context.Context, in ManagersInput) ([]string, error) {
+	var out []string
+	r := a.resolver(ctx)
+	for _, u := range in.Users {
+		m, ok := r.Manager(u)
+		if ok && m != in.Requester && !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (a *Activities) resolver(ctx context.Context) houqin.Resolver {
+	r := houqin.Resolver{Org: a.Org}
+	if a.Store != nil {
+		r.Delegation = houqin.DelegationsIn(ctx, a.Store)
+	}
+	return r
+}
