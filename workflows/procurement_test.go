@@ -80,7 +80,7 @@ func newHarness(t *testing.T, store houqin.EventStore) *harness {
 	h.env.SetStartTime(start)
 	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: pid})
 	h.env.RegisterWorkflow(workflows.Procurement)
-	h.env.RegisterActivity(&activities.Activities{Store: store})
+	h.env.RegisterActivity(&activities.Activities{Store: store, Org: demoOrg(t)})
 	var mu sync.Mutex
 	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
 		if info.ActivityType.Name != "AppendEvents" {
@@ -154,7 +154,12 @@ func (h *harness) newUpdate(taskID, action, actor, comment string, data any) *up
 }
 
 func (h *harness) sendUpdate(u *update) {
-	h.env.UpdateWorkflow(workflows.UpdateTask, u.id, &testsuite.TestUpdateCallback{
+	h.env.UpdateWorkflow(workflows.UpdateTask, u.id, h.callback(u), u.action)
+}
+
+// callback records what becomes of update u.
+func (h *harness) callback(u *update) *testsuite.TestUpdateCallback {
+	return &testsuite.TestUpdateCallback{
 		OnAccept: func() { u.accepted = true },
 		OnReject: func(err error) { u.rejected = err },
 		OnComplete: func(v any, err error) {
@@ -171,7 +176,7 @@ func (h *harness) sendUpdate(u *update) {
 				h.t.Errorf("%s: outcome of type %T", u.id, v)
 			}
 		},
-	}, u.action)
+	}
 }
 
 func (h *harness) run(in workflows.ProcurementInput) (workflows.ProcurementResult, error) {
