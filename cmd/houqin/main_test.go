@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -238,4 +239,23 @@ func grep(s, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestBadPolicyRefused checks that houqin dev refuses to start on a bad
+// policy file, naming the file, the process kind and the step.
+func TestBadPolicyRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "policy.yaml")
+	bad := "version: 1\nprocesses:\n  procurement:\n    steps:\n      - id: finance_review\n        name: {zh: 财务, en: Finance}\n        approvers: [\"role:finance\"]\n        when: amount > 5\n"
+	if err := os.WriteFile(path, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := Run(context.Background(), []string{"dev", "--data", t.TempDir(), "--policy", path}, io.Discard, io.Discard)
+	if err == nil {
+		t.Fatal("houqin dev started on a bad policy")
+	}
+	for _, want := range []string{path, "procurement", "step finance_review", "when:", "amount"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
 }
