@@ -245,6 +245,11 @@ func (r Resolver) replace(kp KindPolicy, as []Assignee, requester string, at tim
 				continue
 			}
 		}
+		if a.User == requester {
+			// The manager's replacement is the requester again.
+			ex.Rules = append(ex.Rules, fmt.Sprintf("separation of duties: the replacement of %s is the requester; dropped", a.User))
+			continue
+		}
 		if r.Delegation != nil {
 			d, ok, err := r.Delegation(a.User, at)
 			switch {
@@ -252,6 +257,8 @@ func (r Resolver) replace(kp KindPolicy, as []Assignee, requester string, at tim
 				ex.Rules = append(ex.Rules, fmt.Sprintf("delegation of %s could not be read; not applied", a.User))
 			case ok && d.Delegate == requester:
 				ex.Rules = append(ex.Rules, fmt.Sprintf("delegation of %s to the requester %s is not applied (separation of duties)", a.User, requester))
+			case ok && r.left(d.Delegate):
+				ex.Rules = append(ex.Rules, fmt.Sprintf("delegation of %s to %s is not applied: %s has left", a.User, d.Delegate, d.Delegate))
 			case ok:
 				ex.Rules = append(ex.Rules, fmt.Sprintf("%s is away until %s; delegated to %s", a.User, d.To.Format(time.RFC3339), d.Delegate))
 				a = Assignee{User: d.Delegate, OnBehalfOf: a.User, Rule: a.Rule, Note: fmt.Sprintf("delegate of %s (delegation %s)", a.User, d.ID)}
@@ -263,6 +270,12 @@ func (r Resolver) replace(kp KindPolicy, as []Assignee, requester string, at tim
 		out = append(out, a)
 	}
 	return out
+}
+
+// left reports whether a user has left the organisation (or is unknown).
+func (r Resolver) left(user string) bool {
+	u, err := r.Org.User(user)
+	return err != nil || u.Left
 }
 
 // stayer returns a, or a's replacement if a has left the organisation: the
@@ -291,8 +304,9 @@ func (r Resolver) stayer(a Assignee, ex *Explanation) (Assignee, bool) {
 }
 
 // Route resolves every step of kp for a request: the preview of the route
-// (预览审批流程). A step whose approvers all approved an earlier step is
-// marked as approved automatically when the policy de-duplicates.
+// (预览审批流程). Where the policy de-duplicates, the explanation of a step
+// notes each approver who approves an earlier step too: the engine carries
+// their approval over.
 func (r Resolver) Route(kp KindPolicy, requester string, facts Facts, at time.Time) ([]Resolution, error) {
 	out := make([]Resolution, 0, len(kp.Steps))
 	var approved []string

@@ -2,6 +2,7 @@ package houqin
 
 import (
 	"bytes"
+	"errors"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -145,17 +146,33 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
 		if err != nil || n < 0 {
-			return fmt.Errorf("duration %q: days must be a whole number such as 2d", s)
+			return &durationError{text: s, why: "days must be a whole number such as 2d"}
 		}
 		*d = Duration(time.Duration(n) * 24 * time.Hour)
 		return nil
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil || v < 0 {
-		return fmt.Errorf("duration %q: must look like 30m, 24h or 2d", s)
+		return &durationError{text: s, why: "must look like 30m, 24h or 2d"}
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// durationError is a duration that does not parse.
+type durationError struct{ text, why string }
+
+func (e *durationError) Error() string { return fmt.Sprintf("duration %q: %s", e.text, e.why) }
+
+// locate returns "[line:column] " of the first occurrence of text in a YAML
+// source, "" if it is not found.
+func locate(src []byte, text string) string {
+	for i, line := range strings.Split(string(src), "\n") {
+		if c := strings.Index(line, text); c >= 0 && text != "" {
+			return fmt.Sprintf("[%d:%d] ", i+1, c+1)
+		}
+	}
+	return ""
 }
 
 // The defaults of a policy.
@@ -173,6 +190,12 @@ var stepID = regexp.MustCompile(`^[a-z][a-z0-9_]{0,47}$`)
 func ParsePolicy(name string, b []byte) (*Policy, error) {
 	var p Policy
 	if err := yaml.UnmarshalWithOptions(b, &p, yaml.Strict(), yaml.UseJSONUnmarshaler()); err != nil {
+		var bad *durationError
+		if errors.As(err, &bad) {
+			// The YAML decoder drops the position of a text unmarshaler's
+			// error: find the value in the file.
+			return nil, Errorf(EINVALID, "%s: %s%s", name, locate(b, bad.text), bad)
+		}
 		return nil, Errorf(EINVALID, "%s: %s", name, yaml.FormatError(err, false, true))
 	}
 	if p.Version != 1 {
@@ -284,9 +307,10 @@ func (kp *KindPolicy) normalizeStep(s *PolicyStep) error {
 			return Errorf(EINVALID, "approvers[%d]: %s has no field %q; it has %s", i, kp.Kind, rule.Arg, strings.Join(factNames(kp.Kind), ", "))
 		}
 	}
-	switch s.Mode {
-	case "":
+	if s.Mode == "" {
 		s.Mode = ModeAny
+	}
+	switch s.Mode {
 	case ModeSequential, ModeAll, ModeAny:
 		if s.Required != 0 || s.Percent != 0 {
 			return Errorf(EINVALID, "required: only mode n_of_m takes required or percent")
@@ -315,9 +339,6 @@ func (kp *KindPolicy) normalizeStep(s *PolicyStep) error {
 		if r <= 0 || r >= s.SLA {
 			return Errorf(EINVALID, "reminders[%d]: %s must be after the task opens and before its SLA of %s", i, r.D(), s.SLA.D())
 		}
-	}
-	if s.EscalateAfter < 0 {
-		return Errorf(EINVALID, "escalate_after: must not be negative")
 	}
 	switch s.OnTimeout {
 	case "":
@@ -453,7 +474,7 @@ func ParseApproverRule(s string) (ApproverRule, error) {
 	}
 	kind, arg, ok := strings.Cut(s, ":")
 	switch {
-	case ok && kind == RuleRole && arg != "":
+	case ok && kind == RuleRole && isName(arg):
 		return ApproverRule{Kind: RuleRole, Arg: arg}, nil
 	case ok && kind == RuleUser && isUserID(arg):
 		return ApproverRule{Kind: RuleUser, Arg: arg}, nil
