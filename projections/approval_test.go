@@ -313,3 +313,55 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	}
 	return out
 }
+
+// TestUpgradeFromVersion1 starts from the tables and checkpoints of the
+// first versions of tasks and processes, with rows in them: Setup must
+// replace the tables (new columns) and rebuild them from the log.
+func TestUpgradeFromVersion1(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		for _, ddl := range []string{
+			`CREATE TABLE projection_checkpoints (name TEXT PRIMARY KEY, version BIGINT NOT NULL, position BIGINT NOT NULL, updated_at TEXT NOT NULL)`,
+			`INSERT INTO projection_checkpoints VALUES ('tasks', 1, 999, ''), ('processes', 1, 999, '')`,
+			`CREATE TABLE tasks (id TEXT PRIMARY KEY, process_id TEXT NOT NULL, kind TEXT NOT NULL, step TEXT NOT NULL,
+				assignees TEXT NOT NULL, actions TEXT NOT NULL, due_at TEXT NOT NULL, status TEXT NOT NULL, opened_at TEXT NOT NULL,
+				completed_at TEXT NOT NULL DEFAULT '', completed_by TEXT NOT NULL DEFAULT '', action TEXT NOT NULL DEFAULT '',
+				comment TEXT NOT NULL DEFAULT '', position BIGINT NOT NULL)`,
+			`CREATE INDEX tasks_process ON tasks (process_id, position)`,
+			`INSERT INTO tasks (id, process_id, kind, step, assignees, actions, due_at, status, opened_at, position)
+				VALUES ('stale', 'PR-0', 'procurement', 'x', '[]', '[]', '', 'pending', '', 1)`,
+			`CREATE TABLE task_assignees (user_id TEXT NOT NULL, task_id TEXT NOT NULL, position BIGINT NOT NULL, PRIMARY KEY (user_id, task_id))`,
+			`CREATE INDEX task_assignees_inbox ON task_assignees (user_id, position)`,
+			`CREATE TABLE processes (id TEXT PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, requester TEXT NOT NULL,
+				department TEXT NOT NULL, title TEXT NOT NULL, amount BIGINT NOT NULL, currency TEXT NOT NULL, created_at TEXT NOT NULL,
+				updated_at TEXT NOT NULL, position BIGINT NOT NULL, last_position BIGINT NOT NULL)`,
+			`CREATE INDEX processes_position ON processes (position)`,
+			`CREATE INDEX processes_requester ON processes (requester, position)`,
+			`CREATE TABLE timeline (process_id TEXT NOT NULL, position BIGINT NOT NULL, type TEXT NOT NULL, actor TEXT NOT NULL,
+				at TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (process_id, position))`,
+		} {
+			if _, err := b.db.ExecContext(ctx, ddl); err != nil {
+				t.Fatalf("%s: %v", ddl, err)
+			}
+		}
+		approvalLog(t, b.store)
+		r := projections.NewRunner(b.store, b.db, []projections.Projection{projections.Processes{}, projections.Tasks{}}, projections.Options{})
+		if err := r.Setup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := projections.ListTasks(ctx, b.db, projections.TaskFilter{Limit: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 11 || rows[len(rows)-1].CompletedOnBehalfOf != "liu.yang" {
+			t.Errorf("after the upgrade: %d tasks (want 11, the stale one gone): %v", len(rows), ids(rows))
+		}
+		procs, err := projections.ListProcesses(ctx, b.db, projections.ProcessFilter{Limit: 10})
+		if err != nil || len(procs) != 5 || !procs[1].Returned {
+			t.Errorf("after the upgrade: %+v, %v", procs, err)
+		}
+	})
+}
