@@ -62,8 +62,8 @@ func TestTaskActionBodies(t *testing.T) {
 		{"add without a position", "liu.yang", "add-approver", `{"users":["chen.jing"]}`, nil, 400, "position: required"},
 		{"users of the wrong type", "liu.yang", "add-approver", `{"users":"chen.jing","position":"after"}`, nil, 400, "users: must be []string"},
 		{"return to an empty step", "liu.yang", "return", `{"to_step":""}`, nil, 400, "to_step:"},
-		{"reject without a reason", "liu.yang", "reject", `{"comment":"  "}`, nil, 400, "comment: required for reject"},
-		{"empty comment", "wang.fang", "comment", `{}`, nil, 400, "comment: required for comment"},
+		{"reject without a reason", "liu.yang", "reject", `{"comment":"  "}`, nil, 400, "comment: a reason is required to reject"},
+		{"empty comment", "wang.fang", "comment", `{}`, nil, 400, "comment: required"},
 		{"trailing data", "liu.yang", "approve", `{} {}`, nil, 400, "body: trailing data"},
 		{"auditor", "huang.xin", "approve", `{}`, nil, 403, "auditors read but never act"},
 	}

@@ -145,9 +145,13 @@ func taskAction(r *http.Request, org *houqin.Org, taskID, action, actor string) 
 		if body.ToStep != nil && *body.ToStep == "" {
 			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "to_step: a step ID, or null for the requester")
 		}
-	case houqin.ActionReject, houqin.ActionComment:
+	case houqin.ActionReject:
 		if strings.TrimSpace(a.Comment) == "" {
-			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "comment: required for %s", action)
+			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "comment: a reason is required to reject")
+		}
+	case houqin.ActionComment:
+		if strings.TrimSpace(a.Comment) == "" {
+			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "comment: required")
 		}
 	}
 	return a, nil
