@@ -41,6 +41,7 @@ var problemKinds = map[string]problemKind{
 	houqin.EFORBIDDEN:    {http.StatusForbidden, "Forbidden"},
 	houqin.ENOTFOUND:     {http.StatusNotFound, "Not found"},
 	houqin.ECONFLICT:     {http.StatusConflict, "Conflict"},
+	houqin.ENOTALLOWED:   {http.StatusUnprocessableEntity, "Not allowed now"},
 	houqin.EUNAVAILABLE:  {http.StatusServiceUnavailable, "Service unavailable"},
 	houqin.EINTERNAL:     {http.StatusInternalServerError, "Internal error"},
 }

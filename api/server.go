@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/projections"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.temporal.io/sdk/client"
@@ -34,7 +35,7 @@ type Config struct {
 	Progress   Progress // read-your-writes (min_position) and readiness: a *projections.Runner or *projections.Watcher
 	Temporal   client.Client
 	Org        *houqin.Org
-	Policy     *houqin.Policy // the approval policy copied into each process at start
+	Policy     *houqin.Policy // the approval policy: copied into each process at start; previews resolve routes with it
 	Auth       *Authenticator
 	Logger     *slog.Logger
 	Registry   *prometheus.Registry
@@ -75,6 +76,9 @@ func NewServer(cfg Config) *Server {
 	}, []string{"route", "method"})
 	if cfg.Registry != nil {
 		cfg.Registry.MustRegister(s.requests, s.latency)
+		if cfg.ReadModels != nil {
+			cfg.Registry.MustRegister(projections.NewTaskGauges(cfg.ReadModels, cfg.Now, 2*time.Second, cfg.Logger))
+		}
 	}
 	return s
 }
@@ -96,10 +100,19 @@ func (s *Server) Handler() http.Handler {
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.cfg.Auth.Middleware, s.limitBody)
 		r.Post("/procurements", s.startProcurement)
+		for path, kind := range previewKinds {
+			r.Post("/"+path+"/preview", s.preview(kind))
+		}
 		r.Get("/processes", s.listProcesses)
 		r.Get("/processes/{id}", s.getProcess)
+		r.Post("/processes/{id}/withdraw", s.actOnProcess(houqin.ActionWithdraw))
+		r.Post("/processes/{id}/revoke", s.actOnProcess(houqin.ActionRevoke))
 		r.Get("/tasks", s.listTasks)
 		r.Post("/tasks/{id}/{action}", s.actOnTask)
+		r.Get("/inbox", s.getInbox)
+		r.Get("/delegations", s.listDelegations)
+		r.Post("/delegations", s.setDelegation)
+		r.Delete("/delegations/{id}", s.cancelDelegation)
 		r.Get("/inventory", s.listInventory)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {

@@ -1,9 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
@@ -44,7 +48,7 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	items, err := projections.ListTasks(r.Context(), s.cfg.ReadModels, projections.TaskFilter{
-		Assignee: assignee, Status: q.Get("status"), Before: before, Limit: limit})
+		Assignee: assignee, Status: q.Get("status"), Before: before, Now: s.cfg.Now(), Limit: limit})
 	if err != nil {
 		s.problems.Error(w, r, err)
 		return
@@ -52,15 +56,114 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, newPage(items, limit, func(t projections.TaskRow) int64 { return t.Position }))
 }
 
-// taskActionBody is the body of POST /v1/tasks/{id}/{action}.
+// taskActionBody is the body of POST /v1/tasks/{id}/{action}; which fields
+// an action takes is in taskActionFields.
 type taskActionBody struct {
-	Comment string          `json:"comment,omitempty"`
-	Data    json.RawMessage `json:"data,omitempty"`
+	Comment  string          `json:"comment,omitempty"`
+	Data     json.RawMessage `json:"data,omitempty"`
+	To       string          `json:"to,omitempty"`
+	Users    []string        `json:"users,omitempty"`
+	Position string          `json:"position,omitempty"`
+	ToStep   *string         `json:"to_step,omitempty"` // null or absent: back to the requester
 }
 
+// taskActionFields lists, for each task action, the body fields it takes;
+// any other field is refused with 400 naming it.
+var taskActionFields = map[string][]string{
+	houqin.ActionApprove:     {"comment"},
+	houqin.ActionReject:      {"comment"},
+	houqin.ActionReturn:      {"to_step", "comment"},
+	houqin.ActionTransfer:    {"to", "comment"},
+	houqin.ActionAddApprover: {"users", "position", "comment"},
+	houqin.ActionComplete:    {"data", "comment"},
+	houqin.ActionResubmit:    {"data", "comment"},
+	houqin.ActionRemind:      {"comment"},
+	houqin.ActionComment:     {"comment"},
+}
+
+// taskAction reads the body of a task action into the TaskAction the
+// workflow receives, with actor as its Actor. It checks the body's shape —
+// known action, the action's fields only, required fields, a known
+// position, known users — and leaves every rule that depends on the task
+// (who may act, what the step allows) to the workflow's validator.
+func taskAction(r *http.Request, org *houqin.Org, taskID, action, actor string) (houqin.TaskAction, error) {
+	fields, ok := taskActionFields[action]
+	if !ok {
+		return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "action: must be one of %s, got %q",
+			strings.Join(slices.Sorted(maps.Keys(taskActionFields)), ", "), action)
+	}
+	var body taskActionBody
+	if r.ContentLength != 0 {
+		raw, err := io.ReadAll(r.Body)
+		if err != nil {
+			return houqin.TaskAction{}, decodeErr(err)
+		}
+		if len(bytes.TrimSpace(raw)) > 0 {
+			var keys map[string]json.RawMessage
+			if err := json.Unmarshal(raw, &keys); err == nil {
+				for _, k := range slices.Sorted(maps.Keys(keys)) {
+					if _, known := bodyFields[k]; known && !slices.Contains(fields, k) {
+						return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "%s: not a field of %s (it takes %s)", k, action, strings.Join(fields, ", "))
+					}
+				}
+			}
+			r.Body = io.NopCloser(bytes.NewReader(raw))
+			if err := decode(r, &body); err != nil {
+				return houqin.TaskAction{}, err
+			}
+		}
+	}
+	a := houqin.TaskAction{TaskID: taskID, Action: action, Actor: actor, Comment: body.Comment, Data: body.Data,
+		To: body.To, Users: body.Users, Position: body.Position}
+	if body.ToStep != nil {
+		a.ToStep = *body.ToStep
+	}
+	switch action {
+	case houqin.ActionTransfer:
+		if a.To == "" {
+			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "to: required, the user who takes the task over")
+		}
+		if _, err := org.User(a.To); err != nil {
+			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "to: no user %q", a.To)
+		}
+	case houqin.ActionAddApprover:
+		if len(a.Users) == 0 {
+			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "users: at least one user is required")
+		}
+		for i, u := range a.Users {
+			if _, err := org.User(u); err != nil {
+				return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "users[%d]: no user %q", i, u)
+			}
+		}
+		if err := oneOf("position", a.Position, houqin.AddBefore, houqin.AddAfter, houqin.AddParallel); err != nil {
+			return houqin.TaskAction{}, err
+		}
+		if a.Position == "" {
+			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "position: required, one of before, after, parallel")
+		}
+	case houqin.ActionReturn:
+		if body.ToStep != nil && *body.ToStep == "" {
+			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "to_step: a step ID, or null for the requester")
+		}
+	case houqin.ActionReject:
+		if strings.TrimSpace(a.Comment) == "" {
+			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "comment: a reason is required to reject")
+		}
+	case houqin.ActionComment:
+		if strings.TrimSpace(a.Comment) == "" {
+			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "comment: required")
+		}
+	}
+	return a, nil
+}
+
+// bodyFields are the JSON names of taskActionBody's fields.
+var bodyFields = map[string]bool{"comment": true, "data": true, "to": true, "users": true, "position": true, "to_step": true}
+
 // actOnTask sends the action to the process's workflow as an Update; the
-// workflow's validator decides who may do what (403/409/400 come from it),
-// so the rules live in one place and a refused action leaves no history.
+// workflow's validator decides who may do what (403/409/422/400 come from
+// it), so the rules live in one place and a refused action leaves no
+// history. The body's shape is checked here first (400).
 func (s *Server) actOnTask(w http.ResponseWriter, r *http.Request) {
 	who, taskID, action := identity(r), chi.URLParam(r, "id"), chi.URLParam(r, "action")
 	if who.HasRole("auditor") {
@@ -72,30 +175,25 @@ func (s *Server) actOnTask(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, houqin.Errorf(houqin.ENOTFOUND, "task: no task %q", taskID))
 		return
 	}
-	var body taskActionBody
-	if r.ContentLength != 0 {
-		if err := decode(r, &body); err != nil {
-			s.problems.Error(w, r, err)
-			return
-		}
+	act, err := taskAction(r, s.cfg.Org, taskID, action, who.UserID)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
 	}
 	var outcome houqin.TaskOutcome
-	err := s.update(r, processID, workflows.UpdateTask, houqin.TaskAction{
-		TaskID: taskID, Action: action, Actor: who.UserID, Comment: body.Comment, Data: body.Data}, &outcome)
-	if err != nil {
-		s.problems.Error(w, r, notFoundIfNoWorkflow(err, taskID))
+	if err := s.update(r, processID, workflows.UpdateTask, act, &outcome); err != nil {
+		s.problems.Error(w, r, notFoundIfNoWorkflow(err, houqin.Errorf(houqin.ENOTFOUND, "task: no task %q", taskID)))
 		return
 	}
 	writeJSON(w, http.StatusOK, outcome)
 }
 
-// notFoundIfNoWorkflow turns "no such workflow" into ENOTFOUND for the task:
-// a task ID names its process, and a process that does not exist has no
-// tasks.
-func notFoundIfNoWorkflow(err error, taskID string) error {
+// notFoundIfNoWorkflow turns "no such workflow" into notFound: a task ID
+// names its process, and a process that does not exist has no tasks.
+func notFoundIfNoWorkflow(err error, notFound *houqin.Error) error {
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return houqin.Errorf(houqin.ENOTFOUND, "task: no task %q", taskID)
+		return notFound
 	}
 	return err
 }

@@ -29,9 +29,18 @@ var endings = map[string]houqin.Status{
 	"failed":    houqin.StatusFailed,
 }
 
+// processActionEndings are the events of the approval engine, common to
+// every kind ("process.<verb>" on a process stream), that end a process:
+// the requester's withdrawal (撤回) and revocation (撤销).
+var processActionEndings = map[string]houqin.Status{
+	"process.withdrawn": houqin.StatusWithdrawn,
+	"process.revoked":   houqin.StatusCancelled,
+}
+
 // Processes is the process list and each process's timeline: one row per
-// process (kind, status, requester, department, title, amount), one row per
-// event of its stream.
+// process (kind, status, requester, department, title, amount, whether it
+// is returned to the requester), one row per event of its stream, whatever
+// its type.
 type Processes struct{}
 
 var _ Projection = Processes{}
@@ -39,13 +48,35 @@ var _ Projection = Processes{}
 // Name implements Projection.
 func (Processes) Name() string { return "processes" }
 
-// Version implements Projection.
-func (Processes) Version() int { return 1 }
+// Version implements Projection. 2: withdrawn and revoked processes, the
+// returned flag.
+func (Processes) Version() int { return 2 }
 
 // Setup implements Projection.
 func (Processes) Setup(ctx context.Context, tx *sql.Tx) error {
-	for _, ddl := range []string{
-		`CREATE TABLE IF NOT EXISTS processes (
+	for _, ddl := range processesDDL {
+		if _, err := tx.ExecContext(ctx, ddl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reset implements Projection: it drops and re-creates the tables, so a
+// version change also changes their columns.
+func (Processes) Reset(ctx context.Context, tx *sql.Tx) error {
+	for _, table := range []string{"timeline", "processes"} {
+		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+table); err != nil {
+			return err
+		}
+	}
+	return Processes{}.Setup(ctx, tx)
+}
+
+// processesDDL creates the tables; indexes name only columns that version 1
+// already had, so Setup never fails on an older database before Reset.
+var processesDDL = []string{
+	`CREATE TABLE IF NOT EXISTS processes (
 			id            TEXT PRIMARY KEY,
 			kind          TEXT   NOT NULL,
 			status        TEXT   NOT NULL,
@@ -56,12 +87,13 @@ func (Processes) Setup(ctx context.Context, tx *sql.Tx) error {
 			currency      TEXT   NOT NULL,
 			created_at    TEXT   NOT NULL,
 			updated_at    TEXT   NOT NULL,
+			returned      BIGINT NOT NULL DEFAULT 0, -- 1 while returned (退回) to the requester
 			position      BIGINT NOT NULL, -- of the first event: the stable order of lists
 			last_position BIGINT NOT NULL
 		)`,
-		`CREATE INDEX IF NOT EXISTS processes_position ON processes (position)`,
-		`CREATE INDEX IF NOT EXISTS processes_requester ON processes (requester, position)`,
-		`CREATE TABLE IF NOT EXISTS timeline (
+	`CREATE INDEX IF NOT EXISTS processes_position ON processes (position)`,
+	`CREATE INDEX IF NOT EXISTS processes_requester ON processes (requester, position)`,
+	`CREATE TABLE IF NOT EXISTS timeline (
 			process_id TEXT   NOT NULL,
 			position   BIGINT NOT NULL,
 			type       TEXT   NOT NULL,
@@ -70,21 +102,6 @@ func (Processes) Setup(ctx context.Context, tx *sql.Tx) error {
 			data       TEXT   NOT NULL,
 			PRIMARY KEY (process_id, position)
 		)`,
-	} {
-		if _, err := tx.ExecContext(ctx, ddl); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Reset implements Projection.
-func (Processes) Reset(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM timeline`); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx, `DELETE FROM processes`)
-	return err
 }
 
 // submitted is what every process's first event carries, whatever its kind.
@@ -132,8 +149,17 @@ func (Processes) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event) e
 				return fmt.Errorf("process %s: %w", id, err)
 			}
 		case verb != "":
-			if _, err := tx.ExecContext(ctx, `UPDATE processes SET status = $1, updated_at = $2, last_position = $3 WHERE id = $4`,
+			if _, err := tx.ExecContext(ctx, `UPDATE processes SET status = $1, returned = 0, updated_at = $2, last_position = $3 WHERE id = $4`,
 				string(verb), at, e.Position, id); err != nil {
+				return fmt.Errorf("process %s: %w", id, err)
+			}
+		case e.Type == "process.returned" || e.Type == "process.resubmitted":
+			returned := 0
+			if e.Type == "process.returned" {
+				returned = 1
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE processes SET returned = $1, updated_at = $2, last_position = $3 WHERE id = $4`,
+				returned, at, e.Position, id); err != nil {
 				return fmt.Errorf("process %s: %w", id, err)
 			}
 		default:
@@ -147,11 +173,15 @@ func (Processes) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event) e
 }
 
 // processEnding returns the status an event ends its process with, or "":
-// "<kind>.completed" on a process stream completes it, and so on.
+// "<kind>.completed" on a process stream completes it, and so on;
+// "process.withdrawn" withdraws it and "process.revoked" cancels it.
 func processEnding(e houqin.Event) houqin.Status {
 	cat := houqin.Category(e.Stream)
 	if _, ok := processKinds[cat]; !ok {
 		return ""
+	}
+	if s, ok := processActionEndings[e.Type]; ok {
+		return s
 	}
 	typeCat, verb, _ := strings.Cut(e.Type, ".")
 	if typeCat != cat {
@@ -191,6 +221,7 @@ type ProcessRow struct {
 	Currency   string             `json:"currency"`
 	CreatedAt  string             `json:"created_at"`
 	UpdatedAt  string             `json:"updated_at"`
+	Returned   bool               `json:"returned"` // returned (退回) to the requester, awaiting resubmission
 	Position   int64              `json:"-"`
 }
 
@@ -212,7 +243,7 @@ type ProcessFilter struct {
 	Limit     int
 }
 
-const processColumns = `id, kind, status, requester, department, title, amount, currency, created_at, updated_at, position`
+const processColumns = `id, kind, status, requester, department, title, amount, currency, created_at, updated_at, returned, position`
 
 // ListProcesses returns processes matching f, newest first.
 func ListProcesses(ctx context.Context, db *sql.DB, f ProcessFilter) ([]ProcessRow, error) {
@@ -285,12 +316,13 @@ func scanProcesses(rows *sql.Rows) ([]ProcessRow, error) {
 		var (
 			p            ProcessRow
 			kind, status string
+			returned     int64
 		)
 		if err := rows.Scan(&p.ID, &kind, &status, &p.Requester, &p.Department, &p.Title, &p.Amount, &p.Currency,
-			&p.CreatedAt, &p.UpdatedAt, &p.Position); err != nil {
+			&p.CreatedAt, &p.UpdatedAt, &returned, &p.Position); err != nil {
 			return nil, fmt.Errorf("read processes: %w", err)
 		}
-		p.Kind, p.Status = houqin.ProcessKind(kind), houqin.Status(status)
+		p.Kind, p.Status, p.Returned = houqin.ProcessKind(kind), houqin.Status(status), returned != 0
 		out = append(out, p)
 	}
 	return out, rows.Err()

@@ -1,0 +1,182 @@
+package api_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/api"
+	"github.com/houqin/houqin/config"
+	"github.com/houqin/houqin/projections"
+	"github.com/houqin/houqin/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.temporal.io/sdk/client"
+)
+
+// fixture is a Server over a real SQLite event store and read models (in
+// t.TempDir), the default organisation and policy, a settable clock, and a
+// fake Temporal client that records workflow updates.
+type fixture struct {
+	t        *testing.T
+	dir      string
+	store    *sqlite.EventStore
+	db       *sql.DB
+	runner   *projections.Runner
+	temporal *fakeTemporal
+	org      *houqin.Org
+	policy   *houqin.Policy
+	key      []byte
+	handler  http.Handler
+
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFixture(t *testing.T, now time.Time) *fixture {
+	t.Helper()
+	f := &fixture{t: t, dir: t.TempDir(), temporal: &fakeTemporal{}, now: now, org: defaultOrg(t), key: make([]byte, 32)}
+	var err error
+	f.policy, err = houqin.ParsePolicy("policy.yaml", config.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.store, err = sqlite.OpenEventStore(context.Background(), filepath.Join(f.dir, "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.store.Close() })
+	db, err := sqlite.OpenReadModels(filepath.Join(f.dir, "readmodels.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f.db = db
+	f.runner = projections.NewRunner(f.store, db, []projections.Projection{projections.Processes{}, projections.Tasks{}}, projections.Options{})
+	if err := f.runner.Setup(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.handler = api.NewServer(api.Config{Store: f.store, ReadModels: db, Progress: f.runner, Temporal: f.temporal,
+		Org: f.org, Policy: f.policy, Auth: api.NewHS256(f.key, f.org), Registry: prometheus.NewRegistry(),
+		Now: f.clock, WaitLimit: time.Second}).Handler()
+	return f
+}
+
+func (f *fixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fixture) setNow(t time.Time) {
+	f.mu.Lock()
+	f.now = t
+	f.mu.Unlock()
+}
+
+// catchUp projects every event in the store.
+func (f *fixture) catchUp() {
+	f.t.Helper()
+	if err := f.runner.CatchUp(context.Background()); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// do sends a request as user ("" = no token) and returns the response.
+func (f *fixture) do(user, method, path, body string) *httptest.ResponseRecorder {
+	f.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	r := httptest.NewRequest(method, path, rd)
+	if user != "" {
+		tok, err := api.IssueDevToken(f.key, user, time.Hour)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		r.Header.Set("Authorization", "Bearer "+tok)
+	}
+	w := httptest.NewRecorder()
+	f.handler.ServeHTTP(w, r)
+	return w
+}
+
+// problem decodes a problem response and checks its status and that its
+// detail starts with detail.
+func problem(t *testing.T, w *httptest.ResponseRecorder, status int, detail string) {
+	t.Helper()
+	var p api.Problem
+	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+		t.Fatalf("status %d, body %q: %v", w.Code, w.Body, err)
+	}
+	if w.Code != status || !strings.HasPrefix(p.Detail, detail) {
+		t.Errorf("got %d %q, want %d %q…", w.Code, p.Detail, status, detail)
+	}
+}
+
+// decodeOK checks a 2xx status and decodes the body into v.
+func decodeOK(t *testing.T, w *httptest.ResponseRecorder, status int, v any) {
+	t.Helper()
+	if w.Code != status {
+		t.Fatalf("status %d, want %d: %s", w.Code, status, w.Body)
+	}
+	if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
+		t.Fatalf("body %q: %v", w.Body, err)
+	}
+}
+
+// fakeTemporal stands in for the Temporal client where the workflow side
+// is not under test: it records each UpdateWorkflow call and answers with
+// result or err. Any other method panics (the embedded nil interface), so
+// a handler that calls Temporal unexpectedly fails its test with a 500.
+type fakeTemporal struct {
+	client.Client
+	mu      sync.Mutex
+	updates []client.UpdateWorkflowOptions
+	result  houqin.TaskOutcome
+	err     error
+}
+
+func (f *fakeTemporal) UpdateWorkflow(ctx context.Context, opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.updates = append(f.updates, opts)
+	if f.err != nil {
+		return nil, f.err
+	}
+	return fakeHandle{result: f.result}, nil
+}
+
+// take returns the updates recorded since the last call.
+func (f *fakeTemporal) take() []client.UpdateWorkflowOptions {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u := f.updates
+	f.updates = nil
+	return u
+}
+
+func (f *fakeTemporal) fail(err error) {
+	f.mu.Lock()
+	f.err = err
+	f.mu.Unlock()
+}
+
+type fakeHandle struct{ result houqin.TaskOutcome }
+
+func (fakeHandle) WorkflowID() string { return "" }
+func (fakeHandle) RunID() string      { return "" }
+func (fakeHandle) UpdateID() string   { return "" }
+func (h fakeHandle) Get(ctx context.Context, v any) error {
+	*v.(*houqin.TaskOutcome) = h.result
+	return nil
+}
