@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -40,17 +41,13 @@ func (s *Server) startProcurement(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	var req houqin.ProcurementRequest
-	if err := decode(r, &req); err != nil {
+	req, err := s.procurementRequest(r)
+	if err != nil {
 		s.problems.Error(w, r, err)
 		return
 	}
-	if err := req.Validate(); err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	if _, err := s.cfg.Org.DeptHead(req.Department); err != nil {
-		s.problems.Error(w, r, houqin.Errorf(houqin.EINVALID, "department: unknown department %q", req.Department))
+	if s.cfg.Policy == nil {
+		s.problems.Error(w, r, houqin.Errorf(houqin.EUNAVAILABLE, "policy: no approval policy is configured"))
 		return
 	}
 	policy, err := s.cfg.Policy.Kind(houqin.KindProcurement)
@@ -187,32 +184,36 @@ func (s *Server) getProcess(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, err)
 		return
 	}
-	tasks, err := projections.ListTasks(ctx, s.cfg.ReadModels, projections.TaskFilter{ProcessID: id, Limit: 1000})
+	tasks, err := projections.ListTasks(ctx, s.cfg.ReadModels, projections.TaskFilter{ProcessID: id, Now: s.cfg.Now(), Limit: 1000})
 	if err != nil {
 		s.problems.Error(w, r, err)
 		return
 	}
-	if !canRead(who, p, tasks) {
+	copied, err := projections.CopiedTo(ctx, s.cfg.ReadModels, id, who.UserID)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	if !copied && !canRead(who, p, tasks, timeline) {
 		s.problems.Error(w, r, houqin.Errorf(houqin.EFORBIDDEN, "process: %s may not read %s", who.UserID, id))
 		return
 	}
 	writeJSON(w, http.StatusOK, processDetail{ProcessRow: p, Tasks: tasks, Timeline: timeline})
 }
 
-// canRead: the requester, anyone who has or had a task on the process, and
-// the reader roles.
-func canRead(who houqin.Identity, p projections.ProcessRow, tasks []projections.TaskRow) bool {
+// canRead: the requester, anyone who has or had a task on the process or
+// acted on it (a task transferred away included), and the reader roles;
+// the caller adds the users the process was copied to.
+func canRead(who houqin.Identity, p projections.ProcessRow, tasks []projections.TaskRow, timeline []projections.TimelineEntry) bool {
 	if p.Requester == who.UserID || hasAnyRole(who, readerRoles) {
 		return true
 	}
 	for _, t := range tasks {
-		for _, a := range t.Assignees {
-			if a == who.UserID {
-				return true
-			}
+		if slices.Contains(t.Assignees, who.UserID) || t.CompletedBy == who.UserID {
+			return true
 		}
 	}
-	return false
+	return slices.ContainsFunc(timeline, func(e projections.TimelineEntry) bool { return e.Actor == who.UserID })
 }
 
 func (s *Server) listInventory(w http.ResponseWriter, r *http.Request) {

@@ -23,15 +23,18 @@ import (
 )
 
 // fixture is a Server over a real SQLite event store and read models (in
-// t.TempDir), the default organisation and policy, a settable clock, and a
-// fake Temporal client that records workflow updates.
+// t.TempDir), the default organisation and policy, and a settable clock.
+// Its Temporal client is a real one whose server is unreachable: these
+// tests cover what the API decides before it talks to Temporal, and any
+// call that reaches Temporal fails with 503. What the workflows answer is
+// tested end to end against the embedded Temporal server (cmd/houqin).
 type fixture struct {
 	t        *testing.T
 	dir      string
 	store    *sqlite.EventStore
 	db       *sql.DB
 	runner   *projections.Runner
-	temporal *fakeTemporal
+	temporal client.Client
 	org      *houqin.Org
 	policy   *houqin.Policy
 	key      []byte
@@ -43,8 +46,13 @@ type fixture struct {
 
 func newFixture(t *testing.T, now time.Time) *fixture {
 	t.Helper()
-	f := &fixture{t: t, dir: t.TempDir(), temporal: &fakeTemporal{}, now: now, org: defaultOrg(t), key: make([]byte, 32)}
+	f := &fixture{t: t, dir: t.TempDir(), now: now, org: defaultOrg(t), key: make([]byte, 32)}
 	var err error
+	f.temporal, err = client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.temporal.Close)
 	f.policy, err = houqin.ParsePolicy("policy.yaml", config.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
@@ -132,51 +140,4 @@ func decodeOK(t *testing.T, w *httptest.ResponseRecorder, status int, v any) {
 	if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
 		t.Fatalf("body %q: %v", w.Body, err)
 	}
-}
-
-// fakeTemporal stands in for the Temporal client where the workflow side
-// is not under test: it records each UpdateWorkflow call and answers with
-// result or err. Any other method panics (the embedded nil interface), so
-// a handler that calls Temporal unexpectedly fails its test with a 500.
-type fakeTemporal struct {
-	client.Client
-	mu      sync.Mutex
-	updates []client.UpdateWorkflowOptions
-	result  houqin.TaskOutcome
-	err     error
-}
-
-func (f *fakeTemporal) UpdateWorkflow(ctx context.Context, opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.updates = append(f.updates, opts)
-	if f.err != nil {
-		return nil, f.err
-	}
-	return fakeHandle{result: f.result}, nil
-}
-
-// take returns the updates recorded since the last call.
-func (f *fakeTemporal) take() []client.UpdateWorkflowOptions {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	u := f.updates
-	f.updates = nil
-	return u
-}
-
-func (f *fakeTemporal) fail(err error) {
-	f.mu.Lock()
-	f.err = err
-	f.mu.Unlock()
-}
-
-type fakeHandle struct{ result houqin.TaskOutcome }
-
-func (fakeHandle) WorkflowID() string { return "" }
-func (fakeHandle) RunID() string      { return "" }
-func (fakeHandle) UpdateID() string   { return "" }
-func (h fakeHandle) Get(ctx context.Context, v any) error {
-	*v.(*houqin.TaskOutcome) = h.result
-	return nil
 }

@@ -116,3 +116,13 @@ func nowMillis(now time.Time) int64 {
 // overdue reports whether a task due at dueMs (0: no due time) is overdue
 // at now; the SQL of the inbox counts and metrics applies the same rule.
 func overdue(dueMs int64, now time.Time) bool { return dueMs > 0 && dueMs < nowMillis(now) }
+
+// CopiedTo reports whether a process was copied (抄送) to a user.
+func CopiedTo(ctx context.Context, db *sql.DB, processID, user string) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM process_copies WHERE process_id = $1 AND user_id = $2`, processID, user).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read copies of %s: %w", processID, err)
+	}
+	return n > 0, nil
+}
