@@ -128,9 +128,12 @@ func TestTaskMetrics(t *testing.T) {
 		return out
 	}
 	f.setNow(t0.Add(2 * time.Hour))
+	// A step with nothing pending (check: done) keeps its series at 0.
 	want := []string{
+		`houqin_tasks_overdue{kind="procurement",step="check"} 0`,
 		`houqin_tasks_overdue{kind="procurement",step="dept_approval"} 0`,
 		`houqin_tasks_overdue{kind="procurement",step="record_po"} 1`,
+		`houqin_tasks_pending{kind="procurement",step="check"} 0`,
 		`houqin_tasks_pending{kind="procurement",step="dept_approval"} 1`,
 		`houqin_tasks_pending{kind="procurement",step="record_po"} 1`,
 	}
@@ -138,7 +141,7 @@ func TestTaskMetrics(t *testing.T) {
 		t.Errorf("metrics at t0+2h (-want +got):\n%s", diff)
 	}
 	f.setNow(t0.Add(25 * time.Hour))
-	want[0] = `houqin_tasks_overdue{kind="procurement",step="dept_approval"} 1`
+	want[1] = `houqin_tasks_overdue{kind="procurement",step="dept_approval"} 1`
 	if diff := cmp.Diff(want, scrape()); diff != "" {
 		t.Errorf("metrics at t0+25h (-want +got):\n%s", diff)
 	}

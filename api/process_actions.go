@@ -34,7 +34,7 @@ func (s *Server) actOnProcess(action string) http.HandlerFunc {
 		var outcome houqin.TaskOutcome
 		err := s.update(r, id, workflows.UpdateProcess, houqin.ProcessAction{Action: action, Actor: who.UserID, Comment: body.Comment}, &outcome)
 		if err != nil {
-			s.problems.Error(w, r, notFoundIfNoWorkflow(err, houqin.Errorf(houqin.ENOTFOUND, "process: no process %q", id)))
+			s.problems.Error(w, r, s.noWorkflow(r, err, id, houqin.Errorf(houqin.ENOTFOUND, "process: no process %q", id)))
 			return
 		}
 		writeJSON(w, http.StatusOK, processOutcome{ID: id, Status: outcome.Status, Position: outcome.Position})

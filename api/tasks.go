@@ -182,18 +182,25 @@ func (s *Server) actOnTask(w http.ResponseWriter, r *http.Request) {
 	}
 	var outcome houqin.TaskOutcome
 	if err := s.update(r, processID, workflows.UpdateTask, act, &outcome); err != nil {
-		s.problems.Error(w, r, notFoundIfNoWorkflow(err, houqin.Errorf(houqin.ENOTFOUND, "task: no task %q", taskID)))
+		s.problems.Error(w, r, s.noWorkflow(r, err, processID, houqin.Errorf(houqin.ENOTFOUND, "task: no task %q", taskID)))
 		return
 	}
 	writeJSON(w, http.StatusOK, outcome)
 }
 
-// notFoundIfNoWorkflow turns "no such workflow" into notFound: a task ID
-// names its process, and a process that does not exist has no tasks.
-func notFoundIfNoWorkflow(err error, notFound *houqin.Error) error {
+// noWorkflow turns Temporal's "no such workflow" for an update into
+// ECONFLICT when the process exists but has ended (its workflow closed:
+// nothing is open any more), and into notFound when there is no such
+// process: a task ID names its process, and a process that does not exist
+// has no tasks.
+func (s *Server) noWorkflow(r *http.Request, err error, processID string, notFound *houqin.Error) error {
 	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
+	if !errors.As(err, &nf) {
+		return err
+	}
+	p, _, perr := projections.GetProcess(r.Context(), s.cfg.ReadModels, processID)
+	if perr != nil {
 		return notFound
 	}
-	return err
+	return houqin.Errorf(houqin.ECONFLICT, "process: %s has ended (%s); nothing on it is open", processID, p.Status)
 }

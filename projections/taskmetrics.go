@@ -54,9 +54,12 @@ func (g *TaskGauges) Describe(ch chan<- *prometheus.Desc) {
 func (g *TaskGauges) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), g.timeout)
 	defer cancel()
-	rows, err := g.db.QueryContext(ctx, `SELECT kind, step, COUNT(*),
-		COALESCE(SUM(CASE WHEN due_ms > 0 AND due_ms < $1 THEN 1 ELSE 0 END), 0)
-		FROM tasks WHERE status = 'pending' GROUP BY kind, step`, nowMillis(g.now()))
+	// Every step ever seen gets a series, 0 when nothing is pending, so
+	// that series do not vanish (and alerts on them do not go stale).
+	rows, err := g.db.QueryContext(ctx, `SELECT kind, step,
+		COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = 'pending' AND due_ms > 0 AND due_ms < $1 THEN 1 ELSE 0 END), 0)
+		FROM tasks GROUP BY kind, step`, nowMillis(g.now()))
 	if err != nil {
 		g.log.Warn("task gauges: query failed", "err", err)
 		return
