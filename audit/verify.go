@@ -49,7 +49,7 @@ type VerifyOptions struct {
 	// anchor --print); Verify then requires it to be in the anchor chain,
 	// which detects a truncated or rewritten anchor stream.
 	ExpectAnchor houqin.Hash
-	MaxFindings  int                     // stop collecting after this many; zero: 100
+	MaxFindings  int                    // stop collecting after this many; zero: 100
 	Progress     func(done, head int64) // called after each batch, if set
 }
 
