@@ -93,13 +93,15 @@ func (s *Server) Handler() http.Handler {
 		w.Write(openAPI)
 	})
 	r.Route("/v1", func(r chi.Router) {
-		r.Use(s.cfg.Auth.Middleware, s.limitBody)
+		r.Use(s.cfg.Auth.Middleware, s.limitBody, s.readOnlyAuditors)
 		r.Post("/procurements", s.startProcurement)
 		r.Get("/processes", s.listProcesses)
 		r.Get("/processes/{id}", s.getProcess)
 		r.Get("/tasks", s.listTasks)
 		r.Post("/tasks/{id}/{action}", s.actOnTask)
 		r.Get("/inventory", s.listInventory)
+		r.With(s.recorded).Get("/processes/{id}/audit", s.processAudit)
+		r.With(s.recorded).Get("/audit/verify", s.auditVerify)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, houqin.Errorf(houqin.ENOTFOUND, "path: no route %s %s", r.Method, r.URL.Path))
