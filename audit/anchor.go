@@ -83,8 +83,8 @@ func (a *Anchorer) Run(ctx context.Context) error {
 }
 
 // Anchor appends an anchor covering every event stored so far, unless no
-// stream moved since the latest anchor. It returns the latest anchor and
-// whether it wrote it.
+// stream moved since the latest anchor (or the store is empty). It returns
+// the latest anchor (Seq 0 if there is none) and whether it wrote it.
 func (a *Anchorer) Anchor(ctx context.Context) (Anchor, bool, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -107,8 +107,8 @@ func (a *Anchorer) anchor(ctx context.Context) (Anchor, bool, error) {
 	if err := a.fold(ctx); err != nil {
 		return Anchor{}, false, err
 	}
-	if !a.changed && a.last.Seq > 0 {
-		return a.last, false, nil
+	if !a.changed && (a.last.Seq > 0 || len(a.heads) == 0) {
+		return a.last, false, nil // nothing moved, or an empty store: nothing to anchor
 	}
 	heads := make([]houqin.AnchorHead, 0, len(a.heads))
 	for _, h := range a.heads {

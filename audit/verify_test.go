@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/audit"
@@ -212,22 +213,59 @@ func TestAnchorer(t *testing.T) {
 	ctx := context.Background()
 	store, _ := backends[0].open(t)
 	a := &audit.Anchorer{Store: store}
-	if an, wrote, err := a.Anchor(ctx); err != nil || !wrote || an.Seq != 1 || an.Streams != 0 {
-		t.Fatalf("anchor of an empty store = %+v, %v, %v; want anchor 1 with no streams", an, wrote, err)
+	if an, wrote, err := a.Anchor(ctx); err != nil || wrote || an.Seq != 0 {
+		t.Fatalf("anchor of an empty store = %+v, %v, %v; want none", an, wrote, err)
 	}
-	if _, wrote, err := a.Anchor(ctx); err != nil || wrote {
-		t.Fatalf("anchor without changes wrote = %v, %v; want no new anchor", wrote, err)
+	seed(t, store) // anchors (seq 1) through a second anchorer
+	if an, wrote, err := a.Anchor(ctx); err != nil || !wrote || an.Seq != 2 || an.Streams != 3 {
+		t.Fatalf("anchor after seed = %+v, %v, %v; want anchor 2 over 3 streams, after the other anchorer's", an, wrote, err)
 	}
-	seed(t, store) // anchors (seq 2) through a second anchorer
 	an, wrote, err := a.Anchor(ctx)
-	if err != nil || !wrote || an.Seq != 3 || an.Streams != 3 {
-		t.Fatalf("anchor after seed = %+v, %v, %v; want anchor 3 over 3 streams", an, wrote, err)
+	if err != nil || wrote || an.Seq != 2 {
+		t.Fatalf("anchor without changes = %+v, %v, %v; want anchor 2 again, not written", an, wrote, err)
 	}
 	latest, heads, err := audit.LatestAnchor(ctx, store)
-	if err != nil || latest.Seq != 3 || len(heads) != 3 || heads[1].Stream != stream(2) || heads[1].Version != 4 {
+	if err != nil || latest.Seq != 2 || len(heads) != 3 || heads[1].Stream != stream(2) || heads[1].Version != 4 {
 		t.Fatalf("latest = %+v %+v, %v", latest, heads, err)
 	}
 	if latest.Hash.String() != an.Hash.String() {
 		t.Fatalf("latest anchor hash %s, Anchor returned %s", latest.Hash, an.Hash)
+	}
+}
+
+// TestAnchorerRun: Run anchors at once and again after each interval in
+// which something was appended.
+func TestAnchorerRun(t *testing.T) {
+	store, _ := backends[0].open(t)
+	seed(t, store)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- (&audit.Anchorer{Store: store, Interval: 20 * time.Millisecond}).Run(ctx) }()
+	want := int64(3) // the seed's, one at start, one after the next append
+	e := houqin.Event{ID: houqin.EventID("run", "1"), Type: "procurement.step_recorded", Data: []byte(`{}`)}
+	appended := false
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		latest, _, err := audit.LatestAnchor(ctx, store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if latest.Seq == 2 && !appended {
+			if _, err := store.Append(ctx, stream(1), houqin.ExpectAny, e); err != nil {
+				t.Fatal(err)
+			}
+			appended = true
+		}
+		if latest.Seq == want {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("latest anchor %d after 10s, want %d", latest.Seq, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
