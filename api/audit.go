@@ -53,6 +53,7 @@ func (s *Server) recordAccess(r *http.Request, processID string) error {
 		return err
 	}
 	if _, err := s.cfg.Store.Append(r.Context(), houqin.AccessStream(now), houqin.ExpectAny, e); err != nil {
+		s.cfg.Logger.Error("record audit access", "path", r.URL.Path, "user", e.Meta.Actor, "err", err)
 		return houqin.Errorf(houqin.EUNAVAILABLE, "audit: the access could not be recorded, so it is refused; try again")
 	}
 	return nil

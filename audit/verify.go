@@ -93,7 +93,9 @@ func Verify(ctx context.Context, store houqin.EventStore, opt VerifyOptions) (Re
 	}
 	streams := map[string]*streamState{}
 	foundExpected := false
-	for after := int64(0); after < end; {
+	after := int64(0)
+pass:
+	for after < end {
 		events, err := store.ReadAll(ctx, after, readBatch)
 		if err != nil {
 			return rep, fmt.Errorf("read events after %d: %w", after, err)
@@ -102,8 +104,8 @@ func Verify(ctx context.Context, store houqin.EventStore, opt VerifyOptions) (Re
 			break
 		}
 		for _, e := range events {
-			if e.Position > end {
-				break
+			if e.Position > end { // appended after the pass began
+				break pass
 			}
 			after = e.Position
 			st := streams[e.Stream]
@@ -136,12 +138,11 @@ func Verify(ctx context.Context, store houqin.EventStore, opt VerifyOptions) (Re
 				foundExpected = true
 			}
 		}
-		rep.Position = after
 		if opt.Progress != nil {
 			opt.Progress(after, end)
 		}
 	}
-	rep.Streams = len(streams)
+	rep.Position, rep.Streams = after, len(streams)
 	if anchor != nil {
 		for _, h := range heads {
 			st := streams[h.Stream]
