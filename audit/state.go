@@ -48,17 +48,20 @@ func EventTime(e houqin.Event) time.Time {
 var taskEndings = map[string]bool{"completed": true, "cancelled": true, "expired": true, "withdrawn": true}
 
 // processEndings are the verbs of "<kind>.<verb>" events that end a process.
+// "process.withdrawn" and "process.revoked" (the approval engine's) end it too.
 var processEndings = map[string]houqin.Status{
 	"completed": houqin.StatusCompleted, "rejected": houqin.StatusRejected, "withdrawn": houqin.StatusWithdrawn,
-	"cancelled": houqin.StatusCancelled, "failed": houqin.StatusFailed,
+	"cancelled": houqin.StatusCancelled, "failed": houqin.StatusFailed, "revoked": houqin.StatusCancelled,
 }
 
 // StateAt folds the events of one process stream, in version order, that
 // happened at or before at (see EventTime). It is a pure function: events
 // of types it does not know only appear in the timeline. task.opened opens
 // a task; task.completed (or .cancelled, .expired, .withdrawn) with its
-// task_id closes it; "<kind>.completed|rejected|withdrawn|cancelled|failed"
-// ends the process and closes its open tasks.
+// task_id closes it; any other task event with its task_id and an
+// "assignees" list (a transfer, an escalation) sets the task's assignees;
+// "<kind>.completed|rejected|withdrawn|cancelled|failed" and
+// "process.withdrawn|revoked" end the process and close its open tasks.
 func StateAt(processID string, events []houqin.Event, at time.Time) State {
 	s := State{ProcessID: processID, AsOf: at.UTC(), Version: -1, Status: houqin.StatusRunning,
 		Tasks: []houqin.Task{}, Timeline: []TimelineEntry{}}
@@ -95,14 +98,21 @@ func StateAt(processID string, events []houqin.Event, at time.Time) State {
 				}
 				open[p.Task.ID] = p.Task
 			}
-		case cat == "task" && taskEndings[verb]:
+		case cat == "task":
 			var p struct {
-				TaskID string `json:"task_id"`
+				TaskID    string   `json:"task_id"`
+				Assignees []string `json:"assignees"`
 			}
-			if json.Unmarshal(e.Data, &p) == nil {
+			if json.Unmarshal(e.Data, &p) != nil {
+				break
+			}
+			if t, ok := open[p.TaskID]; ok && taskEndings[verb] {
 				delete(open, p.TaskID)
+			} else if ok && len(p.Assignees) > 0 { // transferred, escalated, …: the assignees after it
+				t.Assignees = p.Assignees
+				open[p.TaskID] = t
 			}
-		case cat == s.Kind && processEndings[verb] != "":
+		case (cat == s.Kind || cat == "process") && processEndings[verb] != "":
 			s.Status = processEndings[verb]
 			clear(open)
 		}

@@ -228,3 +228,41 @@ func TestProcessStream(t *testing.T) {
 		t.Fatalf("unknown process: %v, want ENOTFOUND", err)
 	}
 }
+
+// TestStateAtGenericTaskEvents: events this package has no type for — a
+// transfer carrying the new assignees, a comment, a withdrawal by the
+// approval engine — are folded by their shape, and appear in the timeline.
+func TestStateAtGenericTaskEvents(t *testing.T) {
+	task := `{"task":{"id":"` + pid + `.dept_approval.1","process_id":"` + pid + `","step":"dept_approval","assignees":["liu.yang"]}}`
+	raw := []struct{ typ, data string }{
+		{"procurement.requisition_submitted", `{"process_id":"` + pid + `","requester":"wang.fang","request":{"reason":"x"}}`},
+		{"task.opened", task},
+		{"task.commented", `{"task_id":"` + pid + `.dept_approval.1","by":"wang.fang","comment":"急"}`},
+		{"task.transferred", `{"task_id":"` + pid + `.dept_approval.1","from":"liu.yang","to":"zhang.wei","assignees":["zhang.wei"]}`},
+		{"process.withdrawn", `{"by":"wang.fang"}`},
+	}
+	var events []houqin.Event
+	for i, r := range raw {
+		events = append(events, houqin.Event{Stream: houqin.ProcurementStream(pid), Version: int64(i), Position: int64(i + 1),
+			Type: r.typ, Data: []byte(r.data), Meta: houqin.Metadata{OccurredAt: t0.Add(time.Duration(i) * time.Minute)}})
+	}
+	for _, tt := range []struct {
+		at        time.Duration
+		status    houqin.Status
+		assignees string
+	}{
+		{2 * time.Minute, houqin.StatusRunning, "liu.yang"},
+		{3 * time.Minute, houqin.StatusRunning, "zhang.wei"},
+		{4 * time.Minute, houqin.StatusWithdrawn, ""},
+	} {
+		s := audit.StateAt(pid, events, t0.Add(tt.at))
+		var got []string
+		for _, task := range s.Tasks {
+			got = append(got, strings.Join(task.Assignees, ","))
+		}
+		if s.Status != tt.status || strings.Join(got, ";") != tt.assignees || len(s.Timeline) != int(tt.at/time.Minute)+1 {
+			t.Errorf("at +%s: status %s, open tasks' assignees %q, %d timeline entries; want %s, %q, %d",
+				tt.at, s.Status, got, len(s.Timeline), tt.status, tt.assignees, int(tt.at/time.Minute)+1)
+		}
+	}
+}

@@ -217,9 +217,9 @@ func TestAuditEndToEnd(t *testing.T) {
 		if trail["chain_ok"] != true || len(trail["events"].([]any)) != len(events) {
 			t.Fatalf("trail = %v", trail)
 		}
-		approval := ""
+		approval := "" // when liu.yang decided: his task.completed
 		for _, e := range trail["events"].([]any) {
-			if m := e.(map[string]any); m["type"] == "procurement.approved" {
+			if m := e.(map[string]any); m["type"] == "task.completed" && m["actor"] == "liu.yang" {
 				approval = m["occurred_at"].(string)
 			}
 		}
