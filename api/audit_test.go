@@ -263,3 +263,16 @@ func TestAuditVerifyRoute(t *testing.T) {
 		t.Fatalf("accesses = %+v", got)
 	}
 }
+
+// TestAuditReadRefusedUnrecorded: a read that cannot be recorded is not
+// answered.
+func TestAuditReadRefusedUnrecorded(t *testing.T) {
+	a := newAuditServer(t)
+	a.store.Close() // appends now fail
+	resp, body := a.get(t, "huang.xin", "GET", "/v1/processes/"+auditPID+"/audit")
+	var p struct{ Code string }
+	json.Unmarshal(body, &p)
+	if resp.StatusCode != http.StatusServiceUnavailable || p.Code != houqin.EUNAVAILABLE || strings.Contains(string(body), "Q1") {
+		t.Fatalf("unrecordable read = %d %s, want 503 EUNAVAILABLE and no trail", resp.StatusCode, body)
+	}
+}
