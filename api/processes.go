@@ -174,6 +174,10 @@ type processDetail struct {
 }
 
 func (s *Server) getProcess(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Has("as_of") {
+		s.processAsOf(w, r) // the past, from the event store (api/audit.go)
+		return
+	}
 	if err := s.waitMinPosition(r); err != nil {
 		s.problems.Error(w, r, err)
 		return

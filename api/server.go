@@ -98,7 +98,7 @@ func (s *Server) Handler() http.Handler {
 		w.Write(openAPI)
 	})
 	r.Route("/v1", func(r chi.Router) {
-		r.Use(s.cfg.Auth.Middleware, s.limitBody)
+		r.Use(s.cfg.Auth.Middleware, s.limitBody, s.readOnlyAuditors)
 		r.Post("/procurements", s.startProcurement)
 		for path, kind := range previewKinds {
 			r.Post("/"+path+"/preview", s.preview(kind))
@@ -114,6 +114,8 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/delegations", s.setDelegation)
 		r.Delete("/delegations/{id}", s.cancelDelegation)
 		r.Get("/inventory", s.listInventory)
+		r.With(s.recorded).Get("/processes/{id}/audit", s.processAudit)
+		r.With(s.recorded).Get("/audit/verify", s.auditVerify)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, houqin.Errorf(houqin.ENOTFOUND, "path: no route %s %s", r.Method, r.URL.Path))

@@ -14,7 +14,9 @@ import (
 // it (Start/Stop, or Run).
 func New(c client.Client, a *activities.Activities, opts worker.Options) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, opts)
-	w.RegisterWorkflow(workflows.Procurement)
+	for _, wf := range workflows.All() {
+		w.RegisterWorkflow(wf)
+	}
 	w.RegisterActivity(a)
 	return w
 }

@@ -30,7 +30,9 @@ func TestReplayHistories(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflow(workflows.Procurement)
+			for _, w := range workflows.All() {
+				r.RegisterWorkflow(w)
+			}
 			logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil)))
 			file, err := os.Open(f)
 			if err != nil {

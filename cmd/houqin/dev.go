@@ -41,6 +41,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	policyFile := fs.String("policy", "", "approval policy YAML (default: the embedded config/policy.yaml)")
 	jwks := fs.String("jwks-url", "", "verify RS256 tokens against this JWKS URL instead of the dev HS256 key")
 	withWorker := fs.Bool("worker", true, "run the Temporal worker in this process (false: run `houqin worker` separately)")
+	anchorEvery := fs.Duration("anchor-interval", time.Hour, "append an audit anchor at start and then this often (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
   health:       %s/healthz  %s/readyz   metrics: %s/metrics   openapi: %s/openapi.json
   token:        go run ./cmd/houqin token --data %s wang.fang
 `, temporal.FrontendAddr(), ui, sf.eventsDSN(), sf.readModelsDSN(), url, url, url, url, sf.data)
-	return serve(ctx, log, stdout, banner, url, ln, srv.Handler(), runner.Run)
+	return serve(ctx, log, stdout, banner, url, ln, srv.Handler(), withAnchorer(runner.Run, store, *anchorEvery, log)...)
 }
 
 // serve runs the HTTP server and the background loops until ctx ends or one

@@ -8,12 +8,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/houqin/houqin/workflows"
+	"github.com/houqin/houqin/worker"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -42,12 +40,8 @@ func exportHistory(t *testing.T, d *devProcess, workflowID, name string) {
 		}
 		h.Events = append(h.Events, e)
 	}
-	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflow(workflows.Procurement)
-	err = r.ReplayWorkflowHistoryWithOptions(quiet, &h, worker.ReplayWorkflowHistoryOptions{
-		OriginalExecution: workflow.Execution{ID: workflowID}})
-	if err != nil {
-		t.Fatalf("replay of %s: %v", workflowID, err)
+	if err := worker.Replay(quiet, &h, workflowID); err != nil {
+		t.Fatal(err)
 	}
 	if *updateHistories {
 		b, err := protojson.MarshalOptions{Indent: " "}.Marshal(&h)

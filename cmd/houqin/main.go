@@ -8,6 +8,8 @@
 //	houqin projections rebuild NAME   rebuild a read model from the log, with progress
 //	houqin projections show NAME      print a read model as JSON lines
 //	houqin token USER                 print a development API token for USER
+//	houqin audit verify|anchor|replay|trail   prove nothing was altered; the past of a process
+//	houqin history export | replay    export Temporal histories; replay them against today's code
 //
 // Stores are chosen by DSN: "sqlite:///path/events.db" or "postgres://…".
 package main
@@ -47,6 +49,12 @@ commands:
   projections show NAME      print a read model as JSON lines
   projections list           list the projections and their checkpoints
   token USER                 print a dev API token for USER (--data, --ttl, --org)
+  audit verify               every hash chain and the latest anchor; exit 1 naming the first broken event
+  audit anchor               append an anchor of every stream head (--print: only its hash, to keep elsewhere)
+  audit replay               a process as it stood at a moment (--process, --at)
+  audit trail                a process's audit trail (--process, --format json|jsonl|csv|xlsx, --out)
+  history export             write a workflow's Temporal history as JSON (--workflow-id, --address, --out)
+  replay                     replay histories against the current workflow code (--workflow-id | --file | --dir)
 
 Run 'houqin <command> -h' for the flags of a command.
 `
@@ -82,6 +90,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runProjectionsShow(ctx, args[1:], stdout, stderr)
 	case cmd == "projections" && sub == "list":
 		return runProjectionsList(ctx, args[1:], stdout, stderr)
+	case cmd == "audit" || cmd == "history" || cmd == "replay":
+		return runAudit(ctx, cmd, sub, args, stdout, stderr)
 	case cmd == "token":
 		return runToken(ctx, args, stdout, stderr)
 	case cmd == "" || cmd == "help" || cmd == "-h" || cmd == "--help":

@@ -117,6 +117,7 @@ func runProjector(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var sf storeFlags
 	sf.register(fs)
 	addr := fs.String("http", "127.0.0.1:0", "address serving /metrics, /healthz and /readyz")
+	anchorEvery := fs.Duration("anchor-interval", time.Hour, "append an audit anchor at start and then this often (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -133,7 +134,7 @@ func runProjector(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	return serve(ctx, log, stdout, fmt.Sprintf("houqin projector: events %s → read models %s\n", sf.eventsDSN(), sf.readModelsDSN()),
-		"http://"+ln.Addr().String(), ln, opsRouter(reg, runner.Ready), runner.Run)
+		"http://"+ln.Addr().String(), ln, opsRouter(reg, runner.Ready), withAnchorer(runner.Run, store, *anchorEvery, log)...)
 }
 
 // opsRouter serves /healthz, /readyz and /metrics for the headless parts.

@@ -1,0 +1,9 @@
+package workflows
+
+// All returns every workflow function houqin runs. The worker registers
+// them and the replayer (worker.Replay, `houqin replay`) replays recorded
+// histories against them, so a workflow added here is both run and
+// checked for non-determinism.
+func All() []any {
+	return []any{Procurement}
+}
