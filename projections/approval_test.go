@@ -272,10 +272,13 @@ func TestApprovalReadModels(t *testing.T) {
 			}{
 				{late, map[string]float64{
 					`houqin_tasks_pending{procurement,dept_approval}`: 1, `houqin_tasks_overdue{procurement,dept_approval}`: 1,
-					`houqin_tasks_pending{procurement,finance_review}`: 2, `houqin_tasks_overdue{procurement,finance_review}`: 2}},
+					`houqin_tasks_pending{procurement,finance_review}`: 2, `houqin_tasks_overdue{procurement,finance_review}`: 2,
+					// record_po has only ended tasks: its series stay, at 0.
+					`houqin_tasks_pending{procurement,record_po}`: 0, `houqin_tasks_overdue{procurement,record_po}`: 0}},
 				{early, map[string]float64{
 					`houqin_tasks_pending{procurement,dept_approval}`: 1, `houqin_tasks_overdue{procurement,dept_approval}`: 0,
-					`houqin_tasks_pending{procurement,finance_review}`: 2, `houqin_tasks_overdue{procurement,finance_review}`: 0}},
+					`houqin_tasks_pending{procurement,finance_review}`: 2, `houqin_tasks_overdue{procurement,finance_review}`: 0,
+					`houqin_tasks_pending{procurement,record_po}`: 0, `houqin_tasks_overdue{procurement,record_po}`: 0}},
 			} {
 				reg := prometheus.NewRegistry()
 				reg.MustRegister(projections.NewTaskGauges(b.db, func() time.Time { return tt.now }, time.Second, nil))
