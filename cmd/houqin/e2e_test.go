@@ -354,8 +354,8 @@ func runProcurement(t *testing.T, d *devProcess) string {
 			t.Errorf("timeline lacks %s: %v", want, types)
 		}
 	}
-	d.must(t, 403, "sun.li", "GET", "/v1/processes/"+id, nil) // not involved (zhou.qiang of the warehouse is copied at the finish)
-	d.must(t, 200, "huang.xin", "GET", "/v1/processes/"+id, nil)  // auditors read
+	d.must(t, 403, "sun.li", "GET", "/v1/processes/"+id, nil)    // not involved (zhou.qiang of the warehouse is copied at the finish)
+	d.must(t, 200, "huang.xin", "GET", "/v1/processes/"+id, nil) // auditors read
 	return id
 }
 
