@@ -276,18 +276,24 @@ func asBytes(v driver.Value) []byte {
 	return nil
 }
 
-// begin opens an append transaction: BEGIN IMMEDIATE takes the write lock.
+// begin opens an append transaction on the writer's one connection:
+// BEGIN IMMEDIATE takes the write lock. The transaction is managed by hand
+// on a *sql.Conn, not a *sql.Tx, so that Insert can run its statements on
+// the driver's connection (sql.Conn.Raw), below database/sql's per-argument
+// conversion: the inserts are most of a batch's time.
 func (s *EventStore) begin(ctx context.Context) (groupcommit.Tx, error) {
-	tx, err := s.writer.BeginTx(ctx, nil)
+	conn, err := s.writer.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &appendTx{tx: tx}, nil
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return nil, errors.Join(err, conn.Close())
+	}
+	return &appendTx{tx: conn}, nil
 }
 
 type appendTx struct {
-	tx     *sql.Tx
-	insert *sql.Stmt
+	tx *sql.Conn // in a transaction from begin until Commit or Rollback
 }
 
 func (t *appendTx) LastPosition(ctx context.Context) (int64, error) {
@@ -328,32 +334,49 @@ func (t *appendTx) Stored(ctx context.Context, ids []string) (map[string]houqin.
 	return stored, nil
 }
 
+const insertEvent = `INSERT INTO events (` + columns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
+
 func (t *appendTx) Insert(ctx context.Context, events []houqin.Event) error {
-	if t.insert == nil {
-		st, err := t.tx.PrepareContext(ctx, `INSERT INTO events (`+columns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`)
+	return t.tx.Raw(func(dc any) error {
+		pc, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("driver connection %T cannot prepare", dc)
+		}
+		st, err := pc.PrepareContext(ctx, insertEvent)
 		if err != nil {
 			return err
 		}
-		t.insert = st
-	}
-	for _, e := range events {
-		m := e.Meta
-		var occurred any
-		if !m.OccurredAt.IsZero() {
-			occurred = m.OccurredAt.UnixMicro()
+		defer st.Close()
+		ex, ok := st.(driver.StmtExecContext)
+		if !ok {
+			return fmt.Errorf("driver statement %T cannot execute", st)
 		}
-		_, err := t.insert.ExecContext(ctx, e.Position, uuidBytes(e.ID), e.Stream, e.Version, e.Type, string(e.Data),
-			m.Actor, m.OnBehalfOf, m.CorrelationID, m.CausationID, m.WorkflowID, m.RunID, occurred, m.PolicyHash, m.Reason,
-			e.RecordedAt.UnixMicro(), []byte(e.PrevHash), []byte(e.Hash))
-		var se *sqlitedrv.Error
-		if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(se.Error(), "events.id") {
-			return houqin.Errorf(houqin.ECONFLICT, "id: event %s is already stored on another stream", e.ID)
-		} else if err != nil {
-			return err
+		args := make([]driver.NamedValue, 18)
+		for i := range args {
+			args[i].Ordinal = i + 1
 		}
-	}
-	return nil
+		for _, e := range events {
+			m := e.Meta
+			var occurred driver.Value
+			if !m.OccurredAt.IsZero() {
+				occurred = m.OccurredAt.UnixMicro()
+			}
+			for i, v := range [18]driver.Value{e.Position, uuidBytes(e.ID), e.Stream, e.Version, e.Type, string(e.Data),
+				m.Actor, m.OnBehalfOf, m.CorrelationID, m.CausationID, m.WorkflowID, m.RunID, occurred, m.PolicyHash, m.Reason,
+				e.RecordedAt.UnixMicro(), []byte(e.PrevHash), []byte(e.Hash)} {
+				args[i].Value = v
+			}
+			_, err := ex.ExecContext(ctx, args)
+			var se *sqlitedrv.Error
+			if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE && strings.Contains(se.Error(), "events.id") {
+				return houqin.Errorf(houqin.ECONFLICT, "id: event %s is already stored on another stream", e.ID)
+			} else if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // uuidBytes is the 16-byte form of an ID the store validated as a UUID.
@@ -362,8 +385,22 @@ func uuidBytes(id string) []byte {
 	return u[:]
 }
 
-func (t *appendTx) Commit() error   { return t.tx.Commit() }
-func (t *appendTx) Rollback() error { return t.tx.Rollback() }
+// Commit commits and gives the connection back; a failed COMMIT is rolled
+// back, so the connection never returns to the pool inside a transaction.
+func (t *appendTx) Commit() error {
+	ctx := context.Background()
+	if _, err := t.tx.ExecContext(ctx, `COMMIT`); err != nil {
+		_, rerr := t.tx.ExecContext(ctx, `ROLLBACK`)
+		return errors.Join(err, rerr, t.tx.Close())
+	}
+	return t.tx.Close()
+}
+
+// Rollback rolls back and gives the connection back.
+func (t *appendTx) Rollback() error {
+	_, err := t.tx.ExecContext(context.Background(), `ROLLBACK`)
+	return errors.Join(err, t.tx.Close())
+}
 
 func mustSub(f fs.FS, dir string) fs.FS {
 	sub, err := fs.Sub(f, dir)
