@@ -1,6 +1,10 @@
 package api_test
 
 import (
+	"strings"
+
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/config"
 	"net/http"
 	"testing"
 	"time"
@@ -56,4 +60,17 @@ func TestProcessActionBodies(t *testing.T) {
 func TestUnreachableTemporal(t *testing.T) {
 	f := newFixture(t, t0)
 	problem(t, f.do("liu.yang", http.MethodPost, "/v1/tasks/PR-2026-000001.dept_approval.1/approve", `{}`), 503, "")
+}
+
+// TestActionToDepartedUser: a task is never handed to someone who has left.
+func TestActionToDepartedUser(t *testing.T) {
+	yaml := strings.Replace(string(config.DefaultOrg()), "{id: ma.chao,", "{id: ma.chao, left: true,", 1)
+	org, err := houqin.ParseOrg([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixtureWith(t, t0, org)
+	const task = "/v1/tasks/PR-2026-000001.dept_approval.1/"
+	problem(t, f.do("liu.yang", http.MethodPost, task+"transfer", `{"to":"ma.chao"}`), 400, `to: "ma.chao" has left`)
+	problem(t, f.do("liu.yang", http.MethodPost, task+"add-approver", `{"users":["chen.jing","ma.chao"],"position":"after"}`), 400, `users[1]: "ma.chao" has left`)
 }

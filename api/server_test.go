@@ -46,7 +46,13 @@ type fixture struct {
 
 func newFixture(t *testing.T, now time.Time) *fixture {
 	t.Helper()
-	f := &fixture{t: t, dir: t.TempDir(), now: now, org: defaultOrg(t), key: make([]byte, 32)}
+	return newFixtureWith(t, now, defaultOrg(t))
+}
+
+// newFixtureWith is newFixture with another organisation.
+func newFixtureWith(t *testing.T, now time.Time, org *houqin.Org) *fixture {
+	t.Helper()
+	f := &fixture{t: t, dir: t.TempDir(), now: now, org: org, key: make([]byte, 32)}
 	var err error
 	f.temporal, err = client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1"})
 	if err != nil {

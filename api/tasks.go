@@ -123,16 +123,20 @@ func taskAction(r *http.Request, org *houqin.Org, taskID, action, actor string) 
 		if a.To == "" {
 			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "to: required, the user who takes the task over")
 		}
-		if _, err := org.User(a.To); err != nil {
+		if u, err := org.User(a.To); err != nil {
 			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "to: no user %q", a.To)
+		} else if u.Left {
+			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "to: %q has left the organisation", a.To)
 		}
 	case houqin.ActionAddApprover:
 		if len(a.Users) == 0 {
 			return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "users: at least one user is required")
 		}
 		for i, u := range a.Users {
-			if _, err := org.User(u); err != nil {
+			if user, err := org.User(u); err != nil {
 				return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "users[%d]: no user %q", i, u)
+			} else if user.Left {
+				return houqin.TaskAction{}, houqin.Errorf(houqin.EINVALID, "users[%d]: %q has left the organisation", i, u)
 			}
 		}
 		if err := oneOf("position", a.Position, houqin.AddBefore, houqin.AddAfter, houqin.AddParallel); err != nil {
