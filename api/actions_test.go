@@ -1,13 +1,13 @@
 package api_test
 
 import (
+	"net/http"
 	"strings"
+	"testing"
+	"time"
 
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/config"
-	"net/http"
-	"testing"
-	"time"
 )
 
 var t0 = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
