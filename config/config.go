@@ -18,3 +18,10 @@ var policy []byte
 // DefaultPolicy returns the default approval policy (policy.yaml), the YAML
 // that houqin.ParsePolicy reads. The caller owns the returned slice.
 func DefaultPolicy() []byte { return append([]byte(nil), policy...) }
+
+//go:embed checklists.yaml
+var checklists []byte
+
+// DefaultChecklists returns the inspection checklists (checklists.yaml),
+// the YAML that houqin.ParseChecklists reads. The caller owns the slice.
+func DefaultChecklists() []byte { return append([]byte(nil), checklists...) }

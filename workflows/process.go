@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -47,9 +48,12 @@ type process struct {
 	stream     string
 	requester  string
 	policyHash string
-	workflowID string
-	runID      string
-	log        log.Logger
+	// correlation is the CorrelationID of the events; "" = the process ID.
+	// A finding's events correlate with their inspection.
+	correlation string
+	workflowID  string
+	runID       string
+	log         log.Logger
 
 	status   houqin.Status
 	phase    string
@@ -147,7 +151,7 @@ func (p *process) recordFor(ctx workflow.Context, actor, onBehalfOf, causation s
 	meta := houqin.Metadata{
 		Actor:         actor,
 		OnBehalfOf:    onBehalfOf,
-		CorrelationID: p.id,
+		CorrelationID: cmp.Or(p.correlation, p.id),
 		CausationID:   causation,
 		WorkflowID:    p.workflowID,
 		RunID:         p.runID,

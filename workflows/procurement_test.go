@@ -154,6 +154,13 @@ func (h *harness) newUpdate(taskID, action, actor, comment string, data any) *up
 }
 
 func (h *harness) sendUpdate(u *update) {
+	// A task ID names its workflow: a child's tasks go to the child.
+	if wf, _, ok := strings.Cut(u.action.TaskID, "."); ok && wf != "" && wf != pid && strings.Contains(wf, "-F") {
+		if err := h.env.UpdateWorkflowByID(wf, workflows.UpdateTask, u.id, h.callback(u), u.action); err != nil {
+			h.t.Errorf("%s: update %s: %v", u.id, wf, err)
+		}
+		return
+	}
 	h.env.UpdateWorkflow(workflows.UpdateTask, u.id, h.callback(u), u.action)
 }
 
