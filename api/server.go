@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/documents"
 	"github.com/houqin/houqin/projections"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -35,7 +36,8 @@ type Config struct {
 	Progress   Progress // read-your-writes (min_position) and readiness: a *projections.Runner or *projections.Watcher
 	Temporal   client.Client
 	Org        *houqin.Org
-	Policy     *houqin.Policy // the approval policy: copied into each process at start; previews resolve routes with it
+	Policy     *houqin.Policy     // the approval policy: copied into each process at start; previews resolve routes with it
+	Checklists *houqin.Checklists // inspection checklists and remediation rules
 	Auth       *Authenticator
 	Logger     *slog.Logger
 	Registry   *prometheus.Registry
@@ -100,6 +102,9 @@ func (s *Server) Handler() http.Handler {
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.cfg.Auth.Middleware, s.limitBody, s.readOnlyAuditors)
 		r.Post("/procurements", s.startProcurement)
+		r.Post("/inspections", s.startInspection)
+		r.Get("/inspections/{id}/report", s.inspectionDocument("report", documents.WriteInspectionReport))
+		r.Get("/inspections/{id}/remediation", s.inspectionDocument("remediation", documents.WriteRemediation))
 		for path, kind := range previewKinds {
 			r.Post("/"+path+"/preview", s.preview(kind))
 		}

@@ -122,6 +122,14 @@ type submitted struct {
 func (Processes) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event) error {
 	for _, e := range events {
 		cat := houqin.Category(e.Stream)
+		if part, ok := processParts[cat]; ok && e.Meta.CorrelationID != "" {
+			// A part of a process (an inspection's finding) has its own
+			// stream; its events are on its process's timeline.
+			if err := partEvent(ctx, tx, e, part); err != nil {
+				return err
+			}
+			continue
+		}
 		kind, ok := processKinds[cat]
 		if !ok {
 			continue
@@ -168,6 +176,27 @@ func (Processes) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event) e
 				return fmt.Errorf("process %s: %w", id, err)
 			}
 		}
+	}
+	return nil
+}
+
+// processParts are the stream categories of parts of a process, written by
+// their own workflows: their events correlate with the process.
+var processParts = map[string]houqin.ProcessKind{
+	"finding": houqin.KindInspection,
+}
+
+// partEvent puts the event of a process's part on the process's timeline.
+func partEvent(ctx context.Context, tx *sql.Tx, e houqin.Event, _ houqin.ProcessKind) error {
+	id, at := e.Meta.CorrelationID, eventTime(e)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO timeline (process_id, position, type, actor, at, data)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (process_id, position) DO NOTHING`,
+		id, e.Position, e.Type, e.Meta.Actor, at, string(e.Data)); err != nil {
+		return fmt.Errorf("timeline of %s: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE processes SET updated_at = $1, last_position = $2 WHERE id = $3`,
+		at, e.Position, id); err != nil {
+		return fmt.Errorf("process %s: %w", id, err)
 	}
 	return nil
 }

@@ -301,9 +301,15 @@ func dueMillis(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
-// processIDOf is the process ID of an event on a process stream.
+// processIDOf is the process ID of an event on a process stream; the
+// events of a process's part (an inspection's finding) belong to the
+// process they correlate with.
 func processIDOf(e houqin.Event) string {
-	return strings.TrimPrefix(e.Stream, houqin.Category(e.Stream)+"-")
+	cat := houqin.Category(e.Stream)
+	if _, ok := processParts[cat]; ok && e.Meta.CorrelationID != "" {
+		return e.Meta.CorrelationID
+	}
+	return strings.TrimPrefix(e.Stream, cat+"-")
 }
 
 // TaskRow is one task of the tasks read model.

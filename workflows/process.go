@@ -233,7 +233,7 @@ func (p *process) openTask(ctx workflow.Context, s taskSpec) *openTask {
 	now := workflow.Now(ctx)
 	t := houqin.Task{
 		ID:        fmt.Sprintf("%s.%s.%d", p.id, s.step, p.opened[s.step]),
-		ProcessID: p.id,
+		ProcessID: cmp.Or(p.correlation, p.id), // a finding's tasks belong to its inspection
 		Kind:      p.kind,
 		Step:      s.step,
 		Name:      s.name,

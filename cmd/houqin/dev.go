@@ -39,6 +39,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	uiPort := fs.Int("ui-port", 0, "Temporal Web UI port (0 picks a free one, -1 disables it)")
 	orgFile := fs.String("org", "", "organisation YAML (default: the embedded demo organisation)")
 	policyFile := fs.String("policy", "", "approval policy YAML (default: the embedded config/policy.yaml)")
+	checklistsFile := fs.String("checklists", "", "inspection checklists YAML (default: the embedded config/checklists.yaml)")
 	jwks := fs.String("jwks-url", "", "verify RS256 tokens against this JWKS URL instead of the dev HS256 key")
 	withWorker := fs.Bool("worker", true, "run the Temporal worker in this process (false: run `houqin worker` separately)")
 	anchorEvery := fs.Duration("anchor-interval", time.Hour, "append an audit anchor at start and then this often (0: never)")
@@ -51,6 +52,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	policy, err := loadPolicy(*policyFile)
+	if err != nil {
+		return err
+	}
+	checklists, err := loadChecklists(*checklistsFile)
 	if err != nil {
 		return err
 	}
@@ -85,7 +90,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: runner, Temporal: tc, Org: org, Policy: policy,
+	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: runner, Temporal: tc, Org: org, Policy: policy, Checklists: checklists,
 		Auth: auth, Logger: log, Registry: reg})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -73,6 +73,7 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	addr := fs.String("http", "127.0.0.1:8080", "API listen address")
 	orgFile := fs.String("org", "", "organisation YAML (default: the embedded demo organisation)")
 	policyFile := fs.String("policy", "", "approval policy YAML (default: the embedded config/policy.yaml)")
+	checklistsFile := fs.String("checklists", "", "inspection checklists YAML (default: the embedded config/checklists.yaml)")
 	jwks := fs.String("jwks-url", "", "verify RS256 tokens against this JWKS URL instead of the dev HS256 key in --data")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -83,6 +84,10 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	policy, err := loadPolicy(*policyFile)
+	if err != nil {
+		return err
+	}
+	checklists, err := loadChecklists(*checklistsFile)
 	if err != nil {
 		return err
 	}
@@ -102,7 +107,7 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: projections.NewWatcher(db, allProjections()),
-		Temporal: tc, Org: org, Policy: policy, Auth: auth, Logger: log, Registry: reg})
+		Temporal: tc, Org: org, Policy: policy, Checklists: checklists, Auth: auth, Logger: log, Registry: reg})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

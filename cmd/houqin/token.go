@@ -97,6 +97,24 @@ func loadPolicy(path string) (*houqin.Policy, error) {
 	return p, nil
 }
 
+// loadChecklists reads the inspection checklists from path, or the
+// embedded default if path is empty.
+func loadChecklists(path string) (*houqin.Checklists, error) {
+	b, name := config.DefaultChecklists(), "checklists.yaml (embedded)"
+	if path != "" {
+		var err error
+		if b, err = os.ReadFile(path); err != nil {
+			return nil, fmt.Errorf("checklists: %w", err)
+		}
+		name = path
+	}
+	c, err := houqin.ParseChecklists(name, b)
+	if err != nil {
+		return nil, fmt.Errorf("checklists %s", houqin.ErrorMessage(err))
+	}
+	return c, nil
+}
+
 func orgSource(path string) string {
 	if path == "" {
 		return "embedded config/org.yaml"

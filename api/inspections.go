@@ -1,0 +1,191 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/documents"
+	"github.com/houqin/houqin/projections"
+	"github.com/houqin/houqin/workflows"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+)
+
+// startInspection starts an ad hoc inspection (安全检查): POST
+// /v1/inspections {"template","location","inspector","scheduled_for"}. The
+// checklist, the owners of each category of finding (resolved now from the
+// checklists' owner rules) and the due time of each severity are copied
+// into the workflow, like the policy.
+func (s *Server) startInspection(w http.ResponseWriter, r *http.Request) {
+	ctx, who := r.Context(), identity(r)
+	if who.HasRole("auditor") {
+		s.problems.Error(w, r, houqin.Errorf(houqin.EFORBIDDEN, "auditors read but never act"))
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.problems.Error(w, r, decodeErr(err))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var req houqin.InspectionRequest
+	if err := decode(r, &req); err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	in, err := s.inspectionInput(who.UserID, req, true)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	year := s.cfg.Now().Year()
+	n, err := s.nextNumber(ctx, "IN-"+strconv.Itoa(year))
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	in.ProcessID = workflows.InspectionID(year, n)
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if in.ProcessID, err = s.claimKey(ctx, who.UserID, key, body, in.ProcessID); err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+	}
+	_, err = s.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: in.ProcessID, TaskQueue: workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.Inspection, in)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	state, err := s.waitStarted(r, in.ProcessID)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, processCreated{ID: in.ProcessID, Kind: houqin.KindInspection, Status: state.Status, Position: state.Position})
+}
+
+// inspectionInput validates an inspection request and resolves what the
+// workflow runs by; the caller sets the process ID.
+func (s *Server) inspectionInput(requester string, req houqin.InspectionRequest, adhoc bool) (workflows.InspectionInput, error) {
+	if err := req.Validate(); err != nil {
+		return workflows.InspectionInput{}, err
+	}
+	if s.cfg.Checklists == nil || s.cfg.Policy == nil {
+		return workflows.InspectionInput{}, houqin.Errorf(houqin.EUNAVAILABLE, "checklists: no checklists or policy are configured")
+	}
+	cl, err := s.cfg.Checklists.Checklist(req.Template)
+	if err != nil {
+		return workflows.InspectionInput{}, err
+	}
+	if u, err := s.cfg.Org.User(req.Inspector); err != nil || u.Left {
+		return workflows.InspectionInput{}, houqin.Errorf(houqin.EINVALID, "inspector: no user %q in the organisation", req.Inspector)
+	}
+	if _, err := s.cfg.Org.Department(req.DepartmentOrDefault()); err != nil {
+		return workflows.InspectionInput{}, houqin.Errorf(houqin.EINVALID, "department: unknown department %q", req.Department)
+	}
+	kp, err := s.cfg.Policy.Kind(houqin.KindInspection)
+	if err != nil {
+		return workflows.InspectionInput{}, err
+	}
+	res := houqin.Resolver{Org: s.cfg.Org}
+	facts := req.Facts(requester, adhoc)
+	if _, err := res.Route(kp, requester, facts, s.cfg.Now()); err != nil {
+		return workflows.InspectionInput{}, err
+	}
+	owners := map[string][]string{}
+	for _, it := range cl.Items {
+		if _, done := owners[it.Category]; done {
+			continue
+		}
+		var users []string
+		for _, rule := range s.cfg.Checklists.Owners[it.Category] {
+			us, err := res.Users(rule, requester, facts)
+			if err != nil {
+				return workflows.InspectionInput{}, err
+			}
+			for _, u := range us {
+				if !slices.Contains(users, u) {
+					users = append(users, u)
+				}
+			}
+		}
+		if len(users) == 0 {
+			return workflows.InspectionInput{}, houqin.Errorf(houqin.EINVALID, "template: nobody in the organisation remediates %q findings", it.Category)
+		}
+		owners[it.Category] = users
+	}
+	escalate, _ := res.Users("role:security", requester, facts)
+	return workflows.InspectionInput{Requester: requester, Request: req, Checklist: cl, Adhoc: adhoc,
+		Policy: kp, PolicyHash: kp.Hash(), Owners: owners, Due: s.cfg.Checklists.Due, Escalate: escalate}, nil
+}
+
+// mayRead returns ENOTFOUND if the process does not exist and EFORBIDDEN if
+// the caller may not read it (see canRead; copied users may).
+func (s *Server) mayRead(r *http.Request, id string) error {
+	ctx, who := r.Context(), identity(r)
+	p, timeline, err := projections.GetProcess(ctx, s.cfg.ReadModels, id)
+	if err != nil {
+		return err
+	}
+	tasks, err := projections.ListTasks(ctx, s.cfg.ReadModels, projections.TaskFilter{ProcessID: id, Now: s.cfg.Now(), Limit: 1000})
+	if err != nil {
+		return err
+	}
+	copied, err := projections.CopiedTo(ctx, s.cfg.ReadModels, id, who.UserID)
+	if err != nil {
+		return err
+	}
+	if !copied && !canRead(who, p, tasks, timeline) {
+		return houqin.Errorf(houqin.EFORBIDDEN, "process: %s may not read %s", who.UserID, id)
+	}
+	return nil
+}
+
+// inspectionDocument serves one of an inspection's documents,
+// ?format=html (default) or xlsx, folded from the event store.
+func (s *Server) inspectionDocument(name string, write func(io.Writer, documents.Inspection, string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, format := chi.URLParam(r, "id"), r.URL.Query().Get("format")
+		if format == "" {
+			format = documents.FormatHTML
+		}
+		err := oneOf("format", format, documents.FormatHTML, documents.FormatXLSX)
+		if err == nil {
+			err = s.waitMinPosition(r)
+		}
+		if err == nil {
+			err = s.mayRead(r, id)
+		}
+		var in documents.Inspection
+		if err == nil {
+			in, err = documents.ReadInspection(r.Context(), s.cfg.Store, id)
+		}
+		if err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+		in.Names = documents.NamesFrom(s.cfg.Org)
+		var buf bytes.Buffer
+		if err := write(&buf, in, format); err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+		if format == documents.FormatXLSX {
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.xlsx"`, id, name))
+		} else {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		}
+		w.Write(buf.Bytes())
+	}
+}

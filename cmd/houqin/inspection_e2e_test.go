@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/houqin/houqin/api"
+	"github.com/xuri/excelize/v2"
+)
+
+// TestInspectionEndToEnd is the office safety inspection of the issue,
+// through the HTTP API on the embedded Temporal server: the checklist with
+// two findings, remediation by the property management company (郑浩
+// zheng.hao) and security (吴敏 wu.min), one verification that fails and
+// reopens its finding, then the report and the tracking record.
+func TestInspectionEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded Temporal server")
+	}
+	d := startDev(t)
+	created := d.must(t, 201, "zhang.wei", "POST", "/v1/inspections", map[string]any{
+		"template": "fire_safety_monthly", "location": "总部 5 楼 HQ 5F", "inspector": "li.na", "scheduled_for": "2026-12-01"})
+	id := created["id"].(string)
+	if id != "IN-2026-000001" && !strings.HasPrefix(id, "IN-") {
+		t.Fatalf("id %q", id)
+	}
+	d.must(t, 400, "zhang.wei", "POST", "/v1/inspections", map[string]any{
+		"template": "nosuch", "location": "x", "inspector": "li.na", "scheduled_for": "2026-12-01"})
+	d.must(t, 403, "huang.xin", "POST", "/v1/inspections", map[string]any{})
+
+	act := func(code int, user, taskID, action string, body any) map[string]any {
+		t.Helper()
+		return d.must(t, code, user, "POST", "/v1/tasks/"+taskID+"/"+action, body)
+	}
+	// An ad hoc inspection: security reviews it first.
+	review := taskIn(t, d.inbox(t, "wu.min", "pending", created["position"]), id, "wu.min's review")
+	out := act(200, "wu.min", review["id"].(string), "approve", map[string]any{"comment": "同意检查"})
+
+	rec := taskIn(t, d.inbox(t, "li.na", "pending", out["position"]), id, "li.na's checklist")
+	results := []map[string]any{}
+	for _, item := range []string{"extinguishers", "hydrants", "exits", "exit_signs", "alarms", "wiring", "doors", "access"} {
+		r := map[string]any{"item": item, "result": "pass"}
+		switch item {
+		case "extinguishers":
+			r = map[string]any{"item": item, "result": "fail", "severity": "high", "note": "两具灭火器压力不足", "photos": []string{"photo-501.jpg"}}
+		case "exit_signs":
+			r = map[string]any{"item": item, "result": "fail", "severity": "medium", "note": "东侧疏散指示灯不亮"}
+		}
+		results = append(results, r)
+	}
+	act(400, "li.na", rec["id"].(string), "complete", map[string]any{"data": map[string]any{"results": results[:7]}})
+	out = act(200, "li.na", rec["id"].(string), "complete", map[string]any{"data": map[string]any{"results": results, "summary": "5 楼两处问题"}})
+
+	// Security fixes the extinguishers; the property company the exit signs.
+	// The findings' own workflows start after the record's events: wait.
+	f1 := map[string]any{"id": pendingStep(t, d, "wu.min", id, "remediate", out["position"]), "step": "remediate"}
+	f2 := map[string]any{"id": pendingStep(t, d, "zheng.hao", id, "remediate", out["position"]), "step": "remediate"}
+	if f1["step"] != "remediate" || f2["step"] != "remediate" || f1["id"] == f2["id"] {
+		t.Fatalf("remediation tasks %v and %v", f1, f2)
+	}
+	act(403, "zheng.hao", f1["id"].(string), "complete", map[string]any{"data": map[string]any{"note": "x"}})
+	out = act(200, "wu.min", f1["id"].(string), "complete", map[string]any{"data": map[string]any{"note": "已更换两具灭火器"}})
+	v1 := pendingStep(t, d, "li.na", id, "verify", out["position"])
+	out = act(200, "li.na", v1, "complete", map[string]any{"data": map[string]any{"passed": true, "note": "合格"}})
+
+	out = act(200, "zheng.hao", f2["id"].(string), "complete", map[string]any{"data": map[string]any{"note": "已更换灯管"}})
+	v2 := pendingStep(t, d, "li.na", id, "verify", out["position"])
+	act(400, "li.na", v2, "complete", map[string]any{"data": map[string]any{"passed": false}})
+	out = act(200, "li.na", v2, "complete", map[string]any{"data": map[string]any{"passed": false, "note": "仍有一处不亮"}})
+	again := pendingStep(t, d, "zheng.hao", id, "remediate", out["position"])
+	out = act(200, "zheng.hao", again, "complete", map[string]any{"data": map[string]any{"note": "更换整套应急灯"}})
+	v3 := pendingStep(t, d, "li.na", id, "verify", out["position"])
+	out = act(200, "li.na", v3, "complete", map[string]any{"data": map[string]any{"passed": true}})
+
+	// The inspection completes with its last finding.
+	var p map[string]any
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		p = d.must(t, 200, "zhang.wei", "GET", "/v1/processes/"+id+"?min_position="+pos(out["position"]), nil)
+		if p["status"] == "completed" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if p["status"] != "completed" {
+		t.Fatalf("inspection status %v, want completed", p["status"])
+	}
+
+	// The documents.
+	html := d.raw(t, 200, "zhang.wei", "/v1/inspections/"+id+"/report")
+	for _, want := range []string{"安全检查报告", "Inspection report", "两具灭火器压力不足", id + "-F2", "李娜 Li Na", "已完成 Completed"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	book := d.raw(t, 200, "zheng.hao", "/v1/inspections/"+id+"/remediation?format=xlsx")
+	f, err := excelize.OpenReader(bytes.NewReader([]byte(book)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.GetRows("跟踪记录 Tracking")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || rows[2][7] != "未通过 Failed" || rows[3][2] != "郑浩 Zheng Hao" {
+		t.Errorf("tracking rows %q, want the header and three rounds, the second failed", rows)
+	}
+	d.raw(t, 403, "sun.li", "/v1/inspections/"+id+"/report")
+	d.raw(t, 400, "zhang.wei", "/v1/inspections/"+id+"/report?format=pdf")
+
+	exportHistory(t, d, id, "two-findings")
+	exportHistory(t, d, id+"-F2", "reopened")
+}
+
+// pendingStep returns the ID of user's pending task of a step on process,
+// waiting up to 20 s for it: a finding's task is opened by the finding's
+// own workflow, after the action whose position the caller has.
+func pendingStep(t *testing.T, d *devProcess, user, process, step string, position any) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		for _, it := range d.inbox(t, user, "pending", position) {
+			if it["process_id"] == process && it["step"] == step {
+				return it["id"].(string)
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has no pending %s on %s", user, step, process)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// pos formats a position from a JSON answer.
+func pos(v any) string {
+	f, _ := v.(float64)
+	return strconv.FormatInt(int64(f), 10)
+}
+
+// raw sends a GET as user and returns the body, failing unless the status
+// is want.
+func (d *devProcess) raw(t *testing.T, want int, user, path string) string {
+	t.Helper()
+	req, err := http.NewRequest("GET", d.url+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := api.IssueDevToken(d.key, user, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("GET %s as %s = %d %s, want %d", path, user, resp.StatusCode, b, want)
+	}
+	return string(b)
+}
