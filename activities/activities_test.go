@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -287,4 +288,25 @@ func TestStockInInvalid(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTakeNumber: each key takes the next number once; a retry with the
+// same key gets its number again; an empty key is refused.
+func TestTakeNumber(t *testing.T) {
+	a := newActivities(t)
+	ctx := context.Background()
+	take := func(key string) int64 {
+		t.Helper()
+		n, err := a.TakeNumber(ctx, activities.TakeNumberInput{Sequence: "IN-2026", Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	got := []int64{take("SI-a-1"), take("SI-a-2"), take("SI-a-1"), take("SI-b-1")}
+	if want := []int64{1, 2, 1, 3}; !slices.Equal(got, want) {
+		t.Errorf("numbers %v, want %v", got, want)
+	}
+	_, err := a.TakeNumber(ctx, activities.TakeNumberInput{Sequence: "IN-2026"})
+	wantApplicationError(t, err, houqin.EINVALID, true)
 }

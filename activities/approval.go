@@ -87,3 +87,25 @@ func (a *Activities) resolver(ctx context.Context) houqin.Resolver {
 	}
 	return r
 }
+
+// TakeNumberInput names a sequence and the caller taking a number from it.
+type TakeNumberInput struct {
+	Sequence string // e.g. "IN-2026"
+	Key      string // the caller's identity, e.g. its workflow ID: a retry takes the same number
+}
+
+// TakeNumber takes the next number of a sequence (stream sequence-<name>),
+// once per key: the event ID derives from the key, so a retried activity
+// finds its own event and returns its number again.
+func (a *Activities) TakeNumber(ctx context.Context, in TakeNumberInput) (int64, error) {
+	if in.Sequence == "" || in.Key == "" {
+		return 0, temporalError(houqin.Errorf(houqin.EINVALID, "sequence: a sequence and a key are required"))
+	}
+	e := houqin.Event{ID: houqin.EventID("sequence", in.Sequence, in.Key), Type: "sequence.number_taken",
+		Data: []byte(`{}`), Meta: houqin.Metadata{Actor: "system", CorrelationID: in.Key}}
+	stored, err := a.Store.Append(ctx, "sequence-"+in.Sequence, houqin.ExpectAny, a.stamp(e))
+	if err != nil {
+		return 0, temporalError(err)
+	}
+	return stored[0].Version + 1, nil
+}

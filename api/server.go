@@ -103,6 +103,9 @@ func (s *Server) Handler() http.Handler {
 		r.Use(s.cfg.Auth.Middleware, s.limitBody, s.readOnlyAuditors)
 		r.Post("/procurements", s.startProcurement)
 		r.Post("/inspections", s.startInspection)
+		r.Post("/inspection-schedules", s.createSchedule)
+		r.Get("/inspection-schedules", s.listSchedules)
+		r.Post("/inspection-schedules/{name}/{action}", s.scheduleAction)
 		r.Get("/inspections/{id}/report", s.inspectionDocument("report", documents.WriteInspectionReport))
 		r.Get("/inspections/{id}/remediation", s.inspectionDocument("remediation", documents.WriteRemediation))
 		for path, kind := range previewKinds {

@@ -166,3 +166,57 @@ func (d *devProcess) raw(t *testing.T, want int, user, path string) string {
 	}
 	return string(b)
 }
+
+// TestInspectionScheduleEndToEnd makes a monthly inspection a Temporal
+// Schedule through the API, triggers it, and pauses and resumes it.
+func TestInspectionScheduleEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded Temporal server")
+	}
+	d := startDev(t)
+	body := map[string]any{"name": "hq-5f-fire", "template": "fire_safety_monthly", "location": "总部 5 楼 HQ 5F",
+		"inspector": "li.na", "every": "monthly"}
+	d.must(t, 403, "wang.fang", "POST", "/v1/inspection-schedules", body)
+	d.must(t, 400, "zhang.wei", "POST", "/v1/inspection-schedules", map[string]any{"name": "Bad Name", "template": "fire_safety_monthly"})
+	d.must(t, 201, "zhang.wei", "POST", "/v1/inspection-schedules", body)
+	d.must(t, 409, "zhang.wei", "POST", "/v1/inspection-schedules", body)
+
+	list := func() map[string]any {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			out := d.must(t, 200, "huang.xin", "GET", "/v1/inspection-schedules", nil)
+			for _, it := range out["items"].([]any) {
+				if s := it.(map[string]any); s["name"] == "hq-5f-fire" {
+					return s
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the schedule is not listed: %v", out)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	if s := list(); s["paused"] != false || len(s["next"].([]any)) == 0 {
+		t.Fatalf("schedule = %v", s)
+	}
+
+	// Run now: an inspection starts with no security review (it is not ad hoc).
+	d.must(t, 200, "wu.min", "POST", "/v1/inspection-schedules/hq-5f-fire/trigger", nil)
+	d.must(t, 404, "wu.min", "POST", "/v1/inspection-schedules/nosuch/trigger", nil)
+	d.must(t, 400, "wu.min", "POST", "/v1/inspection-schedules/hq-5f-fire/explode", nil)
+	task := pendingStep(t, d, "li.na", "IN-2026-000001", "record", 0)
+	if task != "IN-2026-000001.record.1" {
+		t.Fatalf("the triggered inspection's first task is %s", task)
+	}
+	d.must(t, 200, "zhang.wei", "POST", "/v1/inspection-schedules/hq-5f-fire/pause", nil)
+	s := list()
+	if s["paused"] != true || len(s["recent"].([]any)) != 1 {
+		t.Fatalf("after pause and one run: %v", s)
+	}
+	exportHistory(t, d, s["recent"].([]any)[0].(string), "triggered")
+	d.must(t, 200, "zhang.wei", "POST", "/v1/inspection-schedules/hq-5f-fire/unpause", nil)
+	if s := list(); s["paused"] != false {
+		t.Fatalf("after unpause: %v", s)
+	}
+}
