@@ -42,4 +42,3 @@ func ScheduledInspection(ctx workflow.Context, in InspectionInput) (string, erro
 // ScheduleID returns the Temporal Schedule ID of a recurring inspection
 // named name: "inspection-<name>".
 func ScheduleID(name string) string { return "inspection-" + name }
-
