@@ -119,8 +119,16 @@ func (s *Server) inspectionInput(requester string, req houqin.InspectionRequest,
 				}
 			}
 		}
+		// The inspector verifies the fix, so never remediates it: when the
+		// inspector is the category's only owner, their manager is.
+		users = slices.DeleteFunc(users, func(u string) bool { return u == req.Inspector })
 		if len(users) == 0 {
-			return workflows.InspectionInput{}, houqin.Errorf(houqin.EINVALID, "template: nobody in the organisation remediates %q findings", it.Category)
+			if m, ok := res.Manager(req.Inspector); ok {
+				users = []string{m}
+			}
+		}
+		if len(users) == 0 {
+			return workflows.InspectionInput{}, houqin.Errorf(houqin.EINVALID, "template: nobody in the organisation but the inspector remediates %q findings", it.Category)
 		}
 		owners[it.Category] = users
 	}
