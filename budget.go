@@ -163,12 +163,14 @@ type BudgetLine struct {
 	// Open is what each spending process has reserved and not yet
 	// released or consumed; only indexed.
 	Open map[string]int64 `json:"open"`
-	ids  map[string]bool  // the IDs of the events folded, for idempotent writers
+	// Released is what each process released in all; only indexed.
+	Released map[string]int64 `json:"released"`
+	ids      map[string]bool  // the IDs of the events folded, for idempotent writers
 }
 
 // NewBudgetLine returns the state of a line whose stream holds nothing.
 func NewBudgetLine(stream string) *BudgetLine {
-	return &BudgetLine{Stream: stream, Version: ExpectNoStream, Open: map[string]int64{}, ids: map[string]bool{}}
+	return &BudgetLine{Stream: stream, Version: ExpectNoStream, Open: map[string]int64{}, Released: map[string]int64{}, ids: map[string]bool{}}
 }
 
 // FoldBudgetLine folds the events of a line's stream, in version order.
@@ -204,6 +206,7 @@ func (l *BudgetLine) Apply(e Event) error {
 	case *BudgetReleased:
 		l.Reserved -= d.Amount
 		l.Open[d.ProcessID] -= d.Amount
+		l.Released[d.ProcessID] += d.Amount
 	case *BudgetConsumed:
 		l.Reserved -= d.Amount
 		l.Open[d.ProcessID] -= d.Amount
