@@ -21,7 +21,9 @@ type BudgetLineRef struct {
 }
 
 // Stream returns the line's stream.
-func (r BudgetLineRef) Stream() string { return houqin.BudgetLineStream(r.Year, r.Department, r.Category) }
+func (r BudgetLineRef) Stream() string {
+	return houqin.BudgetLineStream(r.Year, r.Department, r.Category)
+}
 
 // ReadBudgetLine reads and folds a budget line's stream.
 func ReadBudgetLine(ctx context.Context, store houqin.EventStore, stream string) (*houqin.BudgetLine, error) {
