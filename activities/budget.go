@@ -116,8 +116,38 @@ type ReserveBudgetInput struct {
 	// Allow is the worst outcome of the check the approval covered:
 	// within (no budget steps ran), warn (finance reviewed the overrun) or
 	// exceeded (a holder of budget_exception approved an exception).
-	Allow string          `json:"allow"`
-	Meta  houqin.Metadata `json:"meta"`
+	Allow string `json:"allow"`
+	// Approvers are the users who approved the spending: if one of them
+	// holds the role budget_exception the reservation may pass the band,
+	// if one holds finance it may go into the band (whatever Allow says).
+	Approvers []string        `json:"approvers,omitempty"`
+	Meta      houqin.Metadata `json:"meta"`
+}
+
+// The roles whose approval covers a spending beyond the plan.
+const (
+	RoleFinance         = "finance"
+	RoleBudgetException = "budget_exception"
+)
+
+// allowed returns the worst check outcome in's approval covers.
+func (a *Activities) allowed(in ReserveBudgetInput) string {
+	allow := in.Allow
+	if a.Org == nil {
+		return allow
+	}
+	for _, id := range in.Approvers {
+		u, err := a.Org.User(id)
+		if err != nil {
+			continue
+		}
+		for role, covers := range map[string]string{RoleFinance: houqin.BudgetWarn, RoleBudgetException: houqin.BudgetExceeded} {
+			if u.HasRole(role) && houqin.BudgetStatusRank(covers) > houqin.BudgetStatusRank(allow) {
+				allow = covers
+			}
+		}
+	}
+	return allow
 }
 
 // ReserveBudgetResult is what a reservation did.
@@ -128,8 +158,9 @@ type ReserveBudgetResult struct {
 	Exception bool               `json:"exception,omitempty"`
 	// Refused is set when the line moved since the approval: the check
 	// now is worse than Allow, and nothing was reserved.
-	Refused  bool  `json:"refused,omitempty"`
-	Position int64 `json:"position,omitempty"` // of the budget.reserved event
+	Refused  bool   `json:"refused,omitempty"`
+	Allow    string `json:"allow"`              // the worst outcome the approval covered
+	Position int64  `json:"position,omitempty"` // of the budget.reserved event
 }
 
 // ReserveBudget reserves in.Amount on the line for in.ProcessID, exactly
@@ -145,7 +176,7 @@ func (a *Activities) ReserveBudget(ctx context.Context, in ReserveBudgetInput) (
 	}
 	stream := in.Line.Stream()
 	id := houqin.EventID(in.ProcessID, "budget", "reserve", stream)
-	res := ReserveBudgetResult{Line: stream}
+	res := ReserveBudgetResult{Line: stream, Allow: a.allowed(in)}
 	l, stored, err := a.updateLine(ctx, stream, func(l *houqin.BudgetLine) ([]houqin.Event, error) {
 		res.Refused, res.Exception = false, false
 		if l.Has(id) || !l.Planned || in.Amount == 0 {
@@ -155,7 +186,7 @@ func (a *Activities) ReserveBudget(ctx context.Context, in ReserveBudgetInput) (
 			return nil, nil
 		}
 		res.Check = l.Check(in.Amount)
-		if houqin.BudgetStatusRank(res.Check.Status) > houqin.BudgetStatusRank(in.Allow) {
+		if houqin.BudgetStatusRank(res.Check.Status) > houqin.BudgetStatusRank(res.Allow) {
 			res.Refused = true
 			return nil, nil
 		}
