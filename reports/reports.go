@@ -353,7 +353,7 @@ func budgetLine(r projections.BudgetLineRow, elapsed, days int64, names Names) B
 	l.Overrun = ratio(max(0, l.Actual-l.Plan), l.Plan)
 	l.Forecast = l.Actual + l.Committed
 	if elapsed > 0 && elapsed < days {
-		if runRate := l.Actual / elapsed * days + l.Actual%elapsed*days/elapsed; runRate > l.Forecast {
+		if runRate := l.Actual/elapsed*days + l.Actual%elapsed*days/elapsed; runRate > l.Forecast {
 			l.Forecast = runRate
 		}
 	}
