@@ -101,6 +101,11 @@ func (s *Server) Handler() http.Handler {
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.cfg.Auth.Middleware, s.limitBody, s.readOnlyAuditors)
 		r.Post("/procurements", s.startProcurement)
+		r.Post("/budgets", s.startBudget)
+		r.Get("/budgets/{year}", s.getBudget)
+		r.Post("/budgets/{year}/adjustments", s.startAdjustment)
+		r.Get("/reports/budget", s.budgetReportHandler)
+		r.Get("/reports/purchase-plan", s.purchasePlanHandler)
 		for path, kind := range previewKinds {
 			r.Post("/"+path+"/preview", s.preview(kind))
 		}
