@@ -68,7 +68,8 @@ func newFixture(t *testing.T, now time.Time) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	f.db = db
-	f.runner = projections.NewRunner(f.store, db, []projections.Projection{projections.Processes{}, projections.Tasks{}}, projections.Options{})
+	f.runner = projections.NewRunner(f.store, db, []projections.Projection{projections.Processes{}, projections.Tasks{},
+		projections.Budgets{}, projections.PurchasePlan{}}, projections.Options{})
 	if err := f.runner.Setup(context.Background()); err != nil {
 		t.Fatal(err)
 	}
