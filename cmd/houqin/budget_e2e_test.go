@@ -175,6 +175,8 @@ func TestBudgetEndToEnd(t *testing.T) {
 	if p := d.must(t, 200, "zhang.wei", "GET", "/v1/processes/"+ba, nil); p["kind"] != "budget" || p["status"] != "completed" {
 		t.Fatalf("adjustment process = %v", p)
 	}
+	d.must(t, 200, "huang.xin", "GET", "/v1/processes/"+ba+"/audit", nil)
+	d.must(t, 200, "huang.xin", "GET", "/v1/processes/"+bu+"/audit", nil)
 
 	t.Run("reports", func(t *testing.T) {
 		pos := fmt.Sprint(out["position"])
