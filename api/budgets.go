@@ -16,8 +16,9 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
-// budgetRoles may draft budgets and adjustments, and read budgets and the
-// budget reports; auditors read them too (and never act).
+// budgetWriters may draft budgets and adjustments; budgetReaders read
+// budgets and the budget and purchase-plan reports (auditors read, never
+// act).
 var (
 	budgetWriters = []string{"finance", "logistics_manager", "admin"}
 	budgetReaders = []string{"finance", "logistics_manager", "admin", "auditor"}
@@ -98,15 +99,15 @@ func (s *Server) startAdjustment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	var body2 struct {
+	var adjBody struct {
 		Reason string                        `json:"reason"`
 		Lines  []houqin.BudgetAdjustmentLine `json:"lines"`
 	}
-	if err := decode(r, &body2); err != nil {
+	if err := decode(r, &adjBody); err != nil {
 		s.problems.Error(w, r, err)
 		return
 	}
-	adj := houqin.BudgetAdjustment{Year: year, Reason: body2.Reason, Lines: body2.Lines}
+	adj := houqin.BudgetAdjustment{Year: year, Reason: adjBody.Reason, Lines: adjBody.Lines}
 	if err := adj.Validate(); err != nil {
 		s.problems.Error(w, r, err)
 		return

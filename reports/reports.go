@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,18 +36,10 @@ var Languages = []string{"zh-CN", "en"}
 // CheckFormat reports an unknown format or language as EINVALID, naming
 // the parameter.
 func CheckFormat(format, lang string) error {
-	ok := func(v string, set []string) bool {
-		for _, s := range set {
-			if v == s {
-				return true
-			}
-		}
-		return false
-	}
-	if !ok(format, Formats) {
+	if !slices.Contains(Formats, format) {
 		return houqin.Errorf(houqin.EINVALID, "format: must be one of %s, got %q", strings.Join(Formats, ", "), format)
 	}
-	if !ok(lang, Languages) {
+	if !slices.Contains(Languages, lang) {
 		return houqin.Errorf(houqin.EINVALID, "lang: must be one of %s, got %q", strings.Join(Languages, ", "), lang)
 	}
 	return nil
@@ -310,8 +303,8 @@ func NewBudgetReport(year int, asOf time.Time, lines []projections.BudgetLineRow
 		total.Reserved += r.Reserved
 		total.Released += r.Released
 		total.Consumed += r.Consumed
-		if total.Currency != r.Currency && len(rep.Lines) == 1 {
-			total.Currency = r.Currency
+		if len(rep.Lines) == 1 {
+			total.Currency = r.Currency // a year's budget is in one currency
 		}
 	}
 	rep.Total = budgetLine(total, elapsed, days, names)
