@@ -155,3 +155,20 @@ func TestBudgetActivationAndAdjustment(t *testing.T) {
 		t.Errorf("after the refused adjustments: plan %d", o.Plan)
 	}
 }
+
+func TestBudgetWithdrawn(t *testing.T) {
+	store := mustOpenStore(t)
+	h := budgetHarness(t, store, "BU-2026-000001")
+	early := h.approveBy(time.Minute, "BU-2026-000001.finance_approval.1", "zhang.wei") // the requester
+	w := h.doProcess(2*time.Minute, houqin.ProcessAction{Action: houqin.ActionWithdraw, Actor: "zhang.wei", Comment: "重做"})
+	h.env.ExecuteWorkflow(workflows.Budget, budgetInput(t, "BU-2026-000001", draft2026(), nil))
+	var res workflows.BudgetResult
+	if err := h.env.GetWorkflowResult(&res); err != nil || res.Status != houqin.StatusWithdrawn {
+		t.Fatalf("result %+v, %v; want withdrawn", res, err)
+	}
+	wantCode(t, early, houqin.EFORBIDDEN, "requested BU-2026-000001")
+	wantDone(t, w)
+	if l := lineState(t, store, "MKT", "office_supplies"); l.Planned {
+		t.Errorf("a withdrawn budget planned its line: %+v", l)
+	}
+}

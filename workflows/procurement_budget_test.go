@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/activities"
+	"github.com/houqin/houqin/storetest"
+	"go.temporal.io/sdk/activity"
 )
 
 // Under the default policy and the budget of budgetStore, MKT office
@@ -268,4 +271,41 @@ func TestProcurementQuotesAboveThreshold(t *testing.T) {
 	}
 	// Cancelled after approval: the reservation is released.
 	wantLine(t, store, 0, 0)
+}
+
+// TestProcurementReservationRetried loses the answer of the first
+// ReserveBudget attempt after it appended (as when a worker dies between
+// the append and the report): Temporal retries it, and the line holds one
+// reservation.
+func TestProcurementReservationRetried(t *testing.T) {
+	store, real := budgetStore(t, 0)
+	h := newHarness(t, store)
+	attempts := 0
+	h.env.RegisterActivityWithOptions(func(ctx context.Context, in activities.ReserveBudgetInput) (activities.ReserveBudgetResult, error) {
+		attempts++
+		res, err := real.ReserveBudget(ctx, in)
+		if attempts == 1 && err == nil {
+			return res, errors.New("connection reset after the append")
+		}
+		return res, err
+	}, activity.RegisterOptions{Name: "ReserveBudget", DisableAlreadyRegisteredCheck: true})
+	h.approveBy(time.Minute, task("dept_approval", 1), "liu.yang")
+	h.cancelAt(2 * time.Minute)
+	_, _, events := h.runTo(engineInput(policyOf(t, ""), small))
+	if attempts != 2 {
+		t.Errorf("%d attempts, want 2", attempts)
+	}
+	if r := of[*houqin.ProcurementBudgetReserved](t, events); len(r) != 1 || r[0].Amount != small {
+		t.Errorf("reserved = %+v", r)
+	}
+	var reserved int
+	for _, e := range storetest.MustReadStream(t, store, officeLine.Stream()) {
+		if e.Type == "budget.reserved" {
+			reserved++
+		}
+	}
+	if reserved != 1 {
+		t.Errorf("%d budget.reserved on the line, want 1", reserved)
+	}
+	wantLine(t, store, 0, 0) // and the cancellation released it
 }
