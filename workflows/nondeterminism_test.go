@@ -30,9 +30,9 @@ func changedProcurement(ctx workflow.Context, in workflows.ProcurementInput) (wo
 // the changed copy registered under the same name fails with Temporal's
 // non-determinism error.
 func TestReplayCatchesNondeterminism(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
+	files, err := filepath.Glob(filepath.Join("testdata", "histories", "PR-*.json"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no recorded histories: %v", err)
+		t.Fatalf("no recorded procurement histories: %v", err)
 	}
 	f := files[0]
 	id, _, _ := strings.Cut(filepath.Base(f), ".")
