@@ -99,6 +99,17 @@ func TestResolverRoute(t *testing.T) {
 				"dedup: zhang.wei approves an earlier step; their approval carries over",
 			}},
 	}
+	const budgetWhen = `budget_status == "warn" || budget_status == "exceeded"`
+	budgetSkipped := houqin.Resolution{
+		Step: "budget_review", Name: houqin.Text{Zh: "预算超支财务复核", En: "Finance review of a budget overrun"}, Mode: houqin.ModeAny, Assignees: []houqin.Assignee{},
+		Explanation: houqin.Explanation{Step: "budget_review", Condition: budgetWhen,
+			Reason: "skipped: the condition " + budgetWhen + " is false for this request"},
+	}
+	exceptionSkipped := houqin.Resolution{
+		Step: "budget_exception", Name: houqin.Text{Zh: "预算例外审批", En: "Budget exception approval"}, Mode: houqin.ModeAny, Assignees: []houqin.Assignee{},
+		Explanation: houqin.Explanation{Step: "budget_exception", Condition: `budget_status == "exceeded"`,
+			Reason: `skipped: the condition budget_status == "exceeded" is false for this request`},
+	}
 	directorNoDedup := director
 	directorNoDedup.Explanation.Rules = director.Explanation.Rules[:1]
 
@@ -115,17 +126,17 @@ func TestResolverRoute(t *testing.T) {
 		want      []houqin.Resolution
 	}{
 		{"small", "wang.fang", purchaseFacts("wang.fang", 100000, "office_supplies"), false,
-			[]houqin.Resolution{dept, financeSkipped, directorSkipped}},
+			[]houqin.Resolution{dept, financeSkipped, directorSkipped, budgetSkipped, exceptionSkipped}},
 		{"equipment", "wang.fang", purchaseFacts("wang.fang", 100000, "equipment"), false,
-			[]houqin.Resolution{dept, finance, directorSkipped}},
+			[]houqin.Resolution{dept, finance, directorSkipped, budgetSkipped, exceptionSkipped}},
 		{"9000 yuan", "wang.fang", purchaseFacts("wang.fang", 900000, "office_supplies"), false,
-			[]houqin.Resolution{dept, finance, directorSkipped}},
+			[]houqin.Resolution{dept, finance, directorSkipped, budgetSkipped, exceptionSkipped}},
 		{"60000 yuan", "wang.fang", purchaseFacts("wang.fang", 6000000, "office_supplies"), false,
-			[]houqin.Resolution{dept, finance, director}},
+			[]houqin.Resolution{dept, finance, director, budgetSkipped, exceptionSkipped}},
 		{"60000 yuan without dedup", "wang.fang", purchaseFacts("wang.fang", 6000000, "office_supplies"), true,
-			[]houqin.Resolution{dept, finance, directorNoDedup}},
+			[]houqin.Resolution{dept, finance, directorNoDedup, budgetSkipped, exceptionSkipped}},
 		{"by a department head", "liu.yang", purchaseFacts("liu.yang", 100000, "office_supplies"), false,
-			[]houqin.Resolution{selfDept, financeSkipped, directorSkipped}},
+			[]houqin.Resolution{selfDept, financeSkipped, directorSkipped, budgetSkipped, exceptionSkipped}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,9 +155,9 @@ func TestResolverRoute(t *testing.T) {
 	}
 
 	t.Run("step out of range", func(t *testing.T) {
-		_, err := r.Resolve(kp, 3, "wang.fang", purchaseFacts("wang.fang", 1, "x"), resolveAt)
-		if houqin.ErrorCode(err) != houqin.EINVALID || houqin.ErrorMessage(err) != "step: procurement has no step 3" {
-			t.Errorf("Resolve(step 3): %v, want EINVALID step: procurement has no step 3", err)
+		_, err := r.Resolve(kp, 5, "wang.fang", purchaseFacts("wang.fang", 1, "x"), resolveAt)
+		if houqin.ErrorCode(err) != houqin.EINVALID || houqin.ErrorMessage(err) != "step: procurement has no step 5" {
+			t.Errorf("Resolve(step 5): %v, want EINVALID step: procurement has no step 5", err)
 		}
 	})
 	t.Run("facts without the condition's fact", func(t *testing.T) {

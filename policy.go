@@ -49,6 +49,9 @@ type KindPolicy struct {
 	Revoke Revoke `json:"revoke" yaml:"revoke"`
 	// CC (抄送) names who is copied when the process starts and ends.
 	CC CC `json:"cc" yaml:"cc"`
+	// QuotesAbove, for procurements, is the purchase-order total (minor
+	// units) above which the order must carry three quotes; 0: never.
+	QuotesAbove int64 `json:"quotes_above,omitempty" yaml:"quotes_above"`
 	// Steps is the approval route, in order.
 	Steps []PolicyStep `json:"steps" yaml:"steps"`
 }
@@ -247,6 +250,9 @@ func (kp *KindPolicy) normalize() error {
 	case "manager", "skip":
 	default:
 		return Errorf(EINVALID, "self_approval: must be manager or skip, got %q", kp.SelfApproval)
+	}
+	if kp.QuotesAbove < 0 {
+		return Errorf(EINVALID, "quotes_above: must not be negative, got %d", kp.QuotesAbove)
 	}
 	if kp.Dedup == nil {
 		t := true

@@ -97,6 +97,8 @@ func TestParsePolicyDefault(t *testing.T) {
 		{"finance_review", []string{"role:finance", "role:logistics_manager"}, houqin.ModeAll,
 			`total >= 500000 || category == "equipment"`, 48 * time.Hour, []houqin.Duration{h(24)}, houqin.TimeoutEscalate},
 		{"director_approval", []string{"manager(requester, 2)"}, houqin.ModeAny, "total >= 5000000", 72 * time.Hour, []houqin.Duration{h(24), h(48)}, houqin.TimeoutNone},
+		{"budget_review", []string{"role:finance"}, houqin.ModeAny, `budget_status == "warn" || budget_status == "exceeded"`, 24 * time.Hour, []houqin.Duration{h(8)}, houqin.TimeoutEscalate},
+		{"budget_exception", []string{"role:budget_exception"}, houqin.ModeAny, `budget_status == "exceeded"`, 48 * time.Hour, []houqin.Duration{h(24)}, houqin.TimeoutEscalate},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("procurement steps (-want +got):\n%s", diff)
@@ -222,7 +224,7 @@ func TestParsePolicyErrors(t *testing.T) {
 		{name: "manager levels 11", doc: rawSteps("", `{id: s1, `+named+`, approvers: ["manager(requester, 11)"]}`),
 			want: `policy.yaml: procurement: step s1: approvers[0]: "manager(requester, 11)": levels must be between 1 and 10`},
 		{name: "unknown fact in field rule", doc: rawSteps("", `{id: s1, `+named+`, approvers: ["field:nosuch"]}`),
-			want: `policy.yaml: procurement: step s1: approvers[0]: procurement has no field "nosuch"; it has category, currency, department, items, needed_by, requester, total`},
+			want: `policy.yaml: procurement: step s1: approvers[0]: procurement has no field "nosuch"; it has budget_remaining, budget_status, category, currency, department, items, needed_by, requester, total`},
 		{name: "bad mode", doc: oneStep("", "mode: majority"),
 			want: `policy.yaml: procurement: step s1: mode: must be sequential, all, any or n_of_m, got "majority"`},
 		{name: "n_of_m without required or percent", doc: oneStep("", "mode: n_of_m"),

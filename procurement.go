@@ -169,6 +169,9 @@ type StockLine struct {
 type PurchaseOrder struct {
 	Supplier string      `json:"supplier"`
 	Lines    []OrderLine `json:"lines"`
+	// Quotes are the offers compared before ordering; required above the
+	// policy's quotes_above (see CheckQuotes).
+	Quotes []Quote `json:"quotes,omitempty"`
 }
 
 // Total returns the sum of quantity × unit price over the lines.
@@ -322,6 +325,7 @@ type PurchaseOrderRecorded struct {
 	Supplier string      `json:"supplier"`
 	Lines    []OrderLine `json:"lines"`
 	Total    int64       `json:"total"`
+	Quotes   []Quote     `json:"quotes,omitempty"`
 }
 
 // EventType implements EventData.
@@ -354,14 +358,148 @@ func (ProcurementCompleted) EventType() string { return "procurement.completed" 
 
 // Facts returns what a policy condition can test about r, requested by
 // requester: total (minor units), currency, department, category (the
-// budget category), items (the number of lines), needed_by and requester.
+// budget category), items (the number of lines), needed_by and requester;
+// and budget_status (none, within, warn or exceeded) and budget_remaining
+// (minor units), which are "none" and 0 until a budget check sets them
+// (see BudgetCheck.Facts).
 func (r ProcurementRequest) Facts(requester string) Facts {
 	return Facts{
 		"total": r.Total(), "currency": r.CurrencyOrDefault(), "department": r.Department,
 		"category": r.BudgetCategory, "items": int64(len(r.Items)), "needed_by": r.NeededBy,
-		"requester": requester,
+		"requester": requester, "budget_status": BudgetNone, "budget_remaining": int64(0),
 	}
 }
+
+// Facts adds the outcome of the check to f: budget_status and
+// budget_remaining.
+func (c BudgetCheck) Facts(f Facts) Facts {
+	out := make(Facts, len(f)+2)
+	for k, v := range f {
+		out[k] = v
+	}
+	out["budget_status"], out["budget_remaining"] = c.Status, c.Remaining
+	if c.Status == "" {
+		out["budget_status"] = BudgetNone
+	}
+	return out
+}
+
+// Quote is a supplier's offer for a whole purchase order (询价/比价).
+type Quote struct {
+	Supplier string `json:"supplier"`
+	Amount   int64  `json:"amount"` // minor units
+}
+
+// RequiredQuotes is how many quotes a purchase order above the policy's
+// threshold (KindPolicy.QuotesAbove) must carry.
+const RequiredQuotes = 3
+
+// CheckQuotes reports as EINVALID, naming the field, how po fails the rule
+// that an order whose total exceeds above (0: never) carries at least
+// RequiredQuotes quotes from distinct suppliers, one of them the chosen
+// supplier's at the order's total.
+func CheckQuotes(po PurchaseOrder, above int64) error {
+	for i, q := range po.Quotes {
+		switch {
+		case strings.TrimSpace(q.Supplier) == "":
+			return Errorf(EINVALID, "quotes[%d].supplier: required", i)
+		case utf8.RuneCountInString(q.Supplier) > maxNameLen:
+			return Errorf(EINVALID, "quotes[%d].supplier: longer than %d characters", i, maxNameLen)
+		case q.Amount <= 0:
+			return Errorf(EINVALID, "quotes[%d].amount: must be positive, got %d", i, q.Amount)
+		}
+		for j := range i {
+			if po.Quotes[j].Supplier == q.Supplier {
+				return Errorf(EINVALID, "quotes[%d].supplier: %q repeats quotes[%d]", i, q.Supplier, j)
+			}
+		}
+	}
+	if above <= 0 || po.Total() <= above {
+		return nil
+	}
+	if len(po.Quotes) < RequiredQuotes {
+		return Errorf(EINVALID, "quotes: %d quotes are required for an order above %s, got %d", RequiredQuotes, Money(above), len(po.Quotes))
+	}
+	for _, q := range po.Quotes {
+		if q.Supplier == po.Supplier {
+			if q.Amount != po.Total() {
+				return Errorf(EINVALID, "quotes: the quote of %s is %s, not the order's total %s", po.Supplier, Money(q.Amount), Money(po.Total()))
+			}
+			return nil
+		}
+	}
+	return Errorf(EINVALID, "quotes: none is from the chosen supplier %q", po.Supplier)
+}
+
+// Invoice is the data of the record_invoice step: the supplier's invoice
+// (发票), whose amount is the procurement's actual cost.
+type Invoice struct {
+	Number string `json:"number"`
+	Amount int64  `json:"amount"` // minor units
+}
+
+// CheckInvoice reports as EINVALID, naming the field, why inv cannot be the
+// invoice of an order of total orderTotal: no number, an amount that is not
+// positive, or one above the order.
+func CheckInvoice(inv Invoice, orderTotal int64) error {
+	switch {
+	case strings.TrimSpace(inv.Number) == "":
+		return Errorf(EINVALID, "number: required")
+	case utf8.RuneCountInString(inv.Number) > maxNameLen:
+		return Errorf(EINVALID, "number: longer than %d characters", maxNameLen)
+	case inv.Amount <= 0:
+		return Errorf(EINVALID, "amount: must be positive, got %d", inv.Amount)
+	case inv.Amount > orderTotal:
+		return Errorf(EINVALID, "amount: %s exceeds the purchase order's total %s", Money(inv.Amount), Money(orderTotal))
+	}
+	return nil
+}
+
+// InvoiceRecorded records the invoice of a procurement: its actual cost,
+// consumed from the budget line.
+type InvoiceRecorded struct {
+	Number   string `json:"number"`
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+	Released int64  `json:"released"` // reserved but not spent, given back to the line
+}
+
+// EventType implements EventData.
+func (InvoiceRecorded) EventType() string { return "procurement.invoice_recorded" }
+
+// ProcurementBudgetChecked records the budget check of a procurement at its
+// start (and after an amended resubmission): the line and the outcome the
+// approval route was resolved with.
+type ProcurementBudgetChecked struct {
+	Line  string      `json:"line"` // the budget line's stream
+	Check BudgetCheck `json:"check"`
+}
+
+// EventType implements EventData.
+func (ProcurementBudgetChecked) EventType() string { return "procurement.budget_checked" }
+
+// ProcurementBudgetReserved records the reservation a procurement made on
+// its budget line when it was approved.
+type ProcurementBudgetReserved struct {
+	Line      string `json:"line"`
+	Amount    int64  `json:"amount"`
+	Status    string `json:"status"` // the outcome of the check at reservation
+	Exception bool   `json:"exception,omitempty"`
+}
+
+// EventType implements EventData.
+func (ProcurementBudgetReserved) EventType() string { return "procurement.budget_reserved" }
+
+// ProcurementBudgetReleased records reserved money given back when a
+// procurement ended before its invoice.
+type ProcurementBudgetReleased struct {
+	Line   string `json:"line"`
+	Amount int64  `json:"amount"`
+	Reason string `json:"reason"`
+}
+
+// EventType implements EventData.
+func (ProcurementBudgetReleased) EventType() string { return "procurement.budget_released" }
 
 func init() {
 	RegisterFacts(KindProcurement, ProcurementRequest{}.Facts(""))
@@ -372,4 +510,8 @@ func init() {
 	RegisterEventType(GoodsReceived{})
 	RegisterEventType(ProcurementStockedIn{})
 	RegisterEventType(ProcurementCompleted{})
+	RegisterEventType(InvoiceRecorded{})
+	RegisterEventType(ProcurementBudgetChecked{})
+	RegisterEventType(ProcurementBudgetReserved{})
+	RegisterEventType(ProcurementBudgetReleased{})
 }

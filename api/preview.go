@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/activities"
+	"github.com/houqin/houqin/projections"
 )
 
 // factsFunc reads the request body that starts a process of one kind,
@@ -26,7 +28,14 @@ var kindFacts = map[houqin.ProcessKind]factsFunc{
 		if err != nil {
 			return nil, err
 		}
-		return req.Facts(requester), nil
+		// The route a procurement takes depends on its budget line now,
+		// as the workflow's check at the start will find it.
+		line, err := activities.ReadBudgetLine(r.Context(), s.cfg.Store,
+			houqin.BudgetLineStream(s.cfg.Now().In(projections.BooksZone).Year(), req.Department, req.BudgetCategory))
+		if err != nil {
+			return nil, err
+		}
+		return line.Check(req.Total()).Facts(req.Facts(requester)), nil
 	},
 }
 

@@ -68,7 +68,7 @@ func TestPreview(t *testing.T) {
 	before := head()
 
 	p := preview("wang.fang", procurementBody)
-	want := []string{"dept_approval true: liu.yang", "finance_review true: chen.jing zhang.wei", "director_approval false:"}
+	want := []string{"dept_approval true: liu.yang", "finance_review true: chen.jing zhang.wei", "director_approval false:", "budget_review false:", "budget_exception false:"}
 	if diff := cmp.Diff(want, route(p)); diff != "" {
 		t.Errorf("wang.fang's route (-want +got):\n%s", diff)
 	}
@@ -80,7 +80,7 @@ func TestPreview(t *testing.T) {
 	}
 
 	// liu.yang heads MKT: the department step goes to his manager.
-	want = []string{"dept_approval true: zhang.wei", "finance_review true: chen.jing zhang.wei", "director_approval false:"}
+	want = []string{"dept_approval true: zhang.wei", "finance_review true: chen.jing zhang.wei", "director_approval false:", "budget_review false:", "budget_exception false:"}
 	if diff := cmp.Diff(want, route(preview("liu.yang", procurementBody))); diff != "" {
 		t.Errorf("liu.yang's route (-want +got):\n%s", diff)
 	}
@@ -90,12 +90,12 @@ func TestPreview(t *testing.T) {
 	if w.Code != 201 {
 		t.Fatalf("set delegation: %d %s", w.Code, w.Body)
 	}
-	want = []string{"dept_approval true: ma.chao(for liu.yang)", "finance_review true: chen.jing zhang.wei", "director_approval false:"}
+	want = []string{"dept_approval true: ma.chao(for liu.yang)", "finance_review true: chen.jing zhang.wei", "director_approval false:", "budget_review false:", "budget_exception false:"}
 	if diff := cmp.Diff(want, route(preview("wang.fang", procurementBody))); diff != "" {
 		t.Errorf("wang.fang's route while liu.yang is away (-want +got):\n%s", diff)
 	}
 	f.setNow(t0.Add(72 * time.Hour)) // the delegation has ended
-	want = []string{"dept_approval true: liu.yang", "finance_review true: chen.jing zhang.wei", "director_approval false:"}
+	want = []string{"dept_approval true: liu.yang", "finance_review true: chen.jing zhang.wei", "director_approval false:", "budget_review false:", "budget_exception false:"}
 	if diff := cmp.Diff(want, route(preview("wang.fang", procurementBody))); diff != "" {
 		t.Errorf("wang.fang's route after the delegation (-want +got):\n%s", diff)
 	}
@@ -103,12 +103,12 @@ func TestPreview(t *testing.T) {
 
 	// A small request skips finance; a large one needs the director.
 	small := `{"department":"MKT","budget_category":"office_supplies","reason":"纸","needed_by":"2026-12-15","items":[{"name":"A4","quantity":2,"unit":"box","unit_price":4500}]}`
-	want = []string{"dept_approval true: ma.chao(for liu.yang)", "finance_review false:", "director_approval false:"}
+	want = []string{"dept_approval true: ma.chao(for liu.yang)", "finance_review false:", "director_approval false:", "budget_review false:", "budget_exception false:"}
 	if diff := cmp.Diff(want, route(preview("wang.fang", small))); diff != "" {
 		t.Errorf("small request (-want +got):\n%s", diff)
 	}
 	big := `{"department":"MKT","budget_category":"equipment","reason":"车","needed_by":"2026-12-15","items":[{"name":"van","quantity":1,"unit":"car","unit_price":20000000}]}`
-	want = []string{"dept_approval true: ma.chao(for liu.yang)", "finance_review true: chen.jing zhang.wei", "director_approval true: zhang.wei"}
+	want = []string{"dept_approval true: ma.chao(for liu.yang)", "finance_review true: chen.jing zhang.wei", "director_approval true: zhang.wei", "budget_review false:", "budget_exception false:"}
 	if diff := cmp.Diff(want, route(preview("wang.fang", big))); diff != "" {
 		t.Errorf("big request (-want +got):\n%s", diff)
 	}

@@ -43,7 +43,7 @@ var presets = map[string]string{
 func (s *Server) createSchedule(w http.ResponseWriter, r *http.Request) {
 	who := identity(r)
 	var body scheduleBody
-	err := requireRole(who, scheduleRoles, "manage inspection schedules")
+	err := requireRole(who, scheduleRoles, "role")
 	if err == nil {
 		err = decode(r, &body)
 	}
@@ -111,7 +111,7 @@ type scheduleItem struct {
 // listSchedules lists the recurring inspections.
 func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request) {
 	who := identity(r)
-	if err := requireRole(who, append([]string{"auditor"}, scheduleRoles...), "list inspection schedules"); err != nil {
+	if err := requireRole(who, append([]string{"auditor"}, scheduleRoles...), "role"); err != nil {
 		s.problems.Error(w, r, err)
 		return
 	}
@@ -154,7 +154,7 @@ func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request) {
 // scheduleAction pauses, resumes or triggers a recurring inspection.
 func (s *Server) scheduleAction(w http.ResponseWriter, r *http.Request) {
 	who, name, action := identity(r), chi.URLParam(r, "name"), chi.URLParam(r, "action")
-	err := requireRole(who, scheduleRoles, "manage inspection schedules")
+	err := requireRole(who, scheduleRoles, "role")
 	if err == nil {
 		err = oneOf("action", action, "pause", "unpause", "trigger")
 	}
@@ -179,12 +179,4 @@ func (s *Server) scheduleAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"name": name, "action": action})
-}
-
-// requireRole returns EFORBIDDEN unless who has one of roles.
-func requireRole(who houqin.Identity, roles []string, what string) error {
-	if hasAnyRole(who, roles) {
-		return nil
-	}
-	return houqin.Errorf(houqin.EFORBIDDEN, "role: only %s may %s", strings.Join(roles, ", "), what)
 }

@@ -80,6 +80,7 @@ func NewServer(cfg Config) *Server {
 		cfg.Registry.MustRegister(s.requests, s.latency)
 		if cfg.ReadModels != nil {
 			cfg.Registry.MustRegister(projections.NewTaskGauges(cfg.ReadModels, cfg.Now, 2*time.Second, cfg.Logger))
+			cfg.Registry.MustRegister(projections.NewBudgetGauges(cfg.ReadModels, cfg.Now, 2*time.Second, cfg.Logger))
 		}
 	}
 	return s
@@ -102,6 +103,11 @@ func (s *Server) Handler() http.Handler {
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.cfg.Auth.Middleware, s.limitBody, s.readOnlyAuditors)
 		r.Post("/procurements", s.startProcurement)
+		r.Post("/budgets", s.startBudget)
+		r.Get("/budgets/{year}", s.getBudget)
+		r.Post("/budgets/{year}/adjustments", s.startAdjustment)
+		r.Get("/reports/budget", s.budgetReportHandler)
+		r.Get("/reports/purchase-plan", s.purchasePlanHandler)
 		r.Post("/inspections", s.startInspection)
 		r.Post("/inspection-schedules", s.createSchedule)
 		r.Get("/inspection-schedules", s.listSchedules)

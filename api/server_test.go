@@ -74,7 +74,8 @@ func newFixtureWith(t *testing.T, now time.Time, org *houqin.Org) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	f.db = db
-	f.runner = projections.NewRunner(f.store, db, []projections.Projection{projections.Processes{}, projections.Tasks{}}, projections.Options{})
+	f.runner = projections.NewRunner(f.store, db, []projections.Projection{projections.Processes{}, projections.Tasks{},
+		projections.Budgets{}, projections.PurchasePlan{}}, projections.Options{})
 	if err := f.runner.Setup(context.Background()); err != nil {
 		t.Fatal(err)
 	}

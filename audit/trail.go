@@ -21,6 +21,7 @@ var processCategories = map[string]houqin.ProcessKind{
 	"IN": houqin.KindInspection,
 	"EV": houqin.KindEvent,
 	"BU": houqin.KindBudget,
+	"BA": houqin.KindBudget, // a budget adjustment
 }
 
 // ProcessStream returns the stream of a process ID ("PR-2026-000001" →
@@ -29,7 +30,7 @@ func ProcessStream(processID string) (string, error) {
 	prefix, _, _ := strings.Cut(processID, "-")
 	kind, ok := processCategories[prefix]
 	if !ok {
-		return "", houqin.Errorf(houqin.EINVALID, "id: %q is not a process ID (PR-, TR-, IN-, EV- or BU-…)", processID)
+		return "", houqin.Errorf(houqin.EINVALID, "id: %q is not a process ID (PR-, TR-, IN-, EV-, BU- or BA-…)", processID)
 	}
 	return string(kind) + "-" + processID, nil
 }

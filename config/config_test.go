@@ -66,10 +66,11 @@ func TestDefaultOrg(t *testing.T) {
 			return out
 		}
 		for role, want := range map[string][]string{
-			"logistics_staff": {"li.na"},
-			"dept_head":       {"chen.jing", "liu.yang", "ma.chao", "sun.li", "wu.min", "zhang.wei", "zhao.lei", "zhou.qiang"},
-			"finance":         {"chen.jing"},
-			"auditor":         {"huang.xin"},
+			"logistics_staff":  {"li.na"},
+			"dept_head":        {"chen.jing", "liu.yang", "ma.chao", "sun.li", "wu.min", "zhang.wei", "zhao.lei", "zhou.qiang"},
+			"finance":          {"chen.jing"},
+			"auditor":          {"huang.xin"},
+			"budget_exception": {"zhang.wei"},
 		} {
 			if diff := cmp.Diff(want, ids(org.WithRole(role))); diff != "" {
 				t.Errorf("WithRole(%q) (-want +got):\n%s", role, diff)

@@ -135,6 +135,9 @@ func (Processes) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event) e
 			continue
 		}
 		id := strings.TrimPrefix(e.Stream, cat+"-")
+		if _, _, _, line := ParseBudgetLineStream(e.Stream); line {
+			continue // a budget line, not a budget process
+		}
 		at := eventTime(e)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO timeline (process_id, position, type, actor, at, data)
 			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (process_id, position) DO NOTHING`,

@@ -47,6 +47,18 @@ type verdict struct {
 	By       string
 	Comment  string
 	cause    string // the update that decided
+	// approvers are the users whose approval of the request as it stands
+	// counts, in the order they approved (for budget control: did finance,
+	// did a holder of budget_exception approve?).
+	approvers []string
+}
+
+// appendNew appends u to list unless it is there already.
+func appendNew(list []string, u string) []string {
+	if slices.Contains(list, u) {
+		return list
+	}
+	return append(list, u)
 }
 
 // approval is the state of a route being run: who approved under which
@@ -56,6 +68,7 @@ type approval struct {
 	r        route
 	revision int            // increases when the request changes or a return starts the route afresh
 	approved map[string]int // user → the revision they approved; only indexed
+	order    []string       // the users of approved, in the order they first approved
 	last     *decision      // the last decision taken
 }
 
@@ -135,6 +148,11 @@ func (ap *approval) cause() string {
 
 func (ap *approval) verdict(approved bool) verdict {
 	v := verdict{Approved: approved, By: "system"}
+	for _, u := range ap.order {
+		if ap.approved[u] == ap.revision {
+			v.approvers = append(v.approvers, u)
+		}
+	}
 	if d := ap.last; d != nil {
 		v.By, v.Comment, v.cause = d.Actor, d.Comment, d.updateID
 	}
@@ -352,8 +370,10 @@ func (ap *approval) step(ctx workflow.Context, i int, s houqin.PolicyStep, res h
 			}
 			ap.last = d
 			ap.approved[d.Actor] = ap.revision
+			ap.order = appendNew(ap.order, d.Actor)
 			if d.onBehalfOf != "" {
 				ap.approved[d.onBehalfOf] = ap.revision
+				ap.order = appendNew(ap.order, d.onBehalfOf)
 			}
 			if err := advance(sl, d.Actor); err != nil {
 				return stepOutcome{}, err

@@ -233,6 +233,7 @@ func TestApprovalDefaultPolicyRoute(t *testing.T) {
 		"approve finance_review.1 by chen.jing",
 		"approve finance_review.2 by zhang.wei", "finance_review approved",
 		"open director_approval.1 zhang.wei", "approve director_approval.1 by system (dedup)", "director_approval approved",
+		"skip budget_review", "skip budget_exception",
 		"APPROVED", "open record_po.1 li.na,zhang.wei",
 	})
 	for _, u := range []*update{dept, fin1, fin2} {
@@ -265,10 +266,10 @@ func TestApprovalConditionSkipsStep(t *testing.T) {
 	_, _, events := h.runTo(engineInput(policyOf(t, ""), small))
 	wantLog(t, events, []string{
 		"open dept_approval.1 liu.yang", "approve dept_approval.1 by liu.yang", "dept_approval approved",
-		"skip finance_review", "skip director_approval", "APPROVED", "open record_po.1 li.na,zhang.wei",
+		"skip finance_review", "skip director_approval", "skip budget_review", "skip budget_exception", "APPROVED", "open record_po.1 li.na,zhang.wei",
 	})
 	sk := of[*houqin.StepSkipped](t, events)
-	if len(sk) != 2 || sk[0].Explanation.Applies || !strings.Contains(sk[0].Explanation.Reason, "is false") {
+	if len(sk) != 4 || sk[0].Explanation.Applies || !strings.Contains(sk[0].Explanation.Reason, "is false") {
 		t.Errorf("skipped = %+v", sk)
 	}
 }
@@ -403,7 +404,7 @@ func TestApprovalReturnAndResubmit(t *testing.T) {
 		// The amended request is small: no finance review; and liu.yang
 		// decides again, as the request changed.
 		"open dept_approval.2 liu.yang", "approve dept_approval.2 by liu.yang", "dept_approval approved",
-		"skip finance_review", "skip director_approval", "APPROVED", "open record_po.1 li.na,zhang.wei",
+		"skip finance_review", "skip director_approval", "skip budget_review", "skip budget_exception", "APPROVED", "open record_po.1 li.na,zhang.wei",
 	})
 	rs := of[*houqin.ProcessResubmitted](t, events)
 	if len(rs) != 1 || len(rs[0].Request) == 0 {
@@ -430,7 +431,7 @@ func TestApprovalReturnToEarlierStep(t *testing.T) {
 		"open dept_approval.2 liu.yang", "approve dept_approval.2 by liu.yang", "dept_approval approved",
 		"open finance_review.3 chen.jing", "open finance_review.4 zhang.wei",
 		"approve finance_review.3 by chen.jing", "approve finance_review.4 by zhang.wei", "finance_review approved",
-		"skip director_approval", "APPROVED", "open record_po.1 li.na,zhang.wei",
+		"skip director_approval", "skip budget_review", "skip budget_exception", "APPROVED", "open record_po.1 li.na,zhang.wei",
 	})
 }
 
@@ -453,7 +454,7 @@ func TestApprovalTransfer(t *testing.T) {
 	wantLog(t, events, []string{
 		"open dept_approval.1 liu.yang", "transfer dept_approval.1 liu.yang→ma.chao",
 		"approve dept_approval.1 by ma.chao", "dept_approval approved",
-		"skip finance_review", "skip director_approval", "APPROVED", "open record_po.1 li.na,zhang.wei",
+		"skip finance_review", "skip director_approval", "skip budget_review", "skip budget_exception", "APPROVED", "open record_po.1 li.na,zhang.wei",
 	})
 }
 
@@ -493,7 +494,7 @@ func TestApprovalAddApprover(t *testing.T) {
 			for _, u := range us {
 				wantDone(t, u)
 			}
-			want := append(tt.want, "skip finance_review", "skip director_approval", "APPROVED", "open record_po.1 li.na,zhang.wei")
+			want := append(tt.want, "skip finance_review", "skip director_approval", "skip budget_review", "skip budget_exception", "APPROVED", "open record_po.1 li.na,zhang.wei")
 			wantLog(t, events, want)
 		})
 	}
@@ -559,6 +560,8 @@ func TestApprovalRevoke(t *testing.T) {
 		h.do(3*time.Minute, houqin.TaskAction{TaskID: task("receive_goods", 1), Action: houqin.ActionComplete, Actor: "li.na",
 			Data: mustJSON(t, houqin.GoodsReceipt{Lines: []houqin.ItemQuantity{{Name: "展架", Quantity: 1}}})})
 		rv := h.doProcess(4*time.Minute, houqin.ProcessAction{Action: houqin.ActionRevoke, Actor: "wang.fang"})
+		h.do(4*time.Minute+30*time.Second, houqin.TaskAction{TaskID: task("record_invoice", 1), Action: houqin.ActionComplete, Actor: "li.na",
+			Data: mustJSON(t, houqin.Invoice{Number: "INV-1", Amount: small})})
 		h.do(5*time.Minute, houqin.TaskAction{TaskID: task("stock_in", 1), Action: houqin.ActionComplete, Actor: "li.na"})
 		after := h.doProcess(6*time.Minute, houqin.ProcessAction{Action: houqin.ActionRevoke, Actor: "wang.fang"})
 		res, err, events := h.runTo(in)
@@ -602,7 +605,7 @@ func TestApprovalRemindAndComment(t *testing.T) {
 		"open dept_approval.1 liu.yang", "remind dept_approval.1 by wang.fang", "remind dept_approval.1 by wang.fang",
 		"comment dept_approval.1 by wang.fang", "comment dept_approval.1 by liu.yang",
 		"approve dept_approval.1 by liu.yang", "dept_approval approved",
-		"skip finance_review", "skip director_approval", "APPROVED", "open record_po.1 li.na,zhang.wei",
+		"skip finance_review", "skip director_approval", "skip budget_review", "skip budget_exception", "APPROVED", "open record_po.1 li.na,zhang.wei",
 	})
 }
 

@@ -125,6 +125,14 @@ func Procurement(ctx workflow.Context, in ProcurementInput) (ProcurementResult, 
 	if errors.Is(err, errStopped) {
 		res, err = w.stop(ctx)
 	}
+	if err != nil && w.budgeted {
+		// Cancelled or failed before the invoice: give back what the
+		// process holds on its line, whatever became of the workflow.
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		if rerr := w.release(dctx, "the procurement was cancelled", false); rerr != nil {
+			p.log.Error("Budget release failed", "error", rerr)
+		}
+	}
 	switch {
 	case temporal.IsCanceledError(err):
 		p.log.Info("Procurement cancelled")
@@ -182,7 +190,26 @@ type procurement struct {
 	sla         SLA
 	p           *process
 	outstanding []houqin.ItemQuantity // per requested item, what has not arrived
+
+	// Budget control (version budgetControl of the workflow; see
+	// docs/BUDGET.md): the line, the check at the start, what is reserved.
+	budgeted bool
+	line     activities.BudgetLineRef
+	check    houqin.BudgetCheck
+	reserved int64 // what the process holds on its line
+	order    int64 // the purchase order's total
+	invoiced bool
 }
+
+// budgetControl is the version of the procurement workflow that checks,
+// reserves and consumes its budget line, asks for quotes above the policy's
+// threshold and records the invoice; histories recorded before it replay
+// without.
+const budgetControl = 1
+
+// chinaTime is the zone of the company's books: a spending counts in the
+// budget year (and month) of its moment in UTC+8.
+var chinaTime = time.FixedZone("CST", 8*3600)
 
 func (w *procurement) run(ctx workflow.Context) (ProcurementResult, error) {
 	r := w.in.Request
@@ -191,6 +218,11 @@ func (w *procurement) run(ctx workflow.Context) (ProcurementResult, error) {
 	})
 	if err != nil {
 		return ProcurementResult{}, err
+	}
+	if len(w.in.Policy.Steps) > 0 && workflow.GetVersion(ctx, "budget-control", workflow.DefaultVersion, budgetControl) == budgetControl {
+		if err := w.checkBudget(ctx); err != nil {
+			return ProcurementResult{}, err
+		}
 	}
 	rt := w.route()
 	if err := w.p.copy(ctx, rt, w.in.Policy.CC.Start, "start"); err != nil {
@@ -207,6 +239,15 @@ func (w *procurement) run(ctx workflow.Context) (ProcurementResult, error) {
 		}
 		return w.finish(ctx)
 	}
+	if w.budgeted {
+		refused, err := w.reserve(ctx, v)
+		if err != nil {
+			return ProcurementResult{}, err
+		}
+		if refused {
+			return w.finish(ctx)
+		}
+	}
 	w.p.phase = phaseWork
 	if err := w.p.record(ctx, v.By, v.cause, houqin.ProcurementApproved{By: v.By, Comment: v.Comment}); err != nil {
 		return ProcurementResult{}, err
@@ -217,6 +258,11 @@ func (w *procurement) run(ctx workflow.Context) (ProcurementResult, error) {
 	}
 	for len(houqin.Due(w.outstanding)) > 0 {
 		if err := w.receiveGoods(ctx); err != nil {
+			return ProcurementResult{}, err
+		}
+	}
+	if w.budgeted {
+		if err := w.recordInvoice(ctx); err != nil {
 			return ProcurementResult{}, err
 		}
 	}
@@ -231,7 +277,12 @@ func (w *procurement) run(ctx workflow.Context) (ProcurementResult, error) {
 func (w *procurement) route() route {
 	rt := route{
 		policy: w.in.Policy,
-		facts:  func() houqin.Facts { return w.in.Request.Facts(w.in.Requester) },
+		facts: func() houqin.Facts {
+			if w.budgeted {
+				return w.check.Facts(w.in.Request.Facts(w.in.Requester))
+			}
+			return w.in.Request.Facts(w.in.Requester)
+		},
 		checkAmend: func(data json.RawMessage) error {
 			_, err := w.amended(data)
 			return err
@@ -273,7 +324,14 @@ func (w *procurement) amended(data json.RawMessage) (houqin.ProcurementRequest, 
 
 // stop ends a procurement its requester withdrew or revoked.
 func (w *procurement) stop(ctx workflow.Context) (ProcurementResult, error) {
+	reason := "the requester withdrew the procurement"
+	if w.p.stopping != nil && w.p.stopping.Action == houqin.ActionRevoke {
+		reason = "the requester revoked the procurement"
+	}
 	if err := w.p.stop(ctx); err != nil {
+		return ProcurementResult{}, err
+	}
+	if err := w.release(ctx, reason, true); err != nil {
 		return ProcurementResult{}, err
 	}
 	return w.finish(ctx)
@@ -286,7 +344,13 @@ func (w *procurement) recordPO(ctx workflow.Context) error {
 		if err := decodeData(act.Data, &po); err != nil {
 			return err
 		}
-		return inData(w.in.Request.CheckPurchaseOrder(po))
+		if err := w.in.Request.CheckPurchaseOrder(po); err != nil || !w.budgeted {
+			return inData(err)
+		}
+		if t, approved := po.Total(), w.in.Request.Total(); t > approved {
+			return houqin.Errorf(houqin.EINVALID, "data.lines: the order's total %s exceeds the approved %s; amend the request instead", houqin.Money(t), houqin.Money(approved))
+		}
+		return inData(houqin.CheckQuotes(po, w.in.Policy.QuotesAbove))
 	}
 	d, err := w.p.work(ctx, StepRecordPO, houqin.Text{Zh: "录入采购订单", En: "Record the purchase order"}, w.in.Logistics, w.sla.PurchaseOrder, check)
 	if err != nil {
@@ -296,7 +360,8 @@ func (w *procurement) recordPO(ctx workflow.Context) error {
 	if err := decodeData(d.Data, &po); err != nil {
 		return err
 	}
-	return w.p.record(ctx, d.Actor, d.updateID, houqin.PurchaseOrderRecorded{Supplier: po.Supplier, Lines: po.Lines, Total: po.Total()})
+	w.order = po.Total()
+	return w.p.record(ctx, d.Actor, d.updateID, houqin.PurchaseOrderRecorded{Supplier: po.Supplier, Lines: po.Lines, Total: po.Total(), Quotes: po.Quotes})
 }
 
 // receiveGoods waits for logistics to record one delivery.
@@ -368,4 +433,106 @@ func (w *procurement) state() (State, error) {
 		ProcessID: w.in.ProcessID, Status: w.p.status, Tasks: w.p.tasks(),
 		Outstanding: houqin.Due(w.outstanding), Version: w.p.version, Position: w.p.position,
 	}, nil
+}
+
+// StepRecordInvoice is the step, after the last delivery, in which
+// logistics records the supplier's invoice: the actual cost.
+const StepRecordInvoice = "record_invoice"
+
+// checkBudget checks the request against its budget line (the year and
+// month of now in UTC+8, the request's department and category) and records
+// the outcome; the approval route's conditions see it as budget_status and
+// budget_remaining.
+func (w *procurement) checkBudget(ctx workflow.Context) error {
+	w.budgeted = true
+	w.line = activities.BudgetLineRef{Year: workflow.Now(ctx).In(chinaTime).Year(), Department: w.in.Request.Department, Category: w.in.Request.BudgetCategory}
+	var res activities.BudgetCheckResult
+	in := activities.CheckBudgetInput{Line: w.line, Amount: w.in.Request.Total()}
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.CheckBudget, in).Get(ctx, &res); err != nil {
+		return fmt.Errorf("check budget: %w", err)
+	}
+	w.check = res.Check
+	w.p.log.Info("Budget checked", "line", res.Line, "status", res.Check.Status)
+	return w.p.record(ctx, "system", "", houqin.ProcurementBudgetChecked{Line: res.Line, Check: res.Check})
+}
+
+// reserve reserves the approved total on the budget line. If the line
+// moved since the check beyond what the approvers covered (finance for the
+// band, budget_exception beyond it), nothing is reserved and the
+// procurement ends rejected, saying why.
+func (w *procurement) reserve(ctx workflow.Context, v verdict) (refused bool, err error) {
+	in := activities.ReserveBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Amount: w.in.Request.Total(),
+		Allow: houqin.BudgetWithin, Approvers: v.approvers, Meta: w.meta(ctx, v.By, v.cause)}
+	var res activities.ReserveBudgetResult
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ReserveBudget, in).Get(ctx, &res); err != nil {
+		return false, fmt.Errorf("reserve budget: %w", err)
+	}
+	if res.Refused {
+		comment := fmt.Sprintf("budget: %s %s; the approval covers %s, not %s (%s)",
+			res.Line, res.Check.Status, res.Allow, res.Check.Status, res.Check.Reason)
+		w.p.log.Info("Budget reservation refused", "line", res.Line, "status", res.Check.Status, "allow", res.Allow)
+		w.p.status, w.p.phase = houqin.StatusRejected, phaseDone
+		return true, w.p.record(ctx, "system", v.cause, houqin.ProcurementRejected{By: "system", Comment: comment})
+	}
+	w.reserved = res.Reserved
+	if res.Check.Status == houqin.BudgetNone {
+		return false, nil
+	}
+	return false, w.p.record(ctx, "system", v.cause, houqin.ProcurementBudgetReserved{Line: res.Line, Amount: res.Reserved,
+		Status: res.Check.Status, Exception: res.Exception})
+}
+
+// recordInvoice waits for logistics to record the invoice, then consumes
+// the actual cost from the budget line and releases what was reserved but
+// not spent.
+func (w *procurement) recordInvoice(ctx workflow.Context) error {
+	check := func(act houqin.TaskAction) error {
+		var inv houqin.Invoice
+		if err := decodeData(act.Data, &inv); err != nil {
+			return err
+		}
+		return inData(houqin.CheckInvoice(inv, w.order))
+	}
+	d, err := w.p.work(ctx, StepRecordInvoice, houqin.Text{Zh: "登记发票", En: "Record the invoice"}, w.in.Logistics, w.sla.PurchaseOrder, check)
+	if err != nil {
+		return err
+	}
+	var inv houqin.Invoice
+	if err := decodeData(d.Data, &inv); err != nil {
+		return err
+	}
+	in := activities.ConsumeBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Amount: inv.Amount, Document: inv.Number, Meta: w.meta(ctx, d.Actor, d.updateID)}
+	var res activities.ConsumeBudgetResult
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ConsumeBudget, in).Get(ctx, &res); err != nil {
+		return fmt.Errorf("consume budget: %w", err)
+	}
+	w.invoiced, w.reserved = true, 0
+	return w.p.record(ctx, d.Actor, d.updateID, houqin.InvoiceRecorded{Number: inv.Number, Amount: inv.Amount,
+		Currency: w.in.Request.CurrencyOrDefault(), Released: res.Released})
+}
+
+// release gives back what the process holds on its budget line; record
+// says whether to record it on the process's stream (not when the workflow
+// is being cancelled).
+func (w *procurement) release(ctx workflow.Context, reason string, record bool) error {
+	if !w.budgeted || w.reserved <= 0 || w.invoiced {
+		return nil
+	}
+	in := activities.ReleaseBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Reason: reason, Meta: w.meta(ctx, "system", "")}
+	var res activities.ReleaseBudgetResult
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ReleaseBudget, in).Get(ctx, &res); err != nil {
+		return fmt.Errorf("release budget: %w", err)
+	}
+	w.reserved = 0
+	w.p.log.Info("Budget released", "line", res.Line, "amount", res.Released, "reason", reason)
+	if !record {
+		return nil
+	}
+	return w.p.record(ctx, "system", "", houqin.ProcurementBudgetReleased{Line: res.Line, Amount: res.Released, Reason: reason})
+}
+
+// meta returns the metadata of a budget line event the process causes.
+func (w *procurement) meta(ctx workflow.Context, actor, cause string) houqin.Metadata {
+	return houqin.Metadata{Actor: actor, CorrelationID: w.in.ProcessID, CausationID: cause,
+		WorkflowID: w.p.workflowID, RunID: w.p.runID, OccurredAt: workflow.Now(ctx), PolicyHash: w.in.PolicyHash}
 }

@@ -66,7 +66,7 @@ func TestApprovalEndToEnd(t *testing.T) {
 		}
 		route = append(route, fmt.Sprintf("%s %v %s", step["step"], step["applies"], strings.Join(users, ",")))
 	}
-	if want := []string{"dept_approval true liu.yang", "finance_review true chen.jing,zhang.wei", "director_approval false "}; !slices.Equal(route, want) {
+	if want := []string{"dept_approval true liu.yang", "finance_review true chen.jing,zhang.wei", "director_approval false ", "budget_review false ", "budget_exception false "}; !slices.Equal(route, want) {
 		t.Fatalf("preview route %q, want %q", route, want)
 	}
 
@@ -141,6 +141,8 @@ func TestApprovalEndToEnd(t *testing.T) {
 	rc := taskIn(t, d.inbox(t, "li.na", "pending", out["position"]), id, "receive_goods")
 	out = act(200, "li.na", rc["id"].(string), "complete", map[string]any{"data": map[string]any{"lines": []map[string]any{{"name": "展架", "quantity": 3}}}})
 	d.must(t, 422, "wang.fang", "POST", "/v1/processes/"+id+"/revoke", map[string]any{})
+	inv := taskIn(t, d.inbox(t, "li.na", "pending", out["position"]), id, "record_invoice")
+	out = act(200, "li.na", inv["id"].(string), "complete", map[string]any{"data": map[string]any{"number": "SH-001", "amount": 870000}})
 	si := taskIn(t, d.inbox(t, "li.na", "pending", out["position"]), id, "stock_in")
 	out = act(200, "li.na", si["id"].(string), "complete", map[string]any{})
 	if out["status"] != "completed" {
@@ -185,13 +187,13 @@ func TestApprovalEndToEnd(t *testing.T) {
 		"step dept_approval any 1", "remind by wang.fang", "add after ma.chao by liu.yang",
 		`approve dept_approval by liu.yang for ""`, `approve dept_approval by ma.chao for ""`,
 		"step finance_review all 2", `approve finance_review by zhao.lei for "chen.jing"`, `approve finance_review by zhang.wei for ""`,
-		`complete record_po by li.na for ""`, `complete receive_goods by li.na for ""`, `complete stock_in by li.na for ""`,
+		`complete record_po by li.na for ""`, `complete receive_goods by li.na for ""`, `complete record_invoice by li.na for ""`, `complete stock_in by li.na for ""`,
 		"cc finish zhou.qiang",
 	}
 	if !slices.Equal(log, want) {
 		t.Errorf("decisions:\n%s\nwant:\n%s", strings.Join(log, "\n"), strings.Join(want, "\n"))
 	}
-	exportHistory(t, d, id, "countersign-added")
+	exportHistory(t, d, id, "countersign-invoiced")
 
 	t.Run("return and resubmit", func(t *testing.T) {
 		p := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)

@@ -97,6 +97,7 @@ func finishProcurement(t *testing.T, d *devProcess, id string) {
 	steps := []map[string]any{
 		{"supplier": "得力办公", "lines": []map[string]any{{"name": "A4 paper", "quantity": 20, "unit_price": 4400}, {"name": "签字笔", "quantity": 50, "unit_price": 280}}},
 		{"lines": []map[string]any{{"name": "A4 paper", "quantity": 20}, {"name": "签字笔", "quantity": 50}}},
+		{"number": "DL-0001", "amount": 102000}, // record_invoice
 		{},
 	}
 	pos := any(0)

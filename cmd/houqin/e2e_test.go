@@ -158,7 +158,7 @@ func TestProcurementEndToEnd(t *testing.T) {
 	d := startDev(t)
 	id := runProcurement(t, d)
 	checkStream(t, d.data, id)
-	exportHistory(t, d, id, "completed")
+	exportHistory(t, d, id, "invoiced")
 
 	t.Run("inventory", func(t *testing.T) {
 		out := d.must(t, 200, "li.na", "GET", "/v1/inventory", nil)
@@ -326,6 +326,11 @@ func runProcurement(t *testing.T, d *devProcess) string {
 		rcv := d.pendingTask(t, "li.na", id, out["position"])
 		out = d.must(t, 200, "li.na", "POST", "/v1/tasks/"+rcv["id"].(string)+"/complete", map[string]any{"data": map[string]any{"lines": lines}})
 	}
+	inv := d.pendingTask(t, "li.na", id, out["position"])
+	if inv["step"] != "record_invoice" {
+		t.Fatalf("task after full receipt = %v, want record_invoice", inv)
+	}
+	out = d.must(t, 200, "li.na", "POST", "/v1/tasks/"+inv["id"].(string)+"/complete", map[string]any{"data": map[string]any{"number": "DL-0001", "amount": 102000}})
 	stock := d.pendingTask(t, "li.na", id, out["position"])
 	if stock["step"] != "stock_in" {
 		t.Fatalf("task after full receipt = %v, want stock_in", stock)
