@@ -1,6 +1,7 @@
 package houqin
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -227,12 +228,12 @@ type ItemState struct {
 	Unit    string   `json:"unit"`    // the definition's, else the last movement's
 	OnHand  int64    `json:"on_hand"`
 	Version int64    `json:"version"` // of the stream's last event; ExpectNoStream if none
-	ids     map[string]bool
+	after   map[string]int64
 }
 
 // FoldItem folds the events of one item's stream, in order.
 func FoldItem(events []Event) (ItemState, error) {
-	s := ItemState{Version: ExpectNoStream, ids: map[string]bool{}}
+	s := ItemState{Version: ExpectNoStream}
 	for _, e := range events {
 		if err := s.Apply(e); err != nil {
 			return s, err
@@ -243,11 +244,11 @@ func FoldItem(events []Event) (ItemState, error) {
 
 // Apply folds one more event of the item's stream into s.
 func (s *ItemState) Apply(e Event) error {
-	if s.ids == nil {
-		s.ids = map[string]bool{}
+	if s.after == nil {
+		s.after = map[string]int64{}
 	}
-	s.ids[e.ID] = true
 	s.Version = e.Version
+	defer func() { s.after[e.ID] = s.OnHand }()
 	switch e.Type {
 	case ItemDefined{}.EventType(), ItemUpdated{}.EventType(), InventoryStockedIn{}.EventType(),
 		InventoryIssued{}.EventType(), InventoryAdjusted{}.EventType():
@@ -276,8 +277,41 @@ func (s *ItemState) Apply(e Event) error {
 	return nil
 }
 
-// Has reports whether the event with ID id is in the folded stream.
-func (s ItemState) Has(id string) bool { return s.ids[id] }
+// OnHandAfter returns the stock right after the event with ID id, and
+// whether that event is in the folded stream.
+func (s ItemState) OnHandAfter(id string) (int64, bool) {
+	n, ok := s.after[id]
+	return n, ok
+}
+
+// readPage is how many events ReadItem reads at once.
+const readPage = 10_000
+
+// ReadItem folds an item's stream from store. An item nobody defined or
+// stocked reads as the zero state (Defined false, Version ExpectNoStream).
+func ReadItem(ctx context.Context, store EventStore, name string) (ItemState, error) {
+	stream := InventoryStream(name)
+	s := ItemState{Version: ExpectNoStream}
+	for {
+		events, err := store.ReadStream(ctx, stream, s.Version+1, Forward, readPage)
+		if err != nil {
+			return s, fmt.Errorf("read %s: %w", stream, err)
+		}
+		for _, e := range events {
+			if err := s.Apply(e); err != nil {
+				return s, err
+			}
+		}
+		if len(events) < readPage {
+			return s, nil
+		}
+	}
+}
+
+// ReorderWorkflowID returns the ID of the workflow that restocks an item:
+// "RO-" + ItemSlug(name). One per item, so an item has at most one open
+// reorder.
+func ReorderWorkflowID(name string) string { return "RO-" + ItemSlug(name) }
 
 // BelowReorder reports whether a defined item with a reorder point has
 // fallen below it.
