@@ -68,7 +68,7 @@ func newFixture(t *testing.T, now time.Time) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	f.db = db
-	f.runner = projections.NewRunner(f.store, db, []projections.Projection{projections.Processes{}, projections.Tasks{}}, projections.Options{})
+	f.runner = projections.NewRunner(f.store, db, []projections.Projection{projections.Processes{}, projections.Tasks{}, projections.Inventory{}}, projections.Options{})
 	if err := f.runner.Setup(context.Background()); err != nil {
 		t.Fatal(err)
 	}
