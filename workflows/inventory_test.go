@@ -405,3 +405,27 @@ func TestReorderNames(t *testing.T) {
 		t.Errorf("the reorder workflow is %s, activities start %q", name, activities.ReorderWorkflow)
 	}
 }
+
+// TestIssueRevoked: an approved issue waiting for goods is revoked (撤销)
+// by its requester; nothing is handed out.
+func TestIssueRevoked(t *testing.T) {
+	h := issueHarness(t, 12)
+	u := &update{id: "revoke"}
+	h.at(time.Hour, func() {
+		h.env.UpdateWorkflow(workflows.UpdateProcess, "revoke", h.callback(u), houqin.ProcessAction{Action: houqin.ActionRevoke, Actor: "wang.fang", Comment: "不需要了"})
+	})
+	res, err, events := h.runIssue(issueInput(t, "wang.fang", "MKT", 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !u.accepted || !u.done || u.err != nil {
+		t.Fatalf("revoke: accepted %v, done %v, err %v, rejected %v", u.accepted, u.done, u.err, u.rejected)
+	}
+	tail := types(events)[len(events)-2:]
+	if res.Status != houqin.StatusCancelled || !cmp.Equal(tail, []string{"task.cancelled", "process.revoked"}) {
+		t.Errorf("status %s, stream ends %v", res.Status, tail)
+	}
+	if got := item(t, h.store, "A4 paper").OnHand; got != 12 {
+		t.Errorf("on hand = %d, want 12", got)
+	}
+}

@@ -99,6 +99,11 @@ func (in IssueInput) validate(workflowID string) error {
 	case len(in.Lines) != len(in.Request.Items):
 		return houqin.Errorf(houqin.EINVALID, "lines: %d terms for %d items", len(in.Lines), len(in.Request.Items))
 	}
+	for i, l := range in.Lines {
+		if it := in.Request.Items[i]; houqin.ItemSlug(l.Item) != houqin.ItemSlug(it.Item) || l.Quantity != it.Quantity {
+			return houqin.Errorf(houqin.EINVALID, "lines[%d]: %d of %q are not the terms of request item %d (%d of %q)", i, l.Quantity, l.Item, i, it.Quantity, it.Item)
+		}
+	}
 	if err := in.Request.Validate(); err != nil {
 		return houqin.Errorf(houqin.EINVALID, "request.%s", houqin.ErrorMessage(err))
 	}
@@ -148,8 +153,8 @@ func (w *issue) run(ctx workflow.Context) (ProcessResult, error) {
 // handOut waits for the warehouse to hand the goods out. The IssueStock
 // activity runs when the task is completed, before its events; if the
 // stock cannot cover a line the action fails with ENOTALLOWED and the task
-// stays open, to be completed once stock came in (or the issue withdrawn
-// by … nobody: it is approved; the warehouse may leave it to time out).
+// stays open, to be completed once stock came in, or the issue revoked by
+// its requester where the policy allows.
 func (w *issue) handOut(ctx workflow.Context) (handedOut, error) {
 	check := func(act houqin.TaskAction) error { return decodeData(act.Data, &struct{}{}) }
 	as := make([]houqin.Assignee, len(w.in.Warehouse))
