@@ -221,38 +221,27 @@ func (s *Server) readItems(r *http.Request, names []string) ([]houqin.ItemState,
 	return out, nil
 }
 
-// startIssue is POST /v1/inventory/issues: a member of a department asks
-// the warehouse for goods (领用). The department defaults to the
-// requester's and may be no other; every item must be defined and in
-// stock now; lines beyond the department's quota need approval.
-func (s *Server) startIssue(w http.ResponseWriter, r *http.Request) {
-	who := identity(r)
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		s.problems.Error(w, r, decodeErr(err))
-		return
-	}
+// issueRequest decodes and checks the body of POST /v1/inventory/issues
+// for requester: the department defaults to theirs and may be no other;
+// every item must be defined and in stock now. Starting an issue and
+// previewing one share it.
+func (s *Server) issueRequest(r *http.Request, requester string) (houqin.IssueRequest, []houqin.IssueTerms, error) {
 	var req houqin.IssueRequest
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	if err := decode(r, &req); err != nil {
-		s.problems.Error(w, r, err)
-		return
+		return req, nil, err
 	}
-	user, err := s.cfg.Org.User(who.UserID)
+	user, err := s.cfg.Org.User(requester)
 	if err != nil {
-		s.problems.Error(w, r, err)
-		return
+		return req, nil, err
 	}
 	if req.Department == "" {
 		req.Department = user.Department
 	}
 	if err := req.Validate(); err != nil {
-		s.problems.Error(w, r, err)
-		return
+		return req, nil, err
 	}
 	if req.Department != user.Department {
-		s.problems.Error(w, r, houqin.Errorf(houqin.EFORBIDDEN, "department: %s belongs to %s and may not ask for %s", who.UserID, user.Department, req.Department))
-		return
+		return req, nil, houqin.Errorf(houqin.EFORBIDDEN, "department: %s belongs to %s and may not ask for %s", requester, user.Department, req.Department)
 	}
 	names := make([]string, len(req.Items))
 	for i, l := range req.Items {
@@ -260,10 +249,24 @@ func (s *Server) startIssue(w http.ResponseWriter, r *http.Request) {
 	}
 	items, err := s.readItems(r, names)
 	if err != nil {
-		s.problems.Error(w, r, err)
-		return
+		return req, nil, err
 	}
 	terms, err := req.Terms(items)
+	return req, terms, err
+}
+
+// startIssue is POST /v1/inventory/issues: a member of a department asks
+// the warehouse for goods (领用); lines beyond the department's quota need
+// approval.
+func (s *Server) startIssue(w http.ResponseWriter, r *http.Request) {
+	who := identity(r)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.problems.Error(w, r, decodeErr(err))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	req, terms, err := s.issueRequest(r, who.UserID)
 	if err != nil {
 		s.problems.Error(w, r, err)
 		return

@@ -1,10 +1,15 @@
 package api_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/houqin/houqin"
 )
 
 const paperJSON = `{"name":"A4 paper","names":{"zh":"A4 打印纸","en":"A4 paper"},"unit":"box","location":"WH-A-01",
@@ -100,4 +105,46 @@ func TestInventoryProcessesRefused(t *testing.T) {
 			problem(t, f.do(tt.user, method, tt.path, tt.body), tt.status, tt.detail)
 		})
 	}
+}
+
+// TestIssuePreview: the route an issue would take, over quota or not.
+func TestIssuePreview(t *testing.T) {
+	f := newFixture(t, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	if w := f.do("li.na", "POST", "/v1/inventory/stocktakes", `{"counts":[{"item":"A4 paper","counted":1}]}`); w.Code != http.StatusNotFound {
+		t.Fatalf("stocktake of nothing: %d %s", w.Code, w.Body)
+	}
+	if w := f.do("li.na", "POST", "/v1/inventory/items", paperJSON); w.Code != http.StatusCreated {
+		t.Fatalf("define: %d %s", w.Code, w.Body)
+	}
+	e, err := houqin.NewEvent(houqin.EventID("opening"), houqin.InventoryStockedIn{Item: "A4 paper", Unit: "box", Quantity: 100, ProcessID: "PR-2026-000001"},
+		houqin.Metadata{Actor: "li.na", OccurredAt: f.clock()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Append(context.Background(), houqin.InventoryStream("A4 paper"), houqin.ExpectAny, e); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		qty     int
+		applies []bool
+	}{{5, []bool{false, false}}, {6, []bool{true, false}}, {60, []bool{true, true}}} {
+		var p struct {
+			Steps []struct {
+				Step      string `json:"step"`
+				Applies   bool   `json:"applies"`
+				Assignees []struct {
+					User string `json:"user"`
+				} `json:"assignees"`
+			} `json:"steps"`
+		}
+		decodeOK(t, f.do("wang.fang", "POST", "/v1/inventory/issues/preview", fmt.Sprintf(`{"items":[{"item":"A4 paper","quantity":%d}]}`, tt.qty)), http.StatusOK, &p)
+		var got []bool
+		for _, s := range p.Steps {
+			got = append(got, s.Applies)
+		}
+		if !cmp.Equal(got, tt.applies) || tt.applies[0] && p.Steps[0].Assignees[0].User != "liu.yang" {
+			t.Errorf("%d boxes: steps %+v, want applies %v", tt.qty, p.Steps, tt.applies)
+		}
+	}
+	problem(t, f.do("wang.fang", "POST", "/v1/inventory/issues/preview", `{"items":[{"item":"A4 paper","quantity":101}]}`), 422, `items[0].quantity: 101 box`)
 }
