@@ -1,6 +1,7 @@
 package houqin
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -101,6 +102,41 @@ type StocktakeSubmitted struct {
 // EventType implements EventData.
 func (StocktakeSubmitted) EventType() string { return "stocktake.submitted" }
 
+// StocktakeCounted records the counts of a scheduled stocktake, made in
+// its count task, against the stock on hand when they were entered.
+type StocktakeCounted struct {
+	By    string          `json:"by"`
+	Lines []StocktakeLine `json:"lines"`
+}
+
+// EventType implements EventData.
+func (StocktakeCounted) EventType() string { return "stocktake.counted" }
+
+// CheckCounts checks the counts of a scheduled stocktake: valid, and every
+// item of items counted exactly once.
+func CheckCounts(items []string, r StocktakeRequest) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	want := map[string]bool{}
+	for _, it := range items {
+		want[ItemSlug(it)] = true
+	}
+	for i, c := range r.Counts {
+		if !want[ItemSlug(c.Item)] {
+			return Errorf(EINVALID, "counts[%d].item: %q is not to be counted in this stocktake", i, c.Item)
+		}
+	}
+	if len(r.Counts) != len(want) {
+		for _, it := range items {
+			if !slices.ContainsFunc(r.Counts, func(c StocktakeCount) bool { return ItemSlug(c.Item) == ItemSlug(it) }) {
+				return Errorf(EINVALID, "counts: %q is not counted", it)
+			}
+		}
+	}
+	return nil
+}
+
 // StocktakeApproved records that the variances were approved (By "system"
 // when there were none to approve).
 type StocktakeApproved struct {
@@ -148,6 +184,7 @@ func (StocktakeCompleted) EventType() string { return "stocktake.completed" }
 func init() {
 	RegisterFacts(KindStocktake, StocktakeFacts(nil, ""))
 	RegisterEventType(StocktakeSubmitted{})
+	RegisterEventType(StocktakeCounted{})
 	RegisterEventType(StocktakeApproved{})
 	RegisterEventType(StocktakeRejected{})
 	RegisterEventType(StocktakeAdjusted{})

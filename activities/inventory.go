@@ -341,3 +341,41 @@ func cmpString(x, y string) int {
 	}
 	return 0
 }
+
+// PrepareStocktakeInput asks for the number and policy of a scheduled
+// stocktake.
+type PrepareStocktakeInput struct {
+	At  time.Time // now, in the workflow
+	Key string    // idempotency key: the launching workflow's run
+}
+
+// PrepareStocktakeResult is the number and policy of a scheduled stocktake.
+type PrepareStocktakeResult struct {
+	Number     int64
+	Year       int
+	Policy     houqin.KindPolicy
+	PolicyHash string
+}
+
+// PrepareStocktake takes the next number of "sequence-ST-<year>" (the
+// stream the API numbers stocktakes from; a retry with the same Key takes
+// the same number) and returns the stocktake policy in force.
+func (a *Activities) PrepareStocktake(ctx context.Context, in PrepareStocktakeInput) (PrepareStocktakeResult, error) {
+	if a.Policy == nil {
+		return PrepareStocktakeResult{}, temporalError(houqin.Errorf(houqin.EINVALID, "policy: the worker has no approval policy"))
+	}
+	policy, err := a.Policy.Kind(houqin.KindStocktake)
+	if err != nil {
+		return PrepareStocktakeResult{}, temporalError(err)
+	}
+	year := in.At.Year()
+	seq := "sequence-ST-" + fmt.Sprint(year)
+	taken, err := a.Store.Append(ctx, seq, houqin.ExpectAny, houqin.Event{
+		ID: houqin.EventID(in.Key, "number"), Type: "sequence.number_taken", Data: []byte(`{}`),
+		Meta: houqin.Metadata{Actor: "system", OccurredAt: in.At},
+	})
+	if err != nil {
+		return PrepareStocktakeResult{}, temporalError(fmt.Errorf("take a number of %s: %w", seq, err))
+	}
+	return PrepareStocktakeResult{Number: taken[0].Version + 1, Year: year, Policy: policy, PolicyHash: policy.Hash()}, nil
+}

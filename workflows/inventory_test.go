@@ -429,3 +429,86 @@ func TestIssueRevoked(t *testing.T) {
 		t.Errorf("on hand = %d, want 12", got)
 	}
 }
+
+// TestScheduledStocktake: a stocktake without counts opens a count task
+// for its counters; the counts are checked against the items to count, and
+// the variances against the stock when they are entered.
+func TestScheduledStocktake(t *testing.T) {
+	h := stocktakeHarness(t, 12)
+	kp := kindPolicy(t, houqin.KindStocktake)
+	in := workflows.StocktakeInput{ProcessID: stID, Requester: "li.na", Policy: kp, PolicyHash: kp.Hash(),
+		Request: houqin.StocktakeRequest{Reason: "月度盘点"}, Items: []string{"A4 paper"}, Counters: []string{"zhou.qiang"}}
+	count := func(d time.Duration, actor string, counts ...houqin.StocktakeCount) *update {
+		u := h.newUpdate(stID+".count.1", houqin.ActionComplete, actor, "", houqin.StocktakeRequest{Counts: counts})
+		h.at(d, func() { h.sendUpdate(u) })
+		return u
+	}
+	wrongItem := count(time.Hour, "zhou.qiang", houqin.StocktakeCount{Item: "toner", Counted: 1})
+	missing := count(time.Hour, "zhou.qiang")
+	notCounter := count(time.Hour, "zhang.wei", houqin.StocktakeCount{Item: "A4 paper", Counted: 11})
+	ok := count(2*time.Hour, "zhou.qiang", houqin.StocktakeCount{Item: "A4 paper", Counted: 11})
+	a := h.approveBy(3*time.Hour, stID+".warehouse_approval.1", "zhou.qiang")
+	b := h.approveBy(4*time.Hour, stID+".logistics_approval.1", "zhang.wei")
+	h.env.ExecuteWorkflow(workflows.Stocktake, in)
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, wrongItem, houqin.EINVALID, `data.counts[0].item: "toner" is not to be counted in this stocktake`)
+	wantCode(t, missing, houqin.EINVALID, "data.counts: at least one count is required")
+	wantCode(t, notCounter, houqin.EFORBIDDEN, "is not an assignee")
+	for _, u := range []*update{ok, a, b} {
+		wantDone(t, u)
+	}
+	events := storetest.MustReadStream(t, h.store, houqin.StocktakeStream(stID))
+	wantChainOf(t, stID, events)
+	var counted *houqin.StocktakeCounted
+	for _, e := range events {
+		if e.Type == "stocktake.counted" {
+			counted = decode[*houqin.StocktakeCounted](t, e)
+		}
+	}
+	if counted == nil || counted.By != "zhou.qiang" || !cmp.Equal(counted.Lines, []houqin.StocktakeLine{{Item: "A4 paper", Unit: "box", OnHand: 12, Counted: 11, Variance: -1}}) {
+		t.Errorf("counted = %+v", counted)
+	}
+	if got := item(t, h.store, "A4 paper").OnHand; got != 11 {
+		t.Errorf("on hand = %d, want 11", got)
+	}
+}
+
+// TestScheduledStocktakeLauncher: the schedule's workflow numbers a
+// stocktake and starts it.
+func TestScheduledStocktakeLauncher(t *testing.T) {
+	store := mustOpenStore(t)
+	stock(t, store, paper, 12)
+	h := newHarness(t, store)
+	pol, err := houqin.ParsePolicy("policy.yaml", config.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.env.RegisterActivity(&activities.Activities{Store: store, Org: demoOrg(t), Policy: pol})
+	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "stocktake-monthly-2026-12-01T01:00:00Z"})
+	h.env.RegisterWorkflow(workflows.ScheduledStocktake)
+	h.env.RegisterWorkflow(workflows.Stocktake)
+	// The stocktake outlives the launcher; zhou.qiang counts, no variance.
+	u := h.newUpdate("ST-2026-000001.count.1", houqin.ActionComplete, "zhou.qiang", "",
+		houqin.StocktakeRequest{Counts: []houqin.StocktakeCount{{Item: "A4 paper", Counted: 12}}})
+	h.at(time.Hour, func() {
+		if err := h.env.UpdateWorkflowByID("ST-2026-000001", workflows.UpdateTask, u.id, h.callback(u), u.action); err != nil {
+			t.Error(err)
+		}
+	})
+	h.env.ExecuteWorkflow(workflows.ScheduledStocktake, workflows.ScheduledStocktakeInput{Requester: "li.na", Reason: "月度盘点",
+		Items: []string{"A4 paper"}, Counters: []string{"zhou.qiang"}})
+	var id string
+	if err := h.env.GetWorkflowResult(&id); err != nil {
+		t.Fatal(err)
+	}
+	if id != "ST-2026-000001" || len(storetest.MustReadStream(t, store, "sequence-ST-2026")) != 1 {
+		t.Errorf("started %q", id)
+	}
+	wantDone(t, u)
+	events := storetest.MustReadStream(t, store, houqin.StocktakeStream(id))
+	if last := events[len(events)-1]; last.Type != "stocktake.completed" || events[0].Meta.Actor != "li.na" {
+		t.Errorf("the scheduled stocktake ended with %s, requested by %s", last.Type, events[0].Meta.Actor)
+	}
+}
