@@ -190,3 +190,39 @@ func init() {
 	RegisterEventType(StocktakeAdjusted{})
 	RegisterEventType(StocktakeCompleted{})
 }
+
+// StocktakeSchedulesStream is the stream that records every stocktake
+// schedule made and removed; the schedules themselves are Temporal
+// Schedules.
+const StocktakeSchedulesStream = "stocktake_schedules-all"
+
+// StocktakeScheduled records a stocktake schedule: when (a cron
+// expression in TimeZone, or an interval), and what each stocktake it
+// starts counts, for whom, by whom.
+type StocktakeScheduled struct {
+	ID        string   `json:"id"`
+	Cron      string   `json:"cron,omitempty"`
+	Every     string   `json:"every,omitempty"`
+	TimeZone  string   `json:"time_zone,omitempty"`
+	Reason    string   `json:"reason"`
+	Items     []string `json:"items"`
+	Requester string   `json:"requester"`
+	Counters  []string `json:"counters"`
+}
+
+// EventType implements EventData.
+func (StocktakeScheduled) EventType() string { return "stocktake.scheduled" }
+
+// StocktakeUnscheduled records that a stocktake schedule was removed.
+type StocktakeUnscheduled struct {
+	ID string `json:"id"`
+	By string `json:"by"`
+}
+
+// EventType implements EventData.
+func (StocktakeUnscheduled) EventType() string { return "stocktake.unscheduled" }
+
+func init() {
+	RegisterEventType(StocktakeScheduled{})
+	RegisterEventType(StocktakeUnscheduled{})
+}

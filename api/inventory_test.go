@@ -148,3 +148,40 @@ func TestIssuePreview(t *testing.T) {
 	}
 	problem(t, f.do("wang.fang", "POST", "/v1/inventory/issues/preview", `{"items":[{"item":"A4 paper","quantity":101}]}`), 422, `items[0].quantity: 101 box`)
 }
+
+// TestStocktakeSchedulesRefused: schedules refused before Temporal is
+// asked.
+func TestStocktakeSchedulesRefused(t *testing.T) {
+	f := newFixture(t, time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
+	path := "/v1/inventory/stocktake-schedules"
+	problem(t, f.do("li.na", "POST", path, `{"id":"monthly","cron":"0 9 1 * *"}`), 400, "items: no inventory item is defined yet")
+	if w := f.do("li.na", "POST", "/v1/inventory/items", paperJSON); w.Code != http.StatusCreated {
+		t.Fatalf("define: %d %s", w.Code, w.Body)
+	}
+	f.catchUp()
+	for _, tt := range []struct {
+		name, user, body string
+		status           int
+		detail           string
+	}{
+		{"employee", "wang.fang", `{"id":"monthly","cron":"0 9 1 * *"}`, 403, "role: only"},
+		{"bad id", "li.na", `{"id":"Monthly!","cron":"0 9 1 * *"}`, 400, `id: lowercase letters, digits and '-'`},
+		{"no time", "li.na", `{"id":"monthly"}`, 400, "cron: give either cron or every"},
+		{"both times", "li.na", `{"id":"monthly","cron":"0 9 1 * *","every":"24h"}`, 400, "cron: give either cron or every"},
+		{"short interval", "li.na", `{"id":"monthly","every":"5m"}`, 400, `every: a duration of at least 1h`},
+		{"bad cron", "li.na", `{"id":"monthly","cron":"@monthly"}`, 400, `cron: five fields`},
+		{"unknown zone", "li.na", `{"id":"monthly","cron":"0 9 1 * *","time_zone":"Mars/Olympus"}`, 400, `time_zone: unknown time zone "Mars/Olympus"`},
+		{"undefined item", "li.na", `{"id":"monthly","cron":"0 9 1 * *","items":["A4 paper","pens"]}`, 404, `items[1].item: no inventory item "pens" is defined`},
+		{"unknown field", "li.na", `{"id":"monthly","cron":"0 9 1 * *","when":"now"}`, 400, "when: unknown field"},
+	} {
+		t.Run(tt.name, func(t *testing.T) { problem(t, f.do(tt.user, "POST", path, tt.body), tt.status, tt.detail) })
+	}
+	problem(t, f.do("li.na", "DELETE", path+"/monthly", ""), 404, `id: no stocktake schedule "monthly"`)
+	var list struct {
+		Items []any `json:"items"`
+	}
+	decodeOK(t, f.do("huang.xin", "GET", path, ""), 200, &list)
+	if len(list.Items) != 0 {
+		t.Errorf("schedules = %v", list.Items)
+	}
+}

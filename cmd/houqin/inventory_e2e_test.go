@@ -293,3 +293,78 @@ func (d *devProcess) waitWorkflows(t *testing.T, ids ...string) {
 		}
 	}
 }
+
+// TestStocktakeScheduleEndToEnd: a monthly stocktake schedule is made,
+// listed with its next run, triggered now; the stocktake it starts waits
+// for the warehouse's count, and the schedule is removed.
+func TestStocktakeScheduleEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded Temporal server")
+	}
+	d := startDev(t)
+	d.must(t, 201, "li.na", "POST", "/v1/inventory/items", map[string]any{"name": "toner", "names": map[string]any{"zh": "硒鼓", "en": "Toner"}, "unit": "piece"})
+	out := d.must(t, 201, "li.na", "POST", "/v1/inventory/items", map[string]any{"name": "A4 paper", "names": map[string]any{"zh": "A4 打印纸", "en": "A4 paper"}, "unit": "box"})
+	d.item(t, "a4-paper", out["position"])
+	sch := d.must(t, 201, "li.na", "POST", "/v1/inventory/stocktake-schedules", map[string]any{"id": "monthly", "cron": "0 9 1 * *", "reason": "月度盘点"})
+	if sch["time_zone"] != "Asia/Shanghai" || len(sch["items"].([]any)) != 2 || fmt.Sprint(sch["counters"]) != "[zhou.qiang]" || len(sch["next_runs"].([]any)) == 0 {
+		t.Fatalf("schedule = %v", sch)
+	}
+	next, _ := time.Parse(time.RFC3339, sch["next_runs"].([]any)[0].(string))
+	if cst := next.In(time.FixedZone("CST", 8*3600)); cst.Day() != 1 || cst.Hour() != 9 {
+		t.Errorf("next run %s is not 09:00 CST on the 1st", cst)
+	}
+	d.must(t, 409, "zhou.qiang", "POST", "/v1/inventory/stocktake-schedules", map[string]any{"id": "monthly", "every": "24h"})
+
+	// Run it now, as the schedule would on the 1st.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := client.DialContext(ctx, client.Options{HostPort: d.temporal, Logger: log.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.ScheduleClient().GetHandle(ctx, "stocktake-monthly").Trigger(ctx, client.ScheduleTriggerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]any
+	deadline := time.Now().Add(30 * time.Second)
+	for st == nil {
+		for _, it := range d.must(t, 200, "zhang.wei", "GET", "/v1/processes?kind=stocktake", nil)["items"].([]any) {
+			st = it.(map[string]any)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the triggered schedule started no stocktake")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	id := st["id"].(string)
+	if id != "ST-"+fmt.Sprint(time.Now().Year())+"-000001" || st["requester"] != "li.na" || st["title"] != "月度盘点" {
+		t.Errorf("stocktake = %v", st)
+	}
+	task := d.pendingTask(t, "zhou.qiang", id, 0)
+	if task["step"] != "count" {
+		t.Fatalf("task = %v, want count", task)
+	}
+	d.must(t, 400, "zhou.qiang", "POST", "/v1/tasks/"+task["id"].(string)+"/complete", map[string]any{"data": map[string]any{"counts": []map[string]any{{"item": "A4 paper", "counted": 0}}}})
+	d.must(t, 200, "zhou.qiang", "POST", "/v1/tasks/"+task["id"].(string)+"/complete", map[string]any{"data": map[string]any{
+		"counts": []map[string]any{{"item": "A4 paper", "counted": 0}, {"item": "toner", "counted": 0}}}})
+	d.waitProcess(t, "li.na", id, "completed")
+	d.waitWorkflows(t, id)
+	exportHistory(t, d, id, "counted")
+
+	list := d.must(t, 200, "huang.xin", "GET", "/v1/inventory/stocktake-schedules", nil)["items"].([]any)
+	if len(list) != 1 || len(list[0].(map[string]any)["recent_runs"].([]any)) != 1 {
+		t.Fatalf("schedules = %v", list)
+	}
+	launcher := list[0].(map[string]any)["recent_runs"].([]any)[0].(string)
+	if !strings.HasPrefix(launcher, "stocktake-monthly-") {
+		t.Errorf("launched %s", launcher)
+	}
+	d.waitWorkflows(t, launcher)
+	exportHistory(t, d, launcher, "launched")
+	d.must(t, 200, "li.na", "DELETE", "/v1/inventory/stocktake-schedules/monthly", nil)
+	if list := d.must(t, 200, "li.na", "GET", "/v1/inventory/stocktake-schedules", nil)["items"].([]any); len(list) != 0 {
+		t.Errorf("schedules after delete = %v", list)
+	}
+	d.must(t, 404, "li.na", "DELETE", "/v1/inventory/stocktake-schedules/monthly", nil)
+}
