@@ -223,13 +223,16 @@ func (ReorderRequested) EventType() string { return "inventory.reorder_requested
 
 // ItemState is an inventory item folded from its stream.
 type ItemState struct {
-	Spec    ItemSpec `json:"item"`
-	Defined bool     `json:"defined"` // master data exist (an item may be stocked in before it is defined)
-	Unit    string   `json:"unit"`    // the definition's, else the last movement's
-	OnHand  int64    `json:"on_hand"`
-	Version int64    `json:"version"` // of the stream's last event; ExpectNoStream if none
-	after   map[string]int64
+	Spec    ItemSpec        `json:"item"`
+	Defined bool            `json:"defined"` // master data exist (an item may be stocked in before it is defined)
+	Unit    string          `json:"unit"`    // the definition's, else the last movement's
+	OnHand  int64           `json:"on_hand"`
+	Version int64           `json:"version"` // of the stream's last event; ExpectNoStream if none
+	moves   map[string]move // by event ID
 }
+
+// move is what one event did to the stock.
+type move struct{ delta, after int64 }
 
 // FoldItem folds the events of one item's stream, in order.
 func FoldItem(events []Event) (ItemState, error) {
@@ -244,11 +247,12 @@ func FoldItem(events []Event) (ItemState, error) {
 
 // Apply folds one more event of the item's stream into s.
 func (s *ItemState) Apply(e Event) error {
-	if s.after == nil {
-		s.after = map[string]int64{}
+	if s.moves == nil {
+		s.moves = map[string]move{}
 	}
 	s.Version = e.Version
-	defer func() { s.after[e.ID] = s.OnHand }()
+	before := s.OnHand
+	defer func() { s.moves[e.ID] = move{delta: s.OnHand - before, after: s.OnHand} }()
 	switch e.Type {
 	case ItemDefined{}.EventType(), ItemUpdated{}.EventType(), InventoryStockedIn{}.EventType(),
 		InventoryIssued{}.EventType(), InventoryAdjusted{}.EventType():
@@ -280,9 +284,13 @@ func (s *ItemState) Apply(e Event) error {
 // OnHandAfter returns the stock right after the event with ID id, and
 // whether that event is in the folded stream.
 func (s ItemState) OnHandAfter(id string) (int64, bool) {
-	n, ok := s.after[id]
-	return n, ok
+	m, ok := s.moves[id]
+	return m.after, ok
 }
+
+// DeltaOf returns how the event with ID id changed the stock (0 for one
+// that is not a movement or not in the folded stream).
+func (s ItemState) DeltaOf(id string) int64 { return s.moves[id].delta }
 
 // readPage is how many events ReadItem reads at once.
 const readPage = 10_000

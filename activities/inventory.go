@@ -1,9 +1,11 @@
 package activities
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/houqin/houqin"
@@ -89,7 +91,8 @@ func (a *Activities) IssueStock(ctx context.Context, in IssueStockInput) (IssueS
 			}
 			return houqin.InventoryIssued{Item: l.Item, Unit: l.Unit, Quantity: l.Quantity, Department: in.Department,
 				Requester: in.Requester, ProcessID: in.ProcessID, OnHand: s.OnHand - l.Quantity}, nil
-		}, meta, func(s houqin.ItemState, onHand, position int64) {
+		}, meta, func(s houqin.ItemState, position int64) {
+			onHand, _ := s.OnHandAfter(id(l))
 			out = houqin.HandedOutLine{Item: l.Item, Unit: l.Unit, Quantity: l.Quantity, OnHand: onHand,
 				BelowReorder: s.Defined && s.Spec.ReorderPoint > 0 && onHand < s.Spec.ReorderPoint}
 			res.Position = max(res.Position, position)
@@ -142,16 +145,14 @@ func (a *Activities) AdjustStock(ctx context.Context, in AdjustStockInput) (Adju
 			delta := max(l.Variance, -s.OnHand)
 			return houqin.InventoryAdjusted{Item: l.Item, Unit: l.Unit, Delta: delta, Counted: l.Counted,
 				OnHand: s.OnHand + delta, ProcessID: in.ProcessID}, nil
-		}, meta, func(s houqin.ItemState, onHand, position int64) {
-			out = houqin.AdjustedLine{Item: l.Item, Delta: onHand - s.OnHand, OnHand: onHand,
+		}, meta, func(s houqin.ItemState, position int64) {
+			onHand, _ := s.OnHandAfter(id)
+			out = houqin.AdjustedLine{Item: l.Item, Delta: s.DeltaOf(id), OnHand: onHand,
 				BelowReorder: s.Defined && s.Spec.ReorderPoint > 0 && onHand < s.Spec.ReorderPoint}
 			res.Position = max(res.Position, position)
 		})
 		if err != nil {
 			return AdjustStockResult{}, temporalError(err)
-		}
-		if out.Delta == 0 { // stored by an earlier attempt: its delta
-			out.Delta = l.Variance
 		}
 		res.Lines = append(res.Lines, out)
 	}
@@ -161,18 +162,18 @@ func (a *Activities) AdjustStock(ctx context.Context, in AdjustStockInput) (Adju
 // readModifyAppend appends the event next returns for the item's current
 // state at the stream's exact version, retrying on a concurrent append.
 // If the event with ID id is already stored, it appends nothing. done gets
-// the state before the event, the stock after it and its position (0 when
+// the item's state including the event, and the event's position (0 when
 // it was stored before).
 func (a *Activities) readModifyAppend(ctx context.Context, item, id string, next func(houqin.ItemState) (houqin.EventData, error),
-	meta houqin.Metadata, done func(before houqin.ItemState, onHand, position int64)) error {
+	meta houqin.Metadata, done func(s houqin.ItemState, position int64)) error {
 	stream := houqin.InventoryStream(item)
 	for range maxAppendRetries {
 		s, err := houqin.ReadItem(ctx, a.Store, item)
 		if err != nil {
 			return err
 		}
-		if onHand, ok := s.OnHandAfter(id); ok {
-			done(s, onHand, 0)
+		if _, ok := s.OnHandAfter(id); ok {
+			done(s, 0)
 			return nil
 		}
 		data, err := next(s)
@@ -190,9 +191,10 @@ func (a *Activities) readModifyAppend(ctx context.Context, item, id string, next
 		if err != nil {
 			return fmt.Errorf("append %s: %w", stream, err)
 		}
-		after := s
-		_ = after.Apply(stored[0])
-		done(s, after.OnHand, stored[0].Position)
+		if err := s.Apply(stored[0]); err != nil {
+			return err
+		}
+		done(s, stored[0].Position)
 		return nil
 	}
 	return houqin.Errorf(houqin.EUNAVAILABLE, "%s: still contended after %d attempts", stream, maxAppendRetries)
@@ -290,7 +292,7 @@ func (a *Activities) PrepareReorder(ctx context.Context, in PrepareReorderInput)
 	processID := fmt.Sprintf("PR-%04d-%06d", year, number)
 	sp := s.Spec
 	req := houqin.ProcurementRequest{
-		Department: requester.Department, BudgetCategory: cmpOr(sp.BudgetCategory, houqin.DefaultBudgetCategory),
+		Department: requester.Department, BudgetCategory: cmp.Or(sp.BudgetCategory, houqin.DefaultBudgetCategory),
 		Reason:   fmt.Sprintf("自动补货：%s 库存 %d %s，低于补货点 %d / Reorder: %s below its reorder point", sp.Names.Zh, s.OnHand, s.Unit, sp.ReorderPoint, sp.Names.En),
 		NeededBy: in.At.AddDate(0, 0, 14).Format(time.DateOnly),
 		Items:    []houqin.ProcurementItem{{Name: sp.Name, Quantity: sp.ReorderQuantity, Unit: s.Unit, UnitPrice: sp.UnitPrice}},
@@ -318,28 +320,11 @@ func (a *Activities) reorderer() (houqin.User, error) {
 		return a.Org.User(a.Reorderer)
 	}
 	users := a.Org.WithRole("warehouse")
-	slices.SortFunc(users, func(x, y houqin.User) int { return cmpString(x.ID, y.ID) })
+	slices.SortFunc(users, func(x, y houqin.User) int { return strings.Compare(x.ID, y.ID) })
 	if len(users) == 0 {
 		return houqin.User{}, houqin.Errorf(houqin.EINVALID, "reorderer: nobody has role warehouse to request reorders")
 	}
 	return users[0], nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func cmpString(x, y string) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
 }
 
 // PrepareStocktakeInput asks for the number and policy of a scheduled

@@ -109,8 +109,12 @@ func TestAdjustStock(t *testing.T) {
 	if len(res.Lines) != 1 || res.Lines[0].Delta != -7 || res.Lines[0].OnHand != 0 || !res.Lines[0].BelowReorder {
 		t.Errorf("adjusted = %+v, want -7 (clamped at zero)", res.Lines)
 	}
-	if _, err := a.AdjustStock(context.Background(), in); err != nil {
+	again, err := a.AdjustStock(context.Background(), in)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if again.Lines[0] != res.Lines[0] {
+		t.Errorf("retry reported %+v, the first attempt %+v", again.Lines[0], res.Lines[0])
 	}
 	if n := len(storetest.MustReadStream(t, a.Store, houqin.InventoryStream("A4 paper"))); n != 4 {
 		t.Errorf("%d events, want 4 (the retry appended nothing)", n)

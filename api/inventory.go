@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -441,17 +442,10 @@ func (s *Server) inventoryReport(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, err)
 		return
 	}
-	format := cmpOr(q.Get("format"), "json")
+	format := cmp.Or(q.Get("format"), "json")
 	w.Header().Set("Content-Type", report.ContentType(format))
 	if format != "json" {
 		w.Header().Set("Content-Disposition", `attachment; filename="inventory.`+format+`"`)
 	}
 	w.Write(buf.Bytes())
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
