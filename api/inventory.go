@@ -277,9 +277,12 @@ func (s *Server) startIssue(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, err)
 		return
 	}
-	var warehouse []string
-	for _, u := range s.cfg.Org.WithRole("warehouse") {
-		warehouse = append(warehouse, u.ID)
+	// The warehouse hands out; never to itself: a warehouse keeper's own
+	// request goes to logistics staff.
+	warehouse := s.counters(who.UserID)
+	if len(warehouse) == 0 {
+		s.problems.Error(w, r, houqin.Errorf(houqin.ENOTALLOWED, "warehouse: nobody but %s could hand the goods out", who.UserID))
+		return
 	}
 	s.startProcess(w, r, body, "IS", workflows.IssueID, houqin.KindIssue, workflows.Issue, func(id string) any {
 		return workflows.IssueInput{ProcessID: id, Requester: who.UserID, Request: req, Lines: terms,

@@ -176,8 +176,8 @@ func (s *Server) scheduleSpec(ctx context.Context, b scheduleBody) (client.Sched
 	return spec, nil
 }
 
-// counters returns who counts a scheduled stocktake: the warehouse, else
-// logistics staff, never the requester.
+// counters returns who counts a scheduled stocktake or hands out an
+// issue: the warehouse, else logistics staff, never the requester.
 func (s *Server) counters(requester string) []string {
 	for _, role := range []string{"warehouse", "logistics_staff"} {
 		var out []string
