@@ -40,7 +40,6 @@ func (d *devProcess) item(t *testing.T, name string, pos any) map[string]any {
 	return d.must(t, 200, "wang.fang", "GET", fmt.Sprintf("/v1/inventory/items/%s?min_position=%v", name, pos), nil)
 }
 
-
 // TestInventoryEndToEnd: logistics defines an item, an opening stocktake
 // stocks it, departments take goods within and over their quota, eight
 // concurrent issues take it below its reorder point and houqin starts
