@@ -15,7 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/projections"
-	"github.com/houqin/houqin/report"
+	"github.com/houqin/houqin/reports"
 	"github.com/houqin/houqin/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -439,14 +439,14 @@ func (s *Server) inventoryReport(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, err)
 		return
 	}
-	rep := report.NewInventory(items, moves, from, to)
+	rep := reports.NewInventory(items, moves, from, to)
 	var buf bytes.Buffer
 	if err := rep.Write(&buf, q.Get("format"), q.Get("lang"), q.Get("table")); err != nil {
 		s.problems.Error(w, r, err)
 		return
 	}
 	format := cmp.Or(q.Get("format"), "json")
-	w.Header().Set("Content-Type", report.ContentType(format))
+	w.Header().Set("Content-Type", reports.ContentType(format))
 	if format != "json" {
 		w.Header().Set("Content-Disposition", `attachment; filename="inventory.`+format+`"`)
 	}

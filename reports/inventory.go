@@ -1,7 +1,4 @@
-// Package report builds houqin's reports from the read models and writes
-// them as JSON, CSV (UTF-8 with a byte order mark, for Excel) and XLSX
-// (github.com/xuri/excelize), with headers in zh-CN or en.
-package report
+package reports
 
 import (
 	"encoding/csv"
@@ -16,26 +13,9 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// Formats are the formats of a report, the first the default.
-var Formats = []string{"json", "csv", "xlsx"}
-
-// Languages are the header languages of a report, the first the default.
-var Languages = []string{"zh-CN", "en"}
-
 // Tables are the tables of the inventory report a CSV can hold, the first
 // the default; JSON and XLSX hold both.
 var Tables = []string{"items", "movements"}
-
-// ContentType returns the media type of a format.
-func ContentType(format string) string {
-	switch format {
-	case "csv":
-		return "text/csv; charset=utf-8"
-	case "xlsx":
-		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-	}
-	return "application/json; charset=utf-8"
-}
 
 // InventoryLine is one item of the inventory table (库存管理表) over a
 // period: the stock at its start, what came in, went out and was adjusted,
