@@ -15,7 +15,6 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-
 // sample is a report of December 2026: A4 paper had 12 boxes before it,
 // 20 came in, 5 went to MKT, a stocktake found 2 missing; toner never
 // moved in the period; pens were defined but never stocked.
