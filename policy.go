@@ -429,7 +429,7 @@ func (s PolicyStep) NeededApprovals(m int) int {
 	}
 }
 
-var processKinds = []ProcessKind{KindProcurement, KindTrip, KindInspection, KindEvent, KindBudget}
+var processKinds = []ProcessKind{KindProcurement, KindTrip, KindInspection, KindEvent, KindBudget, KindIssue, KindStocktake}
 
 func joinKinds() string {
 	s := make([]string, len(processKinds))

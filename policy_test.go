@@ -197,7 +197,7 @@ func TestParsePolicyErrors(t *testing.T) {
 		{name: "no processes", doc: "version: 1\n", want: "policy.yaml: processes: at least one process kind is required"},
 		{name: "empty kind", doc: policyHead, want: "policy.yaml: procurement: empty"},
 		{name: "unknown process kind", doc: strings.Replace(oneStep("", ""), "procurement:", "shipping:", 1),
-			want: "policy.yaml: shipping: unknown process kind; known: procurement, trip, inspection, event, budget"},
+			want: "policy.yaml: shipping: unknown process kind; known: procurement, trip, inspection, event, budget, issue, stocktake"},
 		{name: "no steps", doc: policyHead + "    steps: []\n", want: "policy.yaml: procurement: steps: at least one step is required"},
 		{name: "steps missing", doc: policyHead + "    dedup: true\n", want: "policy.yaml: procurement: steps: at least one step is required"},
 		{name: "bad step id", doc: rawSteps("", `{id: Dept Approval, `+named+`, approvers: ["dept_head(requester)"]}`),

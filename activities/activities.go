@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/houqin/houqin"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -30,6 +31,14 @@ type Activities struct {
 	// workflow.Now, so a retried activity appends identical events; the
 	// fallback is for callers that do not retry.
 	Now func() time.Time
+	// Temporal starts and signals the reorder workflows (TriggerReorder);
+	// nil: items that fall below their reorder point are not reordered.
+	Temporal client.Client
+	// Policy is the approval policy a reorder's procurement copies.
+	Policy *houqin.Policy
+	// Reorderer is the user who requests reorders; "" means the first
+	// user with role warehouse.
+	Reorderer string
 }
 
 // AppendInput is one append to one stream.
@@ -130,7 +139,8 @@ func (a *Activities) stamp(e houqin.Event) houqin.Event {
 // returns any other error as is, for Temporal to retry.
 func temporalError(err error) error {
 	var e *houqin.Error
-	if errors.As(err, &e) && (e.Code == houqin.EINVALID || e.Code == houqin.ECONFLICT) {
+	if errors.As(err, &e) && (e.Code == houqin.EINVALID || e.Code == houqin.ECONFLICT || e.Code == houqin.ENOTALLOWED ||
+		e.Code == houqin.ENOTFOUND) {
 		return temporal.NewNonRetryableApplicationError(e.Message, e.Code, err)
 	}
 	return err

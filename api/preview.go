@@ -18,7 +18,8 @@ type factsFunc func(s *Server, r *http.Request, requester string) (houqin.Facts,
 // gets POST /v1/<path>/preview. A kind plugs in with an entry here and one
 // in kindFacts.
 var previewKinds = map[string]houqin.ProcessKind{
-	"procurements": houqin.KindProcurement,
+	"procurements":     houqin.KindProcurement,
+	"inventory/issues": houqin.KindIssue,
 }
 
 // kindFacts are the facts readers of each previewable kind.
@@ -36,6 +37,13 @@ var kindFacts = map[houqin.ProcessKind]factsFunc{
 			return nil, err
 		}
 		return line.Check(req.Total()).Facts(req.Facts(requester)), nil
+	},
+	houqin.KindIssue: func(s *Server, r *http.Request, requester string) (houqin.Facts, error) {
+		req, terms, err := s.issueRequest(r, requester)
+		if err != nil {
+			return nil, err
+		}
+		return houqin.IssueFacts(req, terms, requester), nil
 	},
 }
 

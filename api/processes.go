@@ -140,7 +140,7 @@ func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request) {
 	who, q := identity(r), r.URL.Query()
 	limit, before, err := page(r)
 	if err == nil {
-		err = oneOf("kind", q.Get("kind"), "procurement", "trip", "inspection", "event", "budget")
+		err = oneOf("kind", q.Get("kind"), "procurement", "trip", "inspection", "event", "budget", "issue", "stocktake")
 	}
 	if err == nil {
 		err = oneOf("status", q.Get("status"), "running", "completed", "rejected", "withdrawn", "cancelled", "failed")
@@ -218,19 +218,6 @@ func canRead(who houqin.Identity, p projections.ProcessRow, tasks []projections.
 		}
 	}
 	return slices.ContainsFunc(timeline, func(e projections.TimelineEntry) bool { return e.Actor == who.UserID })
-}
-
-func (s *Server) listInventory(w http.ResponseWriter, r *http.Request) {
-	if err := s.waitMinPosition(r); err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	items, err := projections.ListInventory(r.Context(), s.cfg.ReadModels)
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items, "as_of": s.cfg.Now().UTC().Format(time.RFC3339)})
 }
 
 func hasAnyRole(who houqin.Identity, roles []string) bool {

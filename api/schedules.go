@@ -1,182 +1,310 @@
 package api
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/google/uuid"
 	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/projections"
 	"github.com/houqin/houqin/workflows"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 )
 
-// scheduleRoles may create, pause, resume and trigger recurring
-// inspections; auditors may list them.
-var scheduleRoles = []string{"logistics_manager", "security", "admin"}
+// scheduleID is the form of a stocktake schedule's ID.
+var scheduleID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
-// scheduleBody is the body of POST /v1/inspection-schedules.
+// defaultTimeZone is the time zone of a schedule's cron expression unless
+// it names another.
+const defaultTimeZone = "Asia/Shanghai"
+
+// scheduleBody is the body of POST /v1/inventory/stocktake-schedules.
 type scheduleBody struct {
-	Name       string `json:"name"` // lowercase letters, digits and "-": the schedule's ID is inspection-<name>
-	Template   string `json:"template"`
-	Location   string `json:"location"`
-	Inspector  string `json:"inspector"`
-	Department string `json:"department,omitempty"`
-	Every      string `json:"every,omitempty"` // monthly (the 1st, 09:00 UTC+8) | weekly (Monday 09:00 UTC+8)
-	Cron       string `json:"cron,omitempty"`  // or a cron expression in UTC
+	ID       string   `json:"id"`
+	Cron     string   `json:"cron,omitempty"`      // e.g. "0 9 1 * *": 09:00 on the 1st of each month
+	Every    string   `json:"every,omitempty"`     // e.g. "168h"
+	TimeZone string   `json:"time_zone,omitempty"` // of Cron; default Asia/Shanghai
+	Reason   string   `json:"reason"`
+	Items    []string `json:"items,omitempty"` // default: every item defined now
 }
 
-var scheduleName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
-
-// presets are the cron expressions (UTC) of the named recurrences.
-var presets = map[string]string{
-	"monthly": "0 1 1 * *", // 09:00 UTC+8 on the 1st
-	"weekly":  "0 1 * * 1", // 09:00 UTC+8 on Mondays
+// scheduleRow is a stocktake schedule as the API shows it: what was
+// recorded, and what Temporal says of it now.
+type scheduleRow struct {
+	houqin.StocktakeScheduled
+	Workflow   string      `json:"workflow_id_prefix"`
+	NextRuns   []time.Time `json:"next_runs"`
+	RecentRuns []string    `json:"recent_runs"` // workflow IDs of the last launches
+	Paused     bool        `json:"paused"`
+	Missing    bool        `json:"missing,omitempty"` // recorded, but Temporal has no such schedule
+	Position   int64       `json:"position,omitempty"`
 }
 
-// createSchedule makes a Temporal Schedule that starts an inspection at
-// each recurrence (workflows.ScheduledInspection). The checklist, owners
-// and policy are resolved now and pinned in the schedule.
+func temporalScheduleID(id string) string { return "stocktake-" + id }
+
+// createSchedule is POST /v1/inventory/stocktake-schedules: a Temporal
+// Schedule that starts a stocktake (ScheduledStocktake) at each time, its
+// counters counting in a task; recorded in StocktakeSchedulesStream.
 func (s *Server) createSchedule(w http.ResponseWriter, r *http.Request) {
-	who := identity(r)
-	var body scheduleBody
-	err := requireRole(who, scheduleRoles, "role")
-	if err == nil {
-		err = decode(r, &body)
+	ctx, who := r.Context(), identity(r)
+	if err := s.mustKeepStock(r); err != nil {
+		s.problems.Error(w, r, err)
+		return
 	}
-	cron := presets[body.Every]
-	switch {
-	case err != nil:
-	case !scheduleName.MatchString(body.Name):
-		err = houqin.Errorf(houqin.EINVALID, "name: lowercase letters, digits and - (at most 63), got %q", body.Name)
-	case body.Every != "" && body.Cron != "":
-		err = houqin.Errorf(houqin.EINVALID, "cron: give every or cron, not both")
-	case body.Every != "" && cron == "":
-		err = houqin.Errorf(houqin.EINVALID, "every: must be monthly or weekly, got %q", body.Every)
-	case body.Every == "" && len(strings.Fields(body.Cron)) != 5:
-		err = houqin.Errorf(houqin.EINVALID, "cron: a five-field cron expression in UTC, or every: monthly|weekly")
+	var b scheduleBody
+	if err := decode(r, &b); err != nil {
+		s.problems.Error(w, r, err)
+		return
 	}
-	if cron == "" {
-		cron = body.Cron
-	}
-	var in workflows.InspectionInput
-	if err == nil {
-		req := houqin.InspectionRequest{Template: body.Template, Location: body.Location, Inspector: body.Inspector,
-			Department: body.Department, ScheduledFor: s.cfg.Now().Format(time.DateOnly)}
-		in, err = s.inspectionInput(who.UserID, req, false)
-	}
-	if err == nil {
-		_, err = s.cfg.Temporal.ScheduleClient().Create(r.Context(), client.ScheduleOptions{
-			ID:   workflows.ScheduleID(body.Name),
-			Spec: client.ScheduleSpec{CronExpressions: []string{cron}},
-			Action: &client.ScheduleWorkflowAction{
-				ID: "SI-" + body.Name, Workflow: workflows.ScheduledInspection, Args: []any{in}, TaskQueue: workflows.TaskQueue,
-			},
-			Note: "created by " + who.UserID,
-		})
-		var exists *serviceerror.AlreadyExists
-		if errors.As(err, &exists) || strings.Contains(errString(err), "already") {
-			err = houqin.Errorf(houqin.ECONFLICT, "name: a schedule %q exists", body.Name)
-		}
-	}
+	spec, err := s.scheduleSpec(ctx, b)
 	if err != nil {
 		s.problems.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"name": body.Name, "id": workflows.ScheduleID(body.Name), "cron": cron})
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-// scheduleItem is one recurring inspection as GET /v1/inspection-schedules
-// lists it.
-type scheduleItem struct {
-	Name   string      `json:"name"`
-	ID     string      `json:"id"`
-	Paused bool        `json:"paused"`
-	Note   string      `json:"note,omitempty"`
-	Cron   []string    `json:"cron"`
-	Next   []time.Time `json:"next"`
-	Recent []string    `json:"recent"` // workflow IDs of the latest runs
-}
-
-// listSchedules lists the recurring inspections.
-func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request) {
-	who := identity(r)
-	if err := requireRole(who, append([]string{"auditor"}, scheduleRoles...), "role"); err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	it, err := s.cfg.Temporal.ScheduleClient().List(r.Context(), client.ScheduleListOptions{PageSize: 100})
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	items := []scheduleItem{}
-	for it.HasNext() {
-		e, err := it.Next()
+	ev := houqin.StocktakeScheduled{ID: b.ID, Cron: b.Cron, Every: b.Every, TimeZone: spec.TimeZoneName, Reason: b.Reason,
+		Items: b.Items, Requester: who.UserID}
+	if len(ev.Items) == 0 {
+		items, err := projections.ListInventory(ctx, s.cfg.ReadModels)
 		if err != nil {
 			s.problems.Error(w, r, err)
 			return
 		}
-		name, ok := strings.CutPrefix(e.ID, "inspection-")
-		if !ok {
-			continue
-		}
-		item := scheduleItem{Name: name, ID: e.ID, Next: e.NextActionTimes, Recent: []string{}}
-		// The list comes from visibility, which lags; the schedule itself
-		// says whether it is paused now.
-		if d, err := s.cfg.Temporal.ScheduleClient().GetHandle(r.Context(), e.ID).Describe(r.Context()); err == nil {
-			item.Paused, item.Note = d.Schedule.State.Paused, d.Schedule.State.Note
-			if d.Schedule.Spec != nil {
-				item.Cron = d.Schedule.Spec.CronExpressions
-			}
-			item.Next = d.Info.NextActionTimes
-			for _, a := range d.Info.RecentActions {
-				if a.StartWorkflowResult != nil {
-					item.Recent = append(item.Recent, a.StartWorkflowResult.WorkflowID)
-				}
+		for _, it := range items {
+			if it.Defined {
+				ev.Items = append(ev.Items, it.Item)
 			}
 		}
-		items = append(items, item)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"items": items})
-}
-
-// scheduleAction pauses, resumes or triggers a recurring inspection.
-func (s *Server) scheduleAction(w http.ResponseWriter, r *http.Request) {
-	who, name, action := identity(r), chi.URLParam(r, "name"), chi.URLParam(r, "action")
-	err := requireRole(who, scheduleRoles, "role")
-	if err == nil {
-		err = oneOf("action", action, "pause", "unpause", "trigger")
-	}
-	if err == nil {
-		h := s.cfg.Temporal.ScheduleClient().GetHandle(r.Context(), workflows.ScheduleID(name))
-		note := action + "d by " + who.UserID
-		switch action {
-		case "pause":
-			err = h.Pause(r.Context(), client.SchedulePauseOptions{Note: note})
-		case "unpause":
-			err = h.Unpause(r.Context(), client.ScheduleUnpauseOptions{Note: note})
-		case "trigger":
-			err = h.Trigger(r.Context(), client.ScheduleTriggerOptions{})
-		}
-		var nf *serviceerror.NotFound
-		if errors.As(err, &nf) {
-			err = houqin.Errorf(houqin.ENOTFOUND, "schedule: no schedule %q", name)
+		if len(ev.Items) == 0 {
+			s.problems.Error(w, r, houqin.Errorf(houqin.EINVALID, "items: no inventory item is defined yet"))
+			return
 		}
 	}
+	counts := make([]houqin.StocktakeCount, len(ev.Items))
+	for i, it := range ev.Items {
+		counts[i] = houqin.StocktakeCount{Item: it}
+	}
+	req := houqin.StocktakeRequest{Reason: b.Reason, Counts: counts}
+	if err := req.Validate(); err != nil {
+		s.problems.Error(w, r, houqin.Errorf(houqin.EINVALID, "%s", strings.Replace(houqin.ErrorMessage(err), "counts", "items", 1)))
+		return
+	}
+	states, err := s.readItems(r, ev.Items)
 	if err != nil {
 		s.problems.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"name": name, "action": action})
+	if _, err := houqin.StocktakeLines(req, states); err != nil {
+		s.problems.Error(w, r, houqin.Errorf(houqin.ErrorCode(err), "%s", strings.Replace(houqin.ErrorMessage(err), "counts", "items", 1)))
+		return
+	}
+	ev.Counters = s.counters(who.UserID)
+	if len(ev.Counters) == 0 {
+		s.problems.Error(w, r, houqin.Errorf(houqin.ENOTALLOWED, "counters: nobody but %s could count the stock", who.UserID))
+		return
+	}
+	if _, err := s.kindPolicy(r, houqin.KindStocktake, houqin.StocktakeFacts([]houqin.StocktakeLine{{Variance: 1}}, who.UserID)); err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	_, err = s.cfg.Temporal.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID: temporalScheduleID(b.ID), Spec: spec,
+		Action: &client.ScheduleWorkflowAction{ID: temporalScheduleID(b.ID), Workflow: workflows.ScheduledStocktake, TaskQueue: workflows.TaskQueue,
+			Args: []any{workflows.ScheduledStocktakeInput{Requester: who.UserID, Reason: b.Reason, Items: ev.Items, Counters: ev.Counters}}},
+	})
+	if err != nil {
+		if errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+			err = houqin.Errorf(houqin.ECONFLICT, "id: a stocktake schedule %q exists", b.ID)
+		}
+		s.problems.Error(w, r, err)
+		return
+	}
+	pos, err := s.recordSchedule(ctx, who.UserID, ev)
+	if err != nil {
+		_ = s.cfg.Temporal.ScheduleClient().GetHandle(ctx, temporalScheduleID(b.ID)).Delete(ctx) // nothing half-made
+		s.problems.Error(w, r, err)
+		return
+	}
+	row := s.describeSchedule(ctx, ev)
+	row.Position = pos
+	writeJSON(w, http.StatusCreated, row)
+}
+
+// scheduleSpec checks a schedule's body and returns its Temporal spec.
+func (s *Server) scheduleSpec(ctx context.Context, b scheduleBody) (client.ScheduleSpec, error) {
+	var spec client.ScheduleSpec
+	switch {
+	case !scheduleID.MatchString(b.ID):
+		return spec, houqin.Errorf(houqin.EINVALID, "id: lowercase letters, digits and '-', at most 63, got %q", b.ID)
+	case (b.Cron == "") == (b.Every == ""):
+		return spec, houqin.Errorf(houqin.EINVALID, "cron: give either cron or every")
+	case b.Every != "" && b.TimeZone != "":
+		return spec, houqin.Errorf(houqin.EINVALID, "time_zone: only a cron expression has a time zone")
+	}
+	if active, _, _, err := s.schedules(ctx); err != nil {
+		return spec, err
+	} else if slices.ContainsFunc(active, func(a houqin.StocktakeScheduled) bool { return a.ID == b.ID }) {
+		return spec, houqin.Errorf(houqin.ECONFLICT, "id: a stocktake schedule %q exists", b.ID)
+	}
+	if b.Every != "" {
+		d, err := time.ParseDuration(b.Every)
+		if err != nil || d < time.Hour {
+			return spec, houqin.Errorf(houqin.EINVALID, "every: a duration of at least 1h such as 168h, got %q", b.Every)
+		}
+		spec.Intervals = []client.ScheduleIntervalSpec{{Every: d}}
+		return spec, nil
+	}
+	if f := strings.Fields(b.Cron); len(f) != 5 || strings.ContainsAny(b.Cron, "@=#") {
+		return spec, houqin.Errorf(houqin.EINVALID, "cron: five fields (minute hour day-of-month month day-of-week), got %q", b.Cron)
+	}
+	tz := b.TimeZone
+	if tz == "" {
+		tz = defaultTimeZone
+	}
+	if _, err := time.LoadLocation(tz); err != nil {
+		return spec, houqin.Errorf(houqin.EINVALID, "time_zone: unknown time zone %q", tz)
+	}
+	spec.CronExpressions, spec.TimeZoneName = []string{b.Cron}, tz
+	return spec, nil
+}
+
+// counters returns who counts a scheduled stocktake or hands out an
+// issue: the warehouse, else logistics staff, never the requester.
+func (s *Server) counters(requester string) []string {
+	for _, role := range []string{"warehouse", "logistics_staff"} {
+		var out []string
+		for _, u := range s.cfg.Org.WithRole(role) {
+			if u.ID != requester && !u.Left {
+				out = append(out, u.ID)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return nil
+}
+
+// schedules folds StocktakeSchedulesStream: the schedules in force, by ID,
+// the stream's version and the position of its last event.
+func (s *Server) schedules(ctx context.Context) ([]houqin.StocktakeScheduled, int64, int64, error) {
+	events, err := s.cfg.Store.ReadStream(ctx, houqin.StocktakeSchedulesStream, 0, houqin.Forward, 100_000)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	var out []houqin.StocktakeScheduled
+	version, pos := houqin.ExpectNoStream, int64(0)
+	for _, e := range events {
+		version, pos = e.Version, e.Position
+		switch e.Type {
+		case houqin.StocktakeScheduled{}.EventType():
+			var v houqin.StocktakeScheduled
+			if err := json.Unmarshal(e.Data, &v); err != nil {
+				return nil, 0, 0, err
+			}
+			out = append(out, v)
+		case houqin.StocktakeUnscheduled{}.EventType():
+			var v houqin.StocktakeUnscheduled
+			if err := json.Unmarshal(e.Data, &v); err != nil {
+				return nil, 0, 0, err
+			}
+			out = slices.DeleteFunc(out, func(a houqin.StocktakeScheduled) bool { return a.ID == v.ID })
+		}
+	}
+	slices.SortFunc(out, func(a, b houqin.StocktakeScheduled) int { return strings.Compare(a.ID, b.ID) })
+	return out, version, pos, nil
+}
+
+// recordSchedule appends ev to StocktakeSchedulesStream at its exact
+// version, reading again when someone else wrote first.
+func (s *Server) recordSchedule(ctx context.Context, actor string, ev houqin.EventData) (int64, error) {
+	for range maxItemWrites {
+		_, version, _, err := s.schedules(ctx)
+		if err != nil {
+			return 0, err
+		}
+		e, err := houqin.NewEvent(uuid.NewString(), ev, houqin.Metadata{Actor: actor, OccurredAt: s.cfg.Now()})
+		if err != nil {
+			return 0, err
+		}
+		stored, err := s.cfg.Store.Append(ctx, houqin.StocktakeSchedulesStream, version, e)
+		if houqin.ErrorCode(err) == houqin.ECONFLICT {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		return stored[0].Position, nil
+	}
+	return 0, houqin.Errorf(houqin.EUNAVAILABLE, "schedules: being changed by others; try again")
+}
+
+// describeSchedule adds what Temporal knows of a schedule now.
+func (s *Server) describeSchedule(ctx context.Context, ev houqin.StocktakeScheduled) scheduleRow {
+	row := scheduleRow{StocktakeScheduled: ev, Workflow: temporalScheduleID(ev.ID), NextRuns: []time.Time{}, RecentRuns: []string{}}
+	d, err := s.cfg.Temporal.ScheduleClient().GetHandle(ctx, temporalScheduleID(ev.ID)).Describe(ctx)
+	if err != nil {
+		row.Missing = true
+		return row
+	}
+	row.NextRuns = d.Info.NextActionTimes
+	row.Paused = d.Schedule.State != nil && d.Schedule.State.Paused
+	for _, a := range d.Info.RecentActions {
+		if a.StartWorkflowResult != nil {
+			row.RecentRuns = append(row.RecentRuns, a.StartWorkflowResult.WorkflowID)
+		}
+	}
+	return row
+}
+
+// listSchedules is GET /v1/inventory/stocktake-schedules.
+func (s *Server) listSchedules(w http.ResponseWriter, r *http.Request) {
+	active, _, _, err := s.schedules(r.Context())
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	rows := []scheduleRow{}
+	for _, a := range active {
+		rows = append(rows, s.describeSchedule(r.Context(), a))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": rows})
+}
+
+// deleteSchedule is DELETE /v1/inventory/stocktake-schedules/{id}:
+// stocktakes it started run on.
+func (s *Server) deleteSchedule(w http.ResponseWriter, r *http.Request) {
+	ctx, who, id := r.Context(), identity(r), chi.URLParam(r, "id")
+	if err := s.mustKeepStock(r); err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	active, _, _, err := s.schedules(ctx)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	if !slices.ContainsFunc(active, func(a houqin.StocktakeScheduled) bool { return a.ID == id }) {
+		s.problems.Error(w, r, houqin.Errorf(houqin.ENOTFOUND, "id: no stocktake schedule %q", id))
+		return
+	}
+	var gone *serviceerror.NotFound
+	if err := s.cfg.Temporal.ScheduleClient().GetHandle(ctx, temporalScheduleID(id)).Delete(ctx); err != nil && !errors.As(err, &gone) {
+		s.problems.Error(w, r, err)
+		return
+	}
+	pos, err := s.recordSchedule(ctx, who.UserID, houqin.StocktakeUnscheduled{ID: id, By: who.UserID})
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": id, "deleted": true, "position": pos})
 }

@@ -81,6 +81,7 @@ func NewServer(cfg Config) *Server {
 		if cfg.ReadModels != nil {
 			cfg.Registry.MustRegister(projections.NewTaskGauges(cfg.ReadModels, cfg.Now, 2*time.Second, cfg.Logger))
 			cfg.Registry.MustRegister(projections.NewBudgetGauges(cfg.ReadModels, cfg.Now, 2*time.Second, cfg.Logger))
+			cfg.Registry.MustRegister(projections.NewInventoryGauges(cfg.ReadModels, 2*time.Second, cfg.Logger))
 		}
 	}
 	return s
@@ -109,9 +110,9 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/reports/budget", s.budgetReportHandler)
 		r.Get("/reports/purchase-plan", s.purchasePlanHandler)
 		r.Post("/inspections", s.startInspection)
-		r.Post("/inspection-schedules", s.createSchedule)
-		r.Get("/inspection-schedules", s.listSchedules)
-		r.Post("/inspection-schedules/{name}/{action}", s.scheduleAction)
+		r.Post("/inspection-schedules", s.createInspectionSchedule)
+		r.Get("/inspection-schedules", s.listInspectionSchedules)
+		r.Post("/inspection-schedules/{name}/{action}", s.inspectionScheduleAction)
 		r.Get("/inspections/{id}/report", s.inspectionDocument("report", documents.WriteInspectionReport))
 		r.Get("/inspections/{id}/remediation", s.inspectionDocument("remediation", documents.WriteRemediation))
 		for path, kind := range previewKinds {
@@ -128,6 +129,15 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/delegations", s.setDelegation)
 		r.Delete("/delegations/{id}", s.cancelDelegation)
 		r.Get("/inventory", s.listInventory)
+		r.Post("/inventory/items", s.defineItem)
+		r.Get("/inventory/items/{item}", s.getItem)
+		r.Patch("/inventory/items/{item}", s.updateItem)
+		r.Post("/inventory/issues", s.startIssue)
+		r.Post("/inventory/stocktakes", s.startStocktake)
+		r.Get("/inventory/stocktake-schedules", s.listSchedules)
+		r.Post("/inventory/stocktake-schedules", s.createSchedule)
+		r.Delete("/inventory/stocktake-schedules/{id}", s.deleteSchedule)
+		r.Get("/reports/inventory", s.inventoryReport)
 		r.With(s.recorded).Get("/processes/{id}/audit", s.processAudit)
 		r.With(s.recorded).Get("/audit/verify", s.auditVerify)
 	})

@@ -75,7 +75,7 @@ func newFixtureWith(t *testing.T, now time.Time, org *houqin.Org) *fixture {
 	t.Cleanup(func() { db.Close() })
 	f.db = db
 	f.runner = projections.NewRunner(f.store, db, []projections.Projection{projections.Processes{}, projections.Tasks{},
-		projections.Budgets{}, projections.PurchasePlan{}}, projections.Options{})
+		projections.Budgets{}, projections.PurchasePlan{}, projections.Inventory{}}, projections.Options{})
 	if err := f.runner.Setup(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,8 @@ var processKinds = map[string]houqin.ProcessKind{
 	"inspection":  houqin.KindInspection,
 	"event":       houqin.KindEvent,
 	"budget":      houqin.KindBudget,
+	"issue":       houqin.KindIssue,
+	"stocktake":   houqin.KindStocktake,
 }
 
 // endings are the event verbs that end a process, with the status they leave.

@@ -24,9 +24,16 @@ func TestNewRegisters(t *testing.T) {
 	w := worker.New(c, a, sdkworker.Options{})
 
 	for name, register := range map[string]func(){
-		"Procurement":  func() { w.RegisterWorkflow(workflows.Procurement) },
-		"AppendEvents": func() { w.RegisterActivity(a.AppendEvents) },
-		"StockIn":      func() { w.RegisterActivity(a.StockIn) },
+		"Procurement":    func() { w.RegisterWorkflow(workflows.Procurement) },
+		"AppendEvents":   func() { w.RegisterActivity(a.AppendEvents) },
+		"StockIn":        func() { w.RegisterActivity(a.StockIn) },
+		"Issue":          func() { w.RegisterWorkflow(workflows.Issue) },
+		"Stocktake":      func() { w.RegisterWorkflow(workflows.Stocktake) },
+		"Reorder":        func() { w.RegisterWorkflow(workflows.Reorder) },
+		"IssueStock":     func() { w.RegisterActivity(a.IssueStock) },
+		"AdjustStock":    func() { w.RegisterActivity(a.AdjustStock) },
+		"TriggerReorder": func() { w.RegisterActivity(a.TriggerReorder) },
+		"PrepareReorder": func() { w.RegisterActivity(a.PrepareReorder) },
 	} {
 		t.Run(name, func(t *testing.T) {
 			defer func() {

@@ -30,7 +30,7 @@ func changedProcurement(ctx workflow.Context, in workflows.ProcurementInput) (wo
 // the changed copy registered under the same name fails with Temporal's
 // non-determinism error.
 func TestReplayCatchesNondeterminism(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "histories", "PR-*.json"))
+	files, err := filepath.Glob(filepath.Join("testdata", "histories", "PR-*.json")) // procurement histories: changedProcurement replays them
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no recorded procurement histories: %v", err)
 	}

@@ -30,10 +30,16 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	temporal := fs.String("temporal", "127.0.0.1:7233", "Temporal frontend address")
 	metricsAddr := fs.String("http", "127.0.0.1:0", "address serving /metrics and /healthz")
 	orgFile := fs.String("org", "", "organisation YAML, for resolving approvers (default: the embedded demo organisation)")
+	policyFile := fs.String("policy", "", "approval policy YAML, copied into reorders' procurements (default: the embedded config/policy.yaml)")
+	reorderer := fs.String("reorderer", "", "user who requests reorders of items below their reorder point (default: the first user with role warehouse)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	org, err := loadOrg(*orgFile)
+	if err != nil {
+		return err
+	}
+	policy, err := loadPolicy(*policyFile)
 	if err != nil {
 		return err
 	}
@@ -49,7 +55,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer tc.Close()
-	w := worker.New(tc, &activities.Activities{Store: store, Org: org, Now: time.Now}, sdkworker.Options{})
+	w := worker.New(tc, &activities.Activities{Store: store, Org: org, Now: time.Now, Temporal: tc, Policy: policy, Reorderer: *reorderer}, sdkworker.Options{})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
