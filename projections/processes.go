@@ -18,6 +18,7 @@ var processKinds = map[string]houqin.ProcessKind{
 	"inspection":  houqin.KindInspection,
 	"event":       houqin.KindEvent,
 	"budget":      houqin.KindBudget,
+	"survey":      houqin.KindSurvey,
 }
 
 // endings are the event verbs that end a process, with the status they leave.
@@ -27,6 +28,7 @@ var endings = map[string]houqin.Status{
 	"withdrawn": houqin.StatusWithdrawn,
 	"cancelled": houqin.StatusCancelled,
 	"failed":    houqin.StatusFailed,
+	"closed":    houqin.StatusCompleted, // survey.closed: a survey ends answered or not
 }
 
 // processActionEndings are the events of the approval engine, common to

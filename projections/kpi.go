@@ -1,0 +1,444 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/houqin/houqin"
+)
+
+// KPI folds the events into the counters the department's four KPIs are
+// computed from (ComputeKPIs, docs/KPI.md):
+//
+//   - on time: every task and every process with a due time is an item;
+//     open items wait in kpi_open; a closed item adds 1 to on_time or late
+//     in the day it fell due (kpi_ontime), or nothing if it was cancelled
+//     before its due time;
+//   - satisfaction: surveys sent, answered, satisfied (score ≥ 4) and
+//     expired per day (kpi_satisfaction);
+//   - deliverable quality: reviews per outcome per day (kpi_deliverables);
+//   - budget: each budget line's plan, and per day its adjustments,
+//     reservations, releases and consumption (kpi_budget_lines,
+//     kpi_budget_days).
+//
+// Counters are keyed by day in the configured time zone, department and
+// process kind, so a query reads a few hundred rows whatever the size of
+// the log; only open items depend on "now", and there are few of them.
+type KPI struct {
+	// Location is the time zone days are counted in, and the end of a
+	// date such as needed_by; nil means Asia/Shanghai (UTC+8).
+	Location *time.Location
+}
+
+var _ Projection = KPI{}
+
+// Name implements Projection.
+func (KPI) Name() string { return "kpi" }
+
+// Version implements Projection.
+func (KPI) Version() int { return 1 }
+
+func (k KPI) loc() *time.Location {
+	if k.Location == nil {
+		return houqin.DefaultKPIConfig().Location()
+	}
+	return k.Location
+}
+
+var kpiTables = []string{"kpi_processes", "kpi_open", "kpi_ontime", "kpi_surveys", "kpi_satisfaction",
+	"kpi_deliverables", "kpi_budget_lines", "kpi_budget_days"}
+
+var kpiDDL = []string{
+	`CREATE TABLE IF NOT EXISTS kpi_processes (
+		id         TEXT PRIMARY KEY,
+		kind       TEXT NOT NULL,
+		department TEXT NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS kpi_open (
+		id         TEXT PRIMARY KEY, -- task ID or process ID
+		unit       TEXT   NOT NULL,  -- task | process
+		process_id TEXT   NOT NULL,
+		kind       TEXT   NOT NULL,
+		department TEXT   NOT NULL,
+		due_ms     BIGINT NOT NULL,
+		due_day    TEXT   NOT NULL   -- YYYY-MM-DD in the KPI time zone
+	)`,
+	`CREATE INDEX IF NOT EXISTS kpi_open_process ON kpi_open (process_id)`,
+	`CREATE INDEX IF NOT EXISTS kpi_open_due ON kpi_open (due_day)`,
+	`CREATE TABLE IF NOT EXISTS kpi_ontime (
+		day        TEXT   NOT NULL,
+		department TEXT   NOT NULL,
+		kind       TEXT   NOT NULL,
+		unit       TEXT   NOT NULL,
+		on_time    BIGINT NOT NULL,
+		late       BIGINT NOT NULL,
+		PRIMARY KEY (day, department, kind, unit)
+	)`,
+	`CREATE TABLE IF NOT EXISTS kpi_surveys (
+		id         TEXT PRIMARY KEY,
+		department TEXT NOT NULL,
+		kind       TEXT NOT NULL, -- the service's kind, or campaign
+		respondent TEXT NOT NULL,
+		answered   BIGINT NOT NULL DEFAULT 0
+	)`,
+	`CREATE TABLE IF NOT EXISTS kpi_satisfaction (
+		day        TEXT   NOT NULL,
+		department TEXT   NOT NULL,
+		kind       TEXT   NOT NULL,
+		sent       BIGINT NOT NULL,
+		answered   BIGINT NOT NULL,
+		satisfied  BIGINT NOT NULL,
+		score_sum  BIGINT NOT NULL,
+		expired    BIGINT NOT NULL,
+		PRIMARY KEY (day, department, kind)
+	)`,
+	`CREATE TABLE IF NOT EXISTS kpi_deliverables (
+		day        TEXT   NOT NULL,
+		department TEXT   NOT NULL,
+		kind       TEXT   NOT NULL, -- the process's kind
+		reviewed   BIGINT NOT NULL,
+		accepted   BIGINT NOT NULL,
+		minor      BIGINT NOT NULL,
+		major      BIGINT NOT NULL,
+		PRIMARY KEY (day, department, kind)
+	)`,
+	`CREATE TABLE IF NOT EXISTS kpi_budget_lines (
+		stream     TEXT PRIMARY KEY,
+		year       BIGINT NOT NULL,
+		department TEXT   NOT NULL,
+		category   TEXT   NOT NULL,
+		planned    BIGINT NOT NULL,
+		currency   TEXT   NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS kpi_budget_days (
+		stream   TEXT   NOT NULL,
+		day      TEXT   NOT NULL,
+		adjusted BIGINT NOT NULL,
+		reserved BIGINT NOT NULL,
+		released BIGINT NOT NULL,
+		consumed BIGINT NOT NULL,
+		PRIMARY KEY (stream, day)
+	)`,
+}
+
+// Setup implements Projection.
+func (KPI) Setup(ctx context.Context, tx *sql.Tx) error {
+	for _, ddl := range kpiDDL {
+		if _, err := tx.ExecContext(ctx, ddl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reset implements Projection.
+func (k KPI) Reset(ctx context.Context, tx *sql.Tx) error {
+	for _, t := range kpiTables {
+		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+t); err != nil {
+			return err
+		}
+	}
+	return k.Setup(ctx, tx)
+}
+
+// Apply implements Projection.
+func (k KPI) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event) error {
+	for _, e := range events {
+		if err := k.apply(ctx, tx, e); err != nil {
+			return fmt.Errorf("%s@%d (%s): %w", e.Stream, e.Version, e.Type, err)
+		}
+	}
+	return nil
+}
+
+// eventAt is when an event happened: its business time, else when stored.
+func eventAt(e houqin.Event) time.Time {
+	if e.Meta.OccurredAt.IsZero() {
+		return e.RecordedAt
+	}
+	return e.Meta.OccurredAt
+}
+
+func (k KPI) day(t time.Time) string { return t.In(k.loc()).Format(time.DateOnly) }
+
+// processStart is the part of a process's first event the KPIs need.
+type processStart struct {
+	Request struct {
+		Department   string `json:"department"`
+		NeededBy     string `json:"needed_by"`
+		ScheduledFor string `json:"scheduled_for"`
+		StartsAt     string `json:"starts_at"`
+		Legs         []struct {
+			Depart string `json:"depart"`
+		} `json:"legs"`
+	} `json:"request"`
+}
+
+// processDue is the due time of a process, by what its request says
+// (docs/KPI.md): the end of needed_by or scheduled_for (procurement,
+// inspection), an event's start, a trip's first departure day.
+func (k KPI) processDue(s processStart) (time.Time, bool) {
+	endOfDay := func(d string) (time.Time, bool) {
+		t, err := time.ParseInLocation(time.DateOnly, d, k.loc())
+		return t.AddDate(0, 0, 1), err == nil
+	}
+	r := s.Request
+	switch {
+	case r.NeededBy != "":
+		return endOfDay(r.NeededBy)
+	case r.ScheduledFor != "":
+		return endOfDay(r.ScheduledFor)
+	case r.StartsAt != "":
+		t, err := time.Parse(time.RFC3339, r.StartsAt)
+		return t, err == nil
+	case len(r.Legs) > 0 && r.Legs[0].Depart != "":
+		t, err := time.ParseInLocation(time.DateOnly, r.Legs[0].Depart, k.loc())
+		return t, err == nil
+	}
+	return time.Time{}, false
+}
+
+func (k KPI) apply(ctx context.Context, tx *sql.Tx, e houqin.Event) error {
+	cat := houqin.Category(e.Stream)
+	at := eventAt(e)
+	if kind, ok := processKinds[cat]; ok && kind != houqin.KindBudget {
+		id := strings.TrimPrefix(e.Stream, cat+"-")
+		if e.Version == 0 && kind != houqin.KindSurvey {
+			var s processStart
+			if err := json.Unmarshal(e.Data, &s); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO kpi_processes (id, kind, department) VALUES ($1, $2, $3)
+				ON CONFLICT (id) DO NOTHING`, id, string(kind), s.Request.Department); err != nil {
+				return err
+			}
+			if due, ok := k.processDue(s); ok {
+				if err := k.open(ctx, tx, id, "process", id, string(kind), s.Request.Department, due); err != nil {
+					return err
+				}
+			}
+		}
+		if status := processEnding(e); status != "" {
+			outcome := "cancelled"
+			if status == houqin.StatusCompleted {
+				outcome = "done"
+			}
+			if err := k.close(ctx, tx, id, outcome, at); err != nil {
+				return err
+			}
+			// Tasks still open when their process ends are cancelled.
+			rows, err := tx.QueryContext(ctx, `SELECT id FROM kpi_open WHERE process_id = $1 AND unit = 'task' ORDER BY id`, id)
+			if err != nil {
+				return err
+			}
+			var open []string
+			for rows.Next() {
+				var t string
+				if err := rows.Scan(&t); err != nil {
+					rows.Close()
+					return err
+				}
+				open = append(open, t)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, t := range open {
+				if err := k.close(ctx, tx, t, "cancelled", at); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	switch e.Type {
+	case "task.opened":
+		var p houqin.TaskOpened
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return err
+		}
+		t := p.Task
+		if t.Kind == houqin.KindSurvey || t.DueAt.IsZero() {
+			return nil // a survey is the respondent's, not the department's work
+		}
+		var dept string
+		err := tx.QueryRowContext(ctx, `SELECT department FROM kpi_processes WHERE id = $1`, t.ProcessID).Scan(&dept)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		return k.open(ctx, tx, t.ID, "task", t.ProcessID, string(t.Kind), dept, t.DueAt)
+	case "task.completed":
+		var p houqin.TaskCompleted
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return err
+		}
+		return k.close(ctx, tx, p.TaskID, "done", at)
+	case "task.cancelled":
+		var p houqin.TaskCancelled
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return err
+		}
+		return k.close(ctx, tx, p.TaskID, "cancelled", at)
+	case "survey.sent":
+		var p houqin.SurveySent
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return err
+		}
+		id := strings.TrimPrefix(e.Stream, "survey-")
+		if _, err := tx.ExecContext(ctx, `INSERT INTO kpi_surveys (id, department, kind, respondent) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (id) DO NOTHING`, id, p.Service.Department, string(p.Service.Kind), p.Respondent); err != nil {
+			return err
+		}
+		return k.satisfaction(ctx, tx, k.day(at), p.Service.Department, string(p.Service.Kind), 1, 0, 0, 0, 0)
+	case "survey.answered", "survey.closed":
+		id := strings.TrimPrefix(e.Stream, "survey-")
+		var dept, kind string
+		err := tx.QueryRowContext(ctx, `SELECT department, kind FROM kpi_surveys WHERE id = $1`, id).Scan(&dept, &kind)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if e.Type == "survey.closed" {
+			var p houqin.SurveyClosed
+			if err := json.Unmarshal(e.Data, &p); err != nil {
+				return err
+			}
+			if p.Answered {
+				return nil
+			}
+			return k.satisfaction(ctx, tx, k.day(at), dept, kind, 0, 0, 0, 0, 1)
+		}
+		var p houqin.SurveyAnswered
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return err
+		}
+		satisfied := int64(0)
+		if (houqin.SurveyAnswer{Score: p.Score}).Satisfied() {
+			satisfied = 1
+		}
+		return k.satisfaction(ctx, tx, k.day(at), dept, kind, 0, 1, satisfied, int64(p.Score), 0)
+	case "deliverable.reviewed":
+		var p houqin.DeliverableReviewed
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return err
+		}
+		dept, kind := p.Department, string(p.Process)
+		if dept == "" || kind == "" {
+			var pd, pk string
+			err := tx.QueryRowContext(ctx, `SELECT department, kind FROM kpi_processes WHERE id = $1`, p.ProcessID).Scan(&pd, &pk)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			dept, kind = firstNonEmpty(dept, pd), firstNonEmpty(kind, pk)
+		}
+		var acc, minor, major int64
+		switch p.Outcome {
+		case houqin.OutcomeAccepted:
+			acc = 1
+		case houqin.OutcomeMinorIssues:
+			minor = 1
+		case houqin.OutcomeMajorError:
+			major = 1
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO kpi_deliverables (day, department, kind, reviewed, accepted, minor, major)
+			VALUES ($1, $2, $3, 1, $4, $5, $6)
+			ON CONFLICT (day, department, kind) DO UPDATE SET reviewed = kpi_deliverables.reviewed + 1,
+				accepted = kpi_deliverables.accepted + excluded.accepted, minor = kpi_deliverables.minor + excluded.minor,
+				major = kpi_deliverables.major + excluded.major`, k.day(at), dept, kind, acc, minor, major)
+		return err
+	case "budget.line_planned":
+		var p houqin.BudgetLinePlanned
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO kpi_budget_lines (stream, year, department, category, planned, currency)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (stream) DO UPDATE SET planned = excluded.planned, currency = excluded.currency`,
+			e.Stream, p.Year, p.Department, p.Category, p.Amount, firstNonEmpty(p.Currency, "CNY"))
+		return err
+	case "budget.adjusted", "budget.reserved", "budget.released", "budget.consumed":
+		var p struct {
+			Amount int64 `json:"amount"`
+			Delta  int64 `json:"delta"`
+		}
+		if err := json.Unmarshal(e.Data, &p); err != nil {
+			return err
+		}
+		var adj, res, rel, con int64
+		switch e.Type {
+		case "budget.adjusted":
+			adj = p.Delta
+		case "budget.reserved":
+			res = p.Amount
+		case "budget.released":
+			rel = p.Amount
+		case "budget.consumed":
+			con = p.Amount
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO kpi_budget_days (stream, day, adjusted, reserved, released, consumed)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (stream, day) DO UPDATE SET adjusted = kpi_budget_days.adjusted + excluded.adjusted,
+				reserved = kpi_budget_days.reserved + excluded.reserved, released = kpi_budget_days.released + excluded.released,
+				consumed = kpi_budget_days.consumed + excluded.consumed`, e.Stream, k.day(at), adj, res, rel, con)
+		return err
+	}
+	return nil
+}
+
+func (k KPI) satisfaction(ctx context.Context, tx *sql.Tx, day, dept, kind string, sent, answered, satisfied, score, expired int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO kpi_satisfaction (day, department, kind, sent, answered, satisfied, score_sum, expired)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (day, department, kind) DO UPDATE SET sent = kpi_satisfaction.sent + excluded.sent,
+			answered = kpi_satisfaction.answered + excluded.answered, satisfied = kpi_satisfaction.satisfied + excluded.satisfied,
+			score_sum = kpi_satisfaction.score_sum + excluded.score_sum, expired = kpi_satisfaction.expired + excluded.expired`,
+		day, dept, kind, sent, answered, satisfied, score, expired)
+	return err
+}
+
+// open starts an item that is due at due.
+func (k KPI) open(ctx context.Context, tx *sql.Tx, id, unit, processID, kind, dept string, due time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO kpi_open (id, unit, process_id, kind, department, due_ms, due_day)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+		id, unit, processID, kind, dept, due.UnixMilli(), k.day(due))
+	return err
+}
+
+// close ends an open item at `at`: done strictly before its due time is on
+// time; done or cancelled at or after it is late; cancelled before it does
+// not count. An item that is not open (unknown, or already closed) is
+// left alone.
+func (k KPI) close(ctx context.Context, tx *sql.Tx, id, outcome string, at time.Time) error {
+	var (
+		unit, kind, dept, day string
+		due                   int64
+	)
+	err := tx.QueryRowContext(ctx, `SELECT unit, kind, department, due_ms, due_day FROM kpi_open WHERE id = $1`, id).
+		Scan(&unit, &kind, &dept, &due, &day)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM kpi_open WHERE id = $1`, id); err != nil {
+		return err
+	}
+	var onTime, late int64
+	switch {
+	case at.UnixMilli() < due && outcome == "done":
+		onTime = 1
+	case at.UnixMilli() < due:
+		return nil // cancelled before it was due: not counted
+	default:
+		late = 1
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO kpi_ontime (day, department, kind, unit, on_time, late) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (day, department, kind, unit) DO UPDATE SET on_time = kpi_ontime.on_time + excluded.on_time,
+			late = kpi_ontime.late + excluded.late`, day, dept, kind, unit, onTime, late)
+	return err
+}

@@ -1,0 +1,444 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/houqin/houqin"
+)
+
+// KPIQuery selects what ComputeKPIs computes.
+type KPIQuery struct {
+	From, To   time.Time // the period [From, To), whole days in the KPI time zone
+	Now        time.Time // the moment judged at: open items due before it are late
+	Department string    // "" for all
+	Kind       string    // a process kind, "" for all; budget lines have none and ignore it
+	Config     houqin.KPIConfig
+}
+
+// KPIReport is the scorecard of a period.
+type KPIReport struct {
+	From       string     `json:"from"` // first day, YYYY-MM-DD
+	To         string     `json:"to"`   // last day, inclusive
+	AsOf       time.Time  `json:"as_of"`
+	Position   int64      `json:"position"` // the last event the answer includes
+	Department string     `json:"department,omitempty"`
+	Kind       string     `json:"kind,omitempty"`
+	KPIs       []KPIValue `json:"kpis"`
+}
+
+// KPI returns the KPI named name, or the zero value.
+func (r KPIReport) KPI(name string) KPIValue {
+	for _, k := range r.KPIs {
+		if k.Name == name {
+			return k
+		}
+	}
+	return KPIValue{}
+}
+
+// KPIValue is one KPI over the period: its value = numerator/denominator,
+// its target and whether it passes, a monthly trend and the worst
+// contributors.
+type KPIValue struct {
+	Name        string           `json:"name"`
+	Title       houqin.Text      `json:"title"`
+	Value       *float64         `json:"value"` // null when there is no data (denominator 0)
+	Numerator   int64            `json:"numerator"`
+	Denominator int64            `json:"denominator"`
+	Target      float64          `json:"target"`
+	Comparison  string           `json:"comparison"` // >= | <=
+	Pass        bool             `json:"pass"`       // true when there is no data
+	Status      string           `json:"status"`     // pass | fail | no_data
+	Trend       []KPIPoint       `json:"trend"`
+	Worst       []KPIContributor `json:"worst"`
+	Details     map[string]int64 `json:"details"`
+}
+
+// KPIPoint is a KPI over one month of the period.
+type KPIPoint struct {
+	Month       string   `json:"month"` // YYYY-MM
+	Value       *float64 `json:"value"`
+	Numerator   int64    `json:"numerator"`
+	Denominator int64    `json:"denominator"`
+}
+
+// KPIContributor is a department, process kind or budget line and how much
+// it drags a KPI down: Misses are its late items, unsatisfied answers,
+// major errors, or its overrun in minor units.
+type KPIContributor struct {
+	Dimension   string   `json:"dimension"` // department | kind | budget_line
+	Key         string   `json:"key"`
+	Value       *float64 `json:"value"`
+	Numerator   int64    `json:"numerator"`
+	Denominator int64    `json:"denominator"`
+	Misses      int64    `json:"misses"`
+}
+
+// ratio is a numerator and a denominator being summed.
+type ratio struct{ num, den int64 }
+
+func (r ratio) value() *float64 {
+	if r.den == 0 {
+		return nil
+	}
+	v := float64(r.num) / float64(r.den)
+	return &v
+}
+
+// ratioRow is one grouped row: month, department, kind and its counts.
+type ratioRow struct {
+	month, dept, kind string
+	num, den          int64
+	extra             []int64
+}
+
+// ComputeKPIs computes the four KPIs over q's period from the kpi read
+// model, judging open items at q.Now.
+func ComputeKPIs(ctx context.Context, db *sql.DB, q KPIQuery) (KPIReport, error) {
+	loc := q.Config.Location()
+	if q.Config.Targets == nil {
+		q.Config = houqin.DefaultKPIConfig()
+	}
+	from, to := q.From.In(loc).Format(time.DateOnly), q.To.In(loc).Format(time.DateOnly)
+	last := q.To.In(loc).AddDate(0, 0, -1).Format(time.DateOnly)
+	rep := KPIReport{From: from, To: last, AsOf: q.Now.UTC(), Department: q.Department, Kind: q.Kind}
+	months := monthsOf(q.From.In(loc), q.To.In(loc))
+
+	filter := func(args []any, kindCol bool) (string, []any) {
+		w := ""
+		if q.Department != "" {
+			args = append(args, q.Department)
+			w += " AND department = $" + strconv.Itoa(len(args))
+		}
+		if q.Kind != "" && kindCol {
+			args = append(args, q.Kind)
+			w += " AND kind = $" + strconv.Itoa(len(args))
+		}
+		return w, args
+	}
+
+	// Satisfaction: satisfied answers / answers.
+	w, args := filter([]any{from, to}, true)
+	sat, err := queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(satisfied), SUM(answered), SUM(sent), SUM(expired), SUM(score_sum)
+		FROM kpi_satisfaction WHERE day >= $1 AND day < $2`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
+	if err != nil {
+		return rep, fmt.Errorf("satisfaction: %w", err)
+	}
+	k := ratioKPI(houqin.KPISatisfaction, q.Config, months, sat)
+	k.Details = map[string]int64{"sent": sumExtra(sat, 0), "answered": k.Denominator, "satisfied": k.Numerator,
+		"unanswered_closed": sumExtra(sat, 1), "score_sum": sumExtra(sat, 2)}
+	rep.KPIs = append(rep.KPIs, k)
+
+	// On time: items done before their due time / items due (closed, or
+	// open and past due at Now).
+	w, args = filter([]any{from, to}, true)
+	closed, err := queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(on_time), SUM(on_time) + SUM(late),
+		SUM(CASE WHEN unit = 'task' THEN on_time + late ELSE 0 END)
+		FROM kpi_ontime WHERE day >= $1 AND day < $2`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 1)
+	if err != nil {
+		return rep, fmt.Errorf("on time: %w", err)
+	}
+	w, args = filter([]any{from, to, q.Now.UnixMilli()}, true)
+	open, err := queryRatios(ctx, db, `SELECT substr(due_day, 1, 7), department, kind, 0, COUNT(*),
+		SUM(CASE WHEN unit = 'task' THEN 1 ELSE 0 END)
+		FROM kpi_open WHERE due_day >= $1 AND due_day < $2 AND due_ms < $3`+w+` GROUP BY substr(due_day, 1, 7), department, kind`, args, 1)
+	if err != nil {
+		return rep, fmt.Errorf("on time: %w", err)
+	}
+	all := append(closed, open...)
+	k = ratioKPI(houqin.KPIOnTime, q.Config, months, all)
+	k.Details = map[string]int64{"on_time": k.Numerator, "late": k.Denominator - k.Numerator,
+		"late_open": sumDen(open), "tasks": sumExtra(all, 0), "processes": k.Denominator - sumExtra(all, 0)}
+	rep.KPIs = append(rep.KPIs, k)
+
+	// Budget overrun.
+	k, err = budgetKPI(ctx, db, q, months)
+	if err != nil {
+		return rep, fmt.Errorf("budget: %w", err)
+	}
+	rep.KPIs = append(rep.KPIs, k)
+
+	// Deliverable quality: reviews without a major error / reviews.
+	w, args = filter([]any{from, to}, true)
+	del, err := queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(reviewed) - SUM(major), SUM(reviewed), SUM(accepted), SUM(minor), SUM(major)
+		FROM kpi_deliverables WHERE day >= $1 AND day < $2`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
+	if err != nil {
+		return rep, fmt.Errorf("deliverables: %w", err)
+	}
+	k = ratioKPI(houqin.KPIDeliverableQuality, q.Config, months, del)
+	k.Details = map[string]int64{"reviewed": k.Denominator, "accepted": sumExtra(del, 0), "minor_issues": sumExtra(del, 1), "major_error": sumExtra(del, 2)}
+	rep.KPIs = append(rep.KPIs, k)
+	return rep, nil
+}
+
+func queryRatios(ctx context.Context, db *sql.DB, query string, args []any, extra int) ([]ratioRow, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ratioRow
+	for rows.Next() {
+		r := ratioRow{extra: make([]int64, extra)}
+		dest := []any{&r.month, &r.dept, &r.kind, &r.num, &r.den}
+		for i := range r.extra {
+			dest = append(dest, &r.extra[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func sumExtra(rows []ratioRow, i int) int64 {
+	var n int64
+	for _, r := range rows {
+		n += r.extra[i]
+	}
+	return n
+}
+
+func sumDen(rows []ratioRow) int64 {
+	var n int64
+	for _, r := range rows {
+		n += r.den
+	}
+	return n
+}
+
+// monthsOf lists the months "YYYY-MM" that [from, to) touches.
+func monthsOf(from, to time.Time) []string {
+	var out []string
+	m := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, from.Location())
+	for m.Before(to) {
+		out = append(out, m.Format("2006-01"))
+		m = m.AddDate(0, 1, 0)
+	}
+	return out
+}
+
+// judge fills value, target, pass and status of k from its numerator and
+// denominator.
+func judge(k *KPIValue, cfg houqin.KPIConfig, r ratio) {
+	t := cfg.Targets[k.Name]
+	k.Title, k.Target, k.Comparison = houqin.KPITitles[k.Name], t.Value, t.Comparison
+	k.Numerator, k.Denominator, k.Value = r.num, r.den, r.value()
+	switch {
+	case k.Value == nil:
+		k.Pass, k.Status = true, "no_data"
+	case t.Pass(*k.Value):
+		k.Pass, k.Status = true, "pass"
+	default:
+		k.Pass, k.Status = false, "fail"
+	}
+}
+
+// ratioKPI folds grouped rows into a KPI: total, monthly trend, and the
+// departments and kinds with the most misses.
+func ratioKPI(name string, cfg houqin.KPIConfig, months []string, rows []ratioRow) KPIValue {
+	k := KPIValue{Name: name, Trend: []KPIPoint{}, Worst: []KPIContributor{}}
+	var total ratio
+	byMonth, byDept, byKind := map[string]ratio{}, map[string]ratio{}, map[string]ratio{}
+	add := func(m map[string]ratio, key string, r ratioRow) {
+		x := m[key]
+		x.num, x.den = x.num+r.num, x.den+r.den
+		m[key] = x
+	}
+	for _, r := range rows {
+		total.num, total.den = total.num+r.num, total.den+r.den
+		add(byMonth, r.month, r)
+		add(byDept, r.dept, r)
+		add(byKind, r.kind, r)
+	}
+	judge(&k, cfg, total)
+	for _, m := range months {
+		r := byMonth[m]
+		k.Trend = append(k.Trend, KPIPoint{Month: m, Value: r.value(), Numerator: r.num, Denominator: r.den})
+	}
+	k.Worst = append(worst("department", byDept), worst("kind", byKind)...)
+	return k
+}
+
+// worst returns the three groups with the most misses (den − num), ties
+// broken by the lower value, then the key.
+func worst(dim string, groups map[string]ratio) []KPIContributor {
+	var out []KPIContributor
+	for key, r := range groups {
+		if r.den-r.num > 0 {
+			out = append(out, KPIContributor{Dimension: dim, Key: key, Value: r.value(), Numerator: r.num, Denominator: r.den, Misses: r.den - r.num})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Misses != b.Misses {
+			return a.Misses > b.Misses
+		}
+		if *a.Value != *b.Value {
+			return *a.Value < *b.Value
+		}
+		return a.Key < b.Key
+	})
+	if len(out) > 3 {
+		out = out[:3]
+	}
+	return out
+}
+
+// budgetLine is a budget line's plan and its money up to a moment.
+type budgetLine struct {
+	stream, dept, category string
+	year                   int
+	planned                int64
+	adjusted               map[string]int64 // per month
+	consumed               map[string]int64
+	reserved, released     int64
+}
+
+// budgetKPI computes the overrun of the lines of the years the period
+// touches, year to date at the period's end: plan = planned + adjustments,
+// actual = consumption, overrun = max(0, Σ actual − Σ plan) / Σ plan.
+func budgetKPI(ctx context.Context, db *sql.DB, q KPIQuery, months []string) (KPIValue, error) {
+	loc := q.Config.Location()
+	k := KPIValue{Name: houqin.KPIBudgetOverrun, Trend: []KPIPoint{}, Worst: []KPIContributor{}}
+	fromYear, toYear := q.From.In(loc).Year(), q.To.In(loc).AddDate(0, 0, -1).Year()
+	args := []any{fromYear, toYear}
+	w := ""
+	if q.Department != "" {
+		args = append(args, q.Department)
+		w = " AND department = $3"
+	}
+	rows, err := db.QueryContext(ctx, `SELECT stream, year, department, category, planned FROM kpi_budget_lines
+		WHERE year >= $1 AND year <= $2`+w+` ORDER BY stream`, args...)
+	if err != nil {
+		return k, err
+	}
+	lines := map[string]*budgetLine{}
+	var order []string
+	for rows.Next() {
+		l := &budgetLine{adjusted: map[string]int64{}, consumed: map[string]int64{}}
+		if err := rows.Scan(&l.stream, &l.year, &l.dept, &l.category, &l.planned); err != nil {
+			rows.Close()
+			return k, err
+		}
+		lines[l.stream] = l
+		order = append(order, l.stream)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return k, err
+	}
+	to := q.To.In(loc).Format(time.DateOnly)
+	drows, err := db.QueryContext(ctx, `SELECT stream, substr(day, 1, 7), SUM(adjusted), SUM(reserved), SUM(released), SUM(consumed)
+		FROM kpi_budget_days WHERE day < $1 GROUP BY stream, substr(day, 1, 7)`, to)
+	if err != nil {
+		return k, err
+	}
+	for drows.Next() {
+		var (
+			stream, month      string
+			adj, res, rel, con int64
+		)
+		if err := drows.Scan(&stream, &month, &adj, &res, &rel, &con); err != nil {
+			drows.Close()
+			return k, err
+		}
+		if l := lines[stream]; l != nil {
+			l.adjusted[month] += adj
+			l.consumed[month] += con
+			l.reserved += res
+			l.released += rel
+		}
+	}
+	drows.Close()
+	if err := drows.Err(); err != nil {
+		return k, err
+	}
+	// upTo sums a line's plan and actual over the months before `end`
+	// (exclusive, "YYYY-MM"; "" for all).
+	upTo := func(l *budgetLine, end string) (plan, actual int64) {
+		plan = l.planned
+		for m, v := range l.adjusted {
+			if end == "" || m < end {
+				plan += v
+			}
+		}
+		for m, v := range l.consumed {
+			if end == "" || m < end {
+				actual += v
+			}
+		}
+		return plan, actual
+	}
+	var plan, actual, reserved, released int64
+	type group struct{ plan, actual, over int64 }
+	byDept := map[string]*group{}
+	var byLine []KPIContributor
+	for _, s := range order {
+		l := lines[s]
+		p, a := upTo(l, "")
+		plan, actual, reserved, released = plan+p, actual+a, reserved+l.reserved, released+l.released
+		g := byDept[l.dept]
+		if g == nil {
+			g = &group{}
+			byDept[l.dept] = g
+		}
+		g.plan, g.actual = g.plan+p, g.actual+a
+		if over := max(0, a-p); over > 0 {
+			byLine = append(byLine, KPIContributor{Dimension: "budget_line", Key: fmt.Sprintf("%d-%s-%s", l.year, l.dept, l.category),
+				Value: ratio{over, p}.value(), Numerator: over, Denominator: p, Misses: over})
+		}
+	}
+	judge(&k, q.Config, ratio{max(0, actual-plan), plan})
+	k.Details = map[string]int64{"plan": plan, "actual": actual, "reserved": reserved, "released": released,
+		"committed": reserved - released - actual, "available": plan - actual - (reserved - released - actual)}
+	for i, m := range months {
+		end := ""
+		if i+1 < len(months) {
+			end = months[i+1]
+		} else {
+			end = nextMonth(m)
+		}
+		var p, a int64
+		for _, s := range order {
+			lp, la := upTo(lines[s], end)
+			p, a = p+lp, a+la
+		}
+		r := ratio{max(0, a-p), p}
+		k.Trend = append(k.Trend, KPIPoint{Month: m, Value: r.value(), Numerator: r.num, Denominator: r.den})
+	}
+	var depts []KPIContributor
+	for d, g := range byDept {
+		if over := max(0, g.actual-g.plan); over > 0 {
+			depts = append(depts, KPIContributor{Dimension: "department", Key: d, Value: ratio{over, g.plan}.value(),
+				Numerator: over, Denominator: g.plan, Misses: over})
+		}
+	}
+	for _, list := range [][]KPIContributor{depts, byLine} {
+		sort.Slice(list, func(i, j int) bool {
+			if list[i].Misses != list[j].Misses {
+				return list[i].Misses > list[j].Misses
+			}
+			return list[i].Key < list[j].Key
+		})
+		if len(list) > 3 {
+			list = list[:3]
+		}
+		k.Worst = append(k.Worst, list...)
+	}
+	return k, nil
+}
+
+func nextMonth(m string) string {
+	t, err := time.Parse("2006-01", m)
+	if err != nil {
+		return m
+	}
+	return t.AddDate(0, 1, 0).Format("2006-01")
+}
