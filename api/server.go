@@ -42,6 +42,12 @@ type Config struct {
 	Now        func() time.Time
 	MaxBody    int64         // request body limit; default 1 MiB
 	WaitLimit  time.Duration // longest min_position wait; default 5s
+	// KPI holds the KPI targets, time zone and survey timers; the zero
+	// value means houqin.DefaultKPIConfig.
+	KPI houqin.KPIConfig
+	// Scratch opens an empty database for answers "as of" a past moment
+	// (sqlite.OpenScratch); nil refuses as_of with 503.
+	Scratch func() (*sql.DB, error)
 }
 
 // Server is houqin's HTTP API.
@@ -114,6 +120,9 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/delegations", s.setDelegation)
 		r.Delete("/delegations/{id}", s.cancelDelegation)
 		r.Get("/inventory", s.listInventory)
+		r.Get("/kpi", s.getKPI)
+		r.Post("/deliverables/reviews", s.reviewDeliverable)
+		r.Post("/surveys/campaigns", s.startCampaign)
 		r.With(s.recorded).Get("/processes/{id}/audit", s.processAudit)
 		r.With(s.recorded).Get("/audit/verify", s.auditVerify)
 	})

@@ -50,9 +50,9 @@ func kpiLog(t *testing.T, s houqin.EventStore) {
 	task("P1", "P1.t1", utc(6, 1, 4), utc(6, 2, 4))
 	done("P1", "P1.t1", utc(6, 1, 10)) // on time
 	task("P1", "P1.t2", utc(6, 1, 10), utc(6, 3, 4))
-	done("P1", "P1.t2", utc(6, 4, 4))                // late
-	task("P1", "P1.t3", utc(6, 4, 4), utc(6, 29, 4)) // open across the month's end,
-	done("P1", "P1.t3", utc(7, 2, 4))                // done in July: late in June
+	done("P1", "P1.t2", utc(6, 4, 4))                                                // late
+	task("P1", "P1.t3", utc(6, 4, 4), utc(6, 29, 4))                                 // open across the month's end,
+	done("P1", "P1.t3", utc(7, 2, 4))                                                // done in July: late in June
 	add(houqin.ProcurementStream("P1"), utc(7, 2, 5), houqin.ProcurementCompleted{}) // P1 late in June
 
 	// P2 (FIN), due 10 July: still running.

@@ -19,6 +19,7 @@ import (
 	"github.com/houqin/houqin/devserver"
 	"github.com/houqin/houqin/metrics"
 	"github.com/houqin/houqin/projections"
+	"github.com/houqin/houqin/sqlite"
 	"github.com/houqin/houqin/worker"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -39,6 +40,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	uiPort := fs.Int("ui-port", 0, "Temporal Web UI port (0 picks a free one, -1 disables it)")
 	orgFile := fs.String("org", "", "organisation YAML (default: the embedded demo organisation)")
 	policyFile := fs.String("policy", "", "approval policy YAML (default: the embedded config/policy.yaml)")
+	kpiFile := fs.String("kpi", "", "KPI targets and survey timers YAML (default: the embedded config/kpi.yaml)")
 	jwks := fs.String("jwks-url", "", "verify RS256 tokens against this JWKS URL instead of the dev HS256 key")
 	withWorker := fs.Bool("worker", true, "run the Temporal worker in this process (false: run `houqin worker` separately)")
 	anchorEvery := fs.Duration("anchor-interval", time.Hour, "append an audit anchor at start and then this often (0: never)")
@@ -51,6 +53,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	policy, err := loadPolicy(*policyFile)
+	if err != nil {
+		return err
+	}
+	kpi, err := loadKPI(*kpiFile)
 	if err != nil {
 		return err
 	}
@@ -86,7 +92,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: runner, Temporal: tc, Org: org, Policy: policy,
-		Auth: auth, Logger: log, Registry: reg})
+		Auth: auth, Logger: log, Registry: reg, KPI: kpi, Scratch: sqlite.OpenScratch})
+	// Surveys after completed services: a runner of its own, so that a
+	// Temporal outage never holds up the read models.
+	trigger := projections.NewRunner(store, db, []projections.Projection{&worker.SurveyTrigger{
+		Store: store, Temporal: tc, Config: kpi.Survey, Logger: log}}, projections.Options{Logger: log})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
@@ -103,7 +113,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
   health:       %s/healthz  %s/readyz   metrics: %s/metrics   openapi: %s/openapi.json
   token:        go run ./cmd/houqin token --data %s wang.fang
 `, temporal.FrontendAddr(), ui, sf.eventsDSN(), sf.readModelsDSN(), url, url, url, url, sf.data)
-	return serve(ctx, log, stdout, banner, url, ln, srv.Handler(), withAnchorer(runner.Run, store, *anchorEvery, log)...)
+	return serve(ctx, log, stdout, banner, url, ln, srv.Handler(), append(withAnchorer(runner.Run, store, *anchorEvery, log), trigger.Run)...)
 }
 
 // serve runs the HTTP server and the background loops until ctx ends or one

@@ -14,6 +14,7 @@ import (
 	"github.com/houqin/houqin/activities"
 	"github.com/houqin/houqin/api"
 	"github.com/houqin/houqin/projections"
+	"github.com/houqin/houqin/sqlite"
 	"github.com/houqin/houqin/worker"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -74,10 +75,15 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	orgFile := fs.String("org", "", "organisation YAML (default: the embedded demo organisation)")
 	policyFile := fs.String("policy", "", "approval policy YAML (default: the embedded config/policy.yaml)")
 	jwks := fs.String("jwks-url", "", "verify RS256 tokens against this JWKS URL instead of the dev HS256 key in --data")
+	kpiFile := fs.String("kpi", "", "KPI targets and survey timers YAML (default: the embedded config/kpi.yaml)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	kpi, err := loadKPI(*kpiFile)
+	if err != nil {
+		return err
+	}
 	org, err := loadOrg(*orgFile)
 	if err != nil {
 		return err
@@ -102,7 +108,7 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: projections.NewWatcher(db, allProjections()),
-		Temporal: tc, Org: org, Policy: policy, Auth: auth, Logger: log, Registry: reg})
+		Temporal: tc, Org: org, Policy: policy, Auth: auth, Logger: log, Registry: reg, KPI: kpi, Scratch: sqlite.OpenScratch})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

@@ -93,5 +93,5 @@ func openReadModels(ctx context.Context, dsn string) (*sql.DB, error) {
 
 // allProjections are the read models houqin maintains.
 func allProjections() []projections.Projection {
-	return []projections.Projection{projections.EventCounts{}, projections.Processes{}, projections.Tasks{}, projections.Inventory{}}
+	return []projections.Projection{projections.EventCounts{}, projections.Processes{}, projections.Tasks{}, projections.Inventory{}, projections.KPI{}}
 }
