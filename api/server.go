@@ -84,6 +84,7 @@ func NewServer(cfg Config) *Server {
 		cfg.Registry.MustRegister(s.requests, s.latency)
 		if cfg.ReadModels != nil {
 			cfg.Registry.MustRegister(projections.NewTaskGauges(cfg.ReadModels, cfg.Now, 2*time.Second, cfg.Logger))
+			cfg.Registry.MustRegister(projections.NewKPIGauges(cfg.ReadModels, s.kpiConfig(), cfg.Now, 2*time.Second, cfg.Logger))
 		}
 	}
 	return s

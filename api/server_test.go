@@ -68,13 +68,13 @@ func newFixture(t *testing.T, now time.Time) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	f.db = db
-	f.runner = projections.NewRunner(f.store, db, []projections.Projection{projections.Processes{}, projections.Tasks{}}, projections.Options{})
+	f.runner = projections.NewRunner(f.store, db, []projections.Projection{projections.Processes{}, projections.Tasks{}, projections.KPI{}}, projections.Options{})
 	if err := f.runner.Setup(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	f.handler = api.NewServer(api.Config{Store: f.store, ReadModels: db, Progress: f.runner, Temporal: f.temporal,
 		Org: f.org, Policy: f.policy, Auth: api.NewHS256(f.key, f.org), Registry: prometheus.NewRegistry(),
-		Now: f.clock, WaitLimit: time.Second}).Handler()
+		Now: f.clock, WaitLimit: time.Second, Scratch: sqlite.OpenScratch}).Handler()
 	return f
 }
 

@@ -104,7 +104,7 @@ func ComputeKPIs(ctx context.Context, db *sql.DB, q KPIQuery) (KPIReport, error)
 	if q.Config.Targets == nil {
 		q.Config = houqin.DefaultKPIConfig()
 	}
-	from, to := q.From.In(loc).Format(time.DateOnly), q.To.In(loc).Format(time.DateOnly)
+	from := q.From.In(loc).Format(time.DateOnly)
 	last := q.To.In(loc).AddDate(0, 0, -1).Format(time.DateOnly)
 	rep := KPIReport{From: from, To: last, AsOf: q.Now.UTC(), Department: q.Department, Kind: q.Kind}
 	months := monthsOf(q.From.In(loc), q.To.In(loc))
@@ -122,58 +122,140 @@ func ComputeKPIs(ctx context.Context, db *sql.DB, q KPIQuery) (KPIReport, error)
 		return w, args
 	}
 
-	// Satisfaction: satisfied answers / answers.
-	w, args := filter([]any{from, to}, true)
-	sat, err := queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(satisfied), SUM(answered), SUM(sent), SUM(expired), SUM(score_sum)
-		FROM kpi_satisfaction WHERE day >= $1 AND day < $2`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
+	rs, err := ratioRows(ctx, db, q, filter)
 	if err != nil {
-		return rep, fmt.Errorf("satisfaction: %w", err)
+		return rep, err
 	}
+	sat, closed, open, del := rs.sat, rs.closed, rs.open, rs.del
 	k := ratioKPI(houqin.KPISatisfaction, q.Config, months, sat)
 	k.Details = map[string]int64{"sent": sumExtra(sat, 0), "answered": k.Denominator, "satisfied": k.Numerator,
 		"unanswered_closed": sumExtra(sat, 1), "score_sum": sumExtra(sat, 2)}
 	rep.KPIs = append(rep.KPIs, k)
 
-	// On time: items done before their due time / items due (closed, or
-	// open and past due at Now).
-	w, args = filter([]any{from, to}, true)
-	closed, err := queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(on_time), SUM(on_time) + SUM(late),
-		SUM(CASE WHEN unit = 'task' THEN on_time + late ELSE 0 END)
-		FROM kpi_ontime WHERE day >= $1 AND day < $2`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 1)
-	if err != nil {
-		return rep, fmt.Errorf("on time: %w", err)
-	}
-	w, args = filter([]any{from, to, q.Now.UnixMilli()}, true)
-	open, err := queryRatios(ctx, db, `SELECT substr(due_day, 1, 7), department, kind, 0, COUNT(*),
-		SUM(CASE WHEN unit = 'task' THEN 1 ELSE 0 END)
-		FROM kpi_open WHERE due_day >= $1 AND due_day < $2 AND due_ms < $3`+w+` GROUP BY substr(due_day, 1, 7), department, kind`, args, 1)
-	if err != nil {
-		return rep, fmt.Errorf("on time: %w", err)
-	}
-	all := append(closed, open...)
+	all := append(append([]ratioRow{}, closed...), open...)
 	k = ratioKPI(houqin.KPIOnTime, q.Config, months, all)
 	k.Details = map[string]int64{"on_time": k.Numerator, "late": k.Denominator - k.Numerator,
 		"late_open": sumDen(open), "tasks": sumExtra(all, 0), "processes": k.Denominator - sumExtra(all, 0)}
 	rep.KPIs = append(rep.KPIs, k)
 
 	// Budget overrun.
-	k, err = budgetKPI(ctx, db, q, months)
+	k, _, err = budgetKPI(ctx, db, q, months)
 	if err != nil {
 		return rep, fmt.Errorf("budget: %w", err)
 	}
 	rep.KPIs = append(rep.KPIs, k)
 
-	// Deliverable quality: reviews without a major error / reviews.
-	w, args = filter([]any{from, to}, true)
-	del, err := queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(reviewed) - SUM(major), SUM(reviewed), SUM(accepted), SUM(minor), SUM(major)
-		FROM kpi_deliverables WHERE day >= $1 AND day < $2`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
-	if err != nil {
-		return rep, fmt.Errorf("deliverables: %w", err)
-	}
 	k = ratioKPI(houqin.KPIDeliverableQuality, q.Config, months, del)
 	k.Details = map[string]int64{"reviewed": k.Denominator, "accepted": sumExtra(del, 0), "minor_issues": sumExtra(del, 1), "major_error": sumExtra(del, 2)}
 	rep.KPIs = append(rep.KPIs, k)
 	return rep, nil
+}
+
+// kpiRows are the grouped rows the ratio KPIs are folded from.
+type kpiRows struct{ sat, closed, open, del []ratioRow }
+
+// ratioRows reads the counters of the period, grouped by month,
+// department and kind:
+//   - satisfaction: satisfied answers / answers (extra: sent, expired, score sum);
+//   - on time, closed items: on time / closed (extra: tasks among them);
+//   - on time, open items past due at Now: 0 / count (extra: tasks);
+//   - deliverables: reviews without a major error / reviews (extra:
+//     accepted, minor, major).
+func ratioRows(ctx context.Context, db *sql.DB, q KPIQuery, filter func([]any, bool) (string, []any)) (kpiRows, error) {
+	loc := q.Config.Location()
+	from, to := q.From.In(loc).Format(time.DateOnly), q.To.In(loc).Format(time.DateOnly)
+	var out kpiRows
+	var err error
+	w, args := filter([]any{from, to}, true)
+	out.sat, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(satisfied), SUM(answered), SUM(sent), SUM(expired), SUM(score_sum)
+		FROM kpi_satisfaction WHERE day >= $1 AND day < $2`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
+	if err != nil {
+		return out, fmt.Errorf("satisfaction: %w", err)
+	}
+	out.closed, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(on_time), SUM(on_time) + SUM(late),
+		SUM(CASE WHEN unit = 'task' THEN on_time + late ELSE 0 END)
+		FROM kpi_ontime WHERE day >= $1 AND day < $2`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 1)
+	if err != nil {
+		return out, fmt.Errorf("on time: %w", err)
+	}
+	w, args = filter([]any{from, to, q.Now.UnixMilli()}, true)
+	out.open, err = queryRatios(ctx, db, `SELECT substr(due_day, 1, 7), department, kind, 0, COUNT(*),
+		SUM(CASE WHEN unit = 'task' THEN 1 ELSE 0 END)
+		FROM kpi_open WHERE due_day >= $1 AND due_day < $2 AND due_ms < $3`+w+` GROUP BY substr(due_day, 1, 7), department, kind`, args, 1)
+	if err != nil {
+		return out, fmt.Errorf("on time: %w", err)
+	}
+	w, args = filter([]any{from, to}, true)
+	out.del, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(reviewed) - SUM(major), SUM(reviewed), SUM(accepted), SUM(minor), SUM(major)
+		FROM kpi_deliverables WHERE day >= $1 AND day < $2`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
+	if err != nil {
+		return out, fmt.Errorf("deliverables: %w", err)
+	}
+	return out, nil
+}
+
+// KPIGroup is one KPI of one department and process kind; "" is every
+// department or every kind.
+type KPIGroup struct {
+	KPI         string
+	Department  string
+	Kind        string
+	Numerator   int64
+	Denominator int64
+}
+
+// KPIGroups computes every KPI over q's period for each department and
+// kind, each department (Kind ""), each kind (Department "") and in total
+// (both ""): what the KPI gauges export. Budget lines have no kind.
+func KPIGroups(ctx context.Context, db *sql.DB, q KPIQuery) ([]KPIGroup, error) {
+	if q.Config.Targets == nil {
+		q.Config = houqin.DefaultKPIConfig()
+	}
+	rs, err := ratioRows(ctx, db, q, func(args []any, _ bool) (string, []any) { return "", args })
+	if err != nil {
+		return nil, err
+	}
+	var out []KPIGroup
+	fold := func(name string, rows []ratioRow) {
+		type key struct{ dept, kind string }
+		sums, order := map[key]*ratio{}, []key{}
+		add := func(k key, r ratioRow) {
+			s := sums[k]
+			if s == nil {
+				s = &ratio{}
+				sums[k] = s
+				order = append(order, k)
+			}
+			s.num, s.den = s.num+r.num, s.den+r.den
+		}
+		add(key{}, ratioRow{})
+		for _, r := range rows {
+			add(key{r.dept, r.kind}, r)
+			add(key{r.dept, ""}, r)
+			add(key{"", r.kind}, r)
+			add(key{}, r)
+		}
+		for _, k := range order {
+			out = append(out, KPIGroup{KPI: name, Department: k.dept, Kind: k.kind, Numerator: sums[k].num, Denominator: sums[k].den})
+		}
+	}
+	fold(houqin.KPISatisfaction, rs.sat)
+	fold(houqin.KPIOnTime, append(append([]ratioRow{}, rs.closed...), rs.open...))
+	fold(houqin.KPIDeliverableQuality, rs.del)
+	k, depts, err := budgetKPI(ctx, db, q, nil)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, KPIGroup{KPI: houqin.KPIBudgetOverrun, Numerator: k.Numerator, Denominator: k.Denominator})
+	names := make([]string, 0, len(depts))
+	for d := range depts {
+		names = append(names, d)
+	}
+	sort.Strings(names)
+	for _, d := range names {
+		out = append(out, KPIGroup{KPI: houqin.KPIBudgetOverrun, Department: d, Numerator: depts[d].num, Denominator: depts[d].den})
+	}
+	return out, nil
 }
 
 func queryRatios(ctx context.Context, db *sql.DB, query string, args []any, extra int) ([]ratioRow, error) {
@@ -304,7 +386,7 @@ type budgetLine struct {
 // budgetKPI computes the overrun of the lines of the years the period
 // touches, year to date at the period's end: plan = planned + adjustments,
 // actual = consumption, overrun = max(0, Σ actual − Σ plan) / Σ plan.
-func budgetKPI(ctx context.Context, db *sql.DB, q KPIQuery, months []string) (KPIValue, error) {
+func budgetKPI(ctx context.Context, db *sql.DB, q KPIQuery, months []string) (KPIValue, map[string]ratio, error) {
 	loc := q.Config.Location()
 	k := KPIValue{Name: houqin.KPIBudgetOverrun, Trend: []KPIPoint{}, Worst: []KPIContributor{}}
 	fromYear, toYear := q.From.In(loc).Year(), q.To.In(loc).AddDate(0, 0, -1).Year()
@@ -317,7 +399,7 @@ func budgetKPI(ctx context.Context, db *sql.DB, q KPIQuery, months []string) (KP
 	rows, err := db.QueryContext(ctx, `SELECT stream, year, department, category, planned FROM kpi_budget_lines
 		WHERE year >= $1 AND year <= $2`+w+` ORDER BY stream`, args...)
 	if err != nil {
-		return k, err
+		return k, nil, err
 	}
 	lines := map[string]*budgetLine{}
 	var order []string
@@ -325,20 +407,20 @@ func budgetKPI(ctx context.Context, db *sql.DB, q KPIQuery, months []string) (KP
 		l := &budgetLine{adjusted: map[string]int64{}, consumed: map[string]int64{}}
 		if err := rows.Scan(&l.stream, &l.year, &l.dept, &l.category, &l.planned); err != nil {
 			rows.Close()
-			return k, err
+			return k, nil, err
 		}
 		lines[l.stream] = l
 		order = append(order, l.stream)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return k, err
+		return k, nil, err
 	}
 	to := q.To.In(loc).Format(time.DateOnly)
 	drows, err := db.QueryContext(ctx, `SELECT stream, substr(day, 1, 7), SUM(adjusted), SUM(reserved), SUM(released), SUM(consumed)
 		FROM kpi_budget_days WHERE day < $1 GROUP BY stream, substr(day, 1, 7)`, to)
 	if err != nil {
-		return k, err
+		return k, nil, err
 	}
 	for drows.Next() {
 		var (
@@ -347,7 +429,7 @@ func budgetKPI(ctx context.Context, db *sql.DB, q KPIQuery, months []string) (KP
 		)
 		if err := drows.Scan(&stream, &month, &adj, &res, &rel, &con); err != nil {
 			drows.Close()
-			return k, err
+			return k, nil, err
 		}
 		if l := lines[stream]; l != nil {
 			l.adjusted[month] += adj
@@ -358,7 +440,7 @@ func budgetKPI(ctx context.Context, db *sql.DB, q KPIQuery, months []string) (KP
 	}
 	drows.Close()
 	if err := drows.Err(); err != nil {
-		return k, err
+		return k, nil, err
 	}
 	// upTo sums a line's plan and actual over the months before `end`
 	// (exclusive, "YYYY-MM"; "" for all).
@@ -414,7 +496,9 @@ func budgetKPI(ctx context.Context, db *sql.DB, q KPIQuery, months []string) (KP
 		k.Trend = append(k.Trend, KPIPoint{Month: m, Value: r.value(), Numerator: r.num, Denominator: r.den})
 	}
 	var depts []KPIContributor
+	ratios := map[string]ratio{}
 	for d, g := range byDept {
+		ratios[d] = ratio{max(0, g.actual-g.plan), g.plan}
 		if over := max(0, g.actual-g.plan); over > 0 {
 			depts = append(depts, KPIContributor{Dimension: "department", Key: d, Value: ratio{over, g.plan}.value(),
 				Numerator: over, Denominator: g.plan, Misses: over})
@@ -432,7 +516,7 @@ func budgetKPI(ctx context.Context, db *sql.DB, q KPIQuery, months []string) (KP
 		}
 		k.Worst = append(k.Worst, list...)
 	}
-	return k, nil
+	return k, ratios, nil
 }
 
 func nextMonth(m string) string {
