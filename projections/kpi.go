@@ -147,10 +147,96 @@ func (k KPI) Reset(ctx context.Context, tx *sql.Tx) error {
 }
 
 // Apply implements Projection.
+// The counters of a batch are summed in memory and written once per key at
+// the end, each to its day and to its month (a row whose day is
+// "YYYY-MM"), so that a query reads whole months from month rows and only
+// the edges of its period from day rows.
 func (k KPI) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event) error {
+	acc := newCounters()
 	for _, e := range events {
-		if err := k.apply(ctx, tx, e); err != nil {
+		if err := k.apply(ctx, tx, acc, e); err != nil {
 			return fmt.Errorf("%s@%d (%s): %w", e.Stream, e.Version, e.Type, err)
+		}
+	}
+	return acc.flush(ctx, tx)
+}
+
+// counterTable describes a table of additive counters.
+type counterTable struct {
+	keys, values []string
+	day          int // which key is the day
+}
+
+var counterTables = map[string]counterTable{
+	"kpi_ontime":       {keys: []string{"day", "department", "kind", "unit"}, values: []string{"on_time", "late"}},
+	"kpi_satisfaction": {keys: []string{"day", "department", "kind"}, values: []string{"sent", "answered", "satisfied", "score_sum", "expired"}},
+	"kpi_deliverables": {keys: []string{"day", "department", "kind"}, values: []string{"reviewed", "accepted", "minor", "major"}},
+	"kpi_budget_days":  {keys: []string{"stream", "day"}, values: []string{"adjusted", "reserved", "released", "consumed"}, day: 1},
+}
+
+type counterKey struct {
+	table string
+	keys  [4]string
+}
+
+// counters sums the deltas of a batch per table and key.
+type counters struct {
+	order []counterKey
+	vals  map[counterKey][]int64
+}
+
+func newCounters() *counters { return &counters{vals: map[counterKey][]int64{}} }
+
+// add adds deltas to the row of keys and to its month's row.
+func (c *counters) add(table string, keys []string, deltas ...int64) {
+	t := counterTables[table]
+	var k counterKey
+	k.table = table
+	copy(k.keys[:], keys)
+	month := k
+	month.keys[t.day] = keys[t.day][:7]
+	for _, key := range []counterKey{k, month} {
+		v := c.vals[key]
+		if v == nil {
+			v = make([]int64, len(t.values))
+			c.vals[key] = v
+			c.order = append(c.order, key)
+		}
+		for i, d := range deltas {
+			v[i] += d
+		}
+	}
+}
+
+// flush writes the sums, one upsert per key.
+func (c *counters) flush(ctx context.Context, tx *sql.Tx) error {
+	stmts := map[string]string{}
+	for _, key := range c.order {
+		t := counterTables[key.table]
+		q, ok := stmts[key.table]
+		if !ok {
+			cols := append(append([]string{}, t.keys...), t.values...)
+			ph := make([]string, len(cols))
+			for i := range ph {
+				ph[i] = fmt.Sprintf("$%d", i+1)
+			}
+			set := make([]string, len(t.values))
+			for i, v := range t.values {
+				set[i] = fmt.Sprintf("%s = %s.%s + excluded.%s", v, key.table, v, v)
+			}
+			q = fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s", key.table,
+				strings.Join(cols, ", "), strings.Join(ph, ", "), strings.Join(t.keys, ", "), strings.Join(set, ", "))
+			stmts[key.table] = q
+		}
+		args := make([]any, 0, len(t.keys)+len(t.values))
+		for i := range t.keys {
+			args = append(args, key.keys[i])
+		}
+		for _, v := range c.vals[key] {
+			args = append(args, v)
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("%s: %w", key.table, err)
 		}
 	}
 	return nil
@@ -203,7 +289,7 @@ func (k KPI) processDue(s processStart) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func (k KPI) apply(ctx context.Context, tx *sql.Tx, e houqin.Event) error {
+func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Event) error {
 	cat := houqin.Category(e.Stream)
 	at := eventAt(e)
 	if kind, ok := processKinds[cat]; ok && kind != houqin.KindBudget {
@@ -228,7 +314,7 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, e houqin.Event) error {
 			if status == houqin.StatusCompleted {
 				outcome = "done"
 			}
-			if err := k.close(ctx, tx, id, outcome, at); err != nil {
+			if err := k.close(ctx, tx, acc, id, outcome, at); err != nil {
 				return err
 			}
 			// Tasks still open when their process ends are cancelled.
@@ -250,7 +336,7 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, e houqin.Event) error {
 				return err
 			}
 			for _, t := range open {
-				if err := k.close(ctx, tx, t, "cancelled", at); err != nil {
+				if err := k.close(ctx, tx, acc, t, "cancelled", at); err != nil {
 					return err
 				}
 			}
@@ -277,13 +363,13 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, e houqin.Event) error {
 		if err := json.Unmarshal(e.Data, &p); err != nil {
 			return err
 		}
-		return k.close(ctx, tx, p.TaskID, "done", at)
+		return k.close(ctx, tx, acc, p.TaskID, "done", at)
 	case "task.cancelled":
 		var p houqin.TaskCancelled
 		if err := json.Unmarshal(e.Data, &p); err != nil {
 			return err
 		}
-		return k.close(ctx, tx, p.TaskID, "cancelled", at)
+		return k.close(ctx, tx, acc, p.TaskID, "cancelled", at)
 	case "survey.sent":
 		var p houqin.SurveySent
 		if err := json.Unmarshal(e.Data, &p); err != nil {
@@ -294,7 +380,8 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, e houqin.Event) error {
 			ON CONFLICT (id) DO NOTHING`, id, p.Service.Department, string(p.Service.Kind), p.Respondent); err != nil {
 			return err
 		}
-		return k.satisfaction(ctx, tx, k.day(at), p.Service.Department, string(p.Service.Kind), 1, 0, 0, 0, 0)
+		acc.add("kpi_satisfaction", []string{k.day(at), p.Service.Department, string(p.Service.Kind)}, 1, 0, 0, 0, 0)
+		return nil
 	case "survey.answered", "survey.closed":
 		id := strings.TrimPrefix(e.Stream, "survey-")
 		var dept, kind string
@@ -312,7 +399,8 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, e houqin.Event) error {
 			if p.Answered {
 				return nil
 			}
-			return k.satisfaction(ctx, tx, k.day(at), dept, kind, 0, 0, 0, 0, 1)
+			acc.add("kpi_satisfaction", []string{k.day(at), dept, kind}, 0, 0, 0, 0, 1)
+			return nil
 		}
 		var p houqin.SurveyAnswered
 		if err := json.Unmarshal(e.Data, &p); err != nil {
@@ -322,7 +410,8 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, e houqin.Event) error {
 		if (houqin.SurveyAnswer{Score: p.Score}).Satisfied() {
 			satisfied = 1
 		}
-		return k.satisfaction(ctx, tx, k.day(at), dept, kind, 0, 1, satisfied, int64(p.Score), 0)
+		acc.add("kpi_satisfaction", []string{k.day(at), dept, kind}, 0, 1, satisfied, int64(p.Score), 0)
+		return nil
 	case "deliverable.reviewed":
 		var p houqin.DeliverableReviewed
 		if err := json.Unmarshal(e.Data, &p); err != nil {
@@ -337,21 +426,17 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, e houqin.Event) error {
 			}
 			dept, kind = firstNonEmpty(dept, pd), firstNonEmpty(kind, pk)
 		}
-		var acc, minor, major int64
+		var accepted, minor, major int64
 		switch p.Outcome {
 		case houqin.OutcomeAccepted:
-			acc = 1
+			accepted = 1
 		case houqin.OutcomeMinorIssues:
 			minor = 1
 		case houqin.OutcomeMajorError:
 			major = 1
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO kpi_deliverables (day, department, kind, reviewed, accepted, minor, major)
-			VALUES ($1, $2, $3, 1, $4, $5, $6)
-			ON CONFLICT (day, department, kind) DO UPDATE SET reviewed = kpi_deliverables.reviewed + 1,
-				accepted = kpi_deliverables.accepted + excluded.accepted, minor = kpi_deliverables.minor + excluded.minor,
-				major = kpi_deliverables.major + excluded.major`, k.day(at), dept, kind, acc, minor, major)
-		return err
+		acc.add("kpi_deliverables", []string{k.day(at), dept, kind}, 1, accepted, minor, major)
+		return nil
 	case "budget.line_planned":
 		var p houqin.BudgetLinePlanned
 		if err := json.Unmarshal(e.Data, &p); err != nil {
@@ -381,24 +466,10 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, e houqin.Event) error {
 		case "budget.consumed":
 			con = p.Amount
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO kpi_budget_days (stream, day, adjusted, reserved, released, consumed)
-			VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (stream, day) DO UPDATE SET adjusted = kpi_budget_days.adjusted + excluded.adjusted,
-				reserved = kpi_budget_days.reserved + excluded.reserved, released = kpi_budget_days.released + excluded.released,
-				consumed = kpi_budget_days.consumed + excluded.consumed`, e.Stream, k.day(at), adj, res, rel, con)
-		return err
+		acc.add("kpi_budget_days", []string{e.Stream, k.day(at)}, adj, res, rel, con)
+		return nil
 	}
 	return nil
-}
-
-func (k KPI) satisfaction(ctx context.Context, tx *sql.Tx, day, dept, kind string, sent, answered, satisfied, score, expired int64) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO kpi_satisfaction (day, department, kind, sent, answered, satisfied, score_sum, expired)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (day, department, kind) DO UPDATE SET sent = kpi_satisfaction.sent + excluded.sent,
-			answered = kpi_satisfaction.answered + excluded.answered, satisfied = kpi_satisfaction.satisfied + excluded.satisfied,
-			score_sum = kpi_satisfaction.score_sum + excluded.score_sum, expired = kpi_satisfaction.expired + excluded.expired`,
-		day, dept, kind, sent, answered, satisfied, score, expired)
-	return err
 }
 
 // open starts an item that is due at due.
@@ -413,7 +484,7 @@ func (k KPI) open(ctx context.Context, tx *sql.Tx, id, unit, processID, kind, de
 // time; done or cancelled at or after it is late; cancelled before it does
 // not count. An item that is not open (unknown, or already closed) is
 // left alone.
-func (k KPI) close(ctx context.Context, tx *sql.Tx, id, outcome string, at time.Time) error {
+func (k KPI) close(ctx context.Context, tx *sql.Tx, acc *counters, id, outcome string, at time.Time) error {
 	var (
 		unit, kind, dept, day string
 		due                   int64
@@ -437,8 +508,6 @@ func (k KPI) close(ctx context.Context, tx *sql.Tx, id, outcome string, at time.
 	default:
 		late = 1
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO kpi_ontime (day, department, kind, unit, on_time, late) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (day, department, kind, unit) DO UPDATE SET on_time = kpi_ontime.on_time + excluded.on_time,
-			late = kpi_ontime.late + excluded.late`, day, dept, kind, unit, onTime, late)
-	return err
+	acc.add("kpi_ontime", []string{day, dept, kind, unit}, onTime, late)
+	return nil
 }

@@ -212,6 +212,29 @@ func TestKPIGolden(t *testing.T) {
 				"deliverable_quality":         "1.0000=2/2 pass target >=1.00 | 2026-06 2/2",
 				"deliverable_quality.details": "map[accepted:1 major_error:0 minor_issues:1 reviewed:2]",
 			}},
+			// Day rows at both edges and a whole month in between.
+			{"15 May to 3 July", projections.KPIQuery{From: day(5, 15), To: day(7, 4), Now: now}, scorecard{
+				"satisfaction":                "0.6667=2/3 fail target >=0.85 | 2026-05 0/0 | 2026-06 1/2 | 2026-07 1/1 | worst department:MKT 1/2 -1 | worst kind:procurement 1/2 -1",
+				"satisfaction.details":        "map[answered:3 satisfied:2 score_sum:12 sent:4 unanswered_closed:1]",
+				"on_time":                     "0.1429=1/7 fail target >=0.90 | 2026-05 0/0 | 2026-06 1/6 | 2026-07 0/1 | worst department:MKT 1/4 -3 | worst department:FIN 0/2 -2 | worst department:ADM 0/1 -1 | worst kind:procurement 1/7 -6",
+				"on_time.details":             "map[late:6 late_open:2 on_time:1 processes:2 tasks:5]",
+				"budget_overrun":              "0.0000=0/310000 pass target <=0.05 | 2026-05 0/310000 | 2026-06 0/310000 | 2026-07 0/310000 | worst department:MKT 10000/110000 -10000 | worst budget_line:2026-MKT-office_supplies 10000/110000 -10000",
+				"budget_overrun.details":      "map[actual:175000 available:130000 committed:5000 plan:310000 released:20000 reserved:200000]",
+				"deliverable_quality":         "0.6667=2/3 fail target >=1.00 | 2026-05 0/0 | 2026-06 2/3 | 2026-07 0/0 | worst department:ADM 0/1 -1 | worst kind:procurement 2/3 -1",
+				"deliverable_quality.details": "map[accepted:1 major_error:1 minor_issues:1 reviewed:3]",
+			}},
+			// Days only, within June: P4 fell due on 16 June (Shanghai),
+			// P1 on 21 June; SV-3 expired on 19 June.
+			{"5 to 20 June", projections.KPIQuery{From: day(6, 5), To: day(6, 21), Now: now}, scorecard{
+				"satisfaction":                "0.5000=1/2 fail target >=0.85 | 2026-06 1/2 | worst department:MKT 1/2 -1 | worst kind:procurement 1/2 -1",
+				"satisfaction.details":        "map[answered:2 satisfied:1 score_sum:8 sent:3 unanswered_closed:1]",
+				"on_time":                     "0.0000=0/1 fail target >=0.90 | 2026-06 0/1 | worst department:ADM 0/1 -1 | worst kind:procurement 0/1 -1",
+				"on_time.details":             "map[late:1 late_open:0 on_time:0 processes:1 tasks:0]",
+				"budget_overrun":              "0.0000=0/310000 pass target <=0.05 | 2026-06 0/310000 | worst department:MKT 10000/110000 -10000 | worst budget_line:2026-MKT-office_supplies 10000/110000 -10000",
+				"budget_overrun.details":      "map[actual:170000 available:130000 committed:10000 plan:310000 released:20000 reserved:200000]",
+				"deliverable_quality":         "0.6667=2/3 fail target >=1.00 | 2026-06 2/3 | worst department:ADM 0/1 -1 | worst kind:procurement 2/3 -1",
+				"deliverable_quality.details": "map[accepted:1 major_error:1 minor_issues:1 reviewed:3]",
+			}},
 			{"no data in 2025", projections.KPIQuery{From: time.Date(2025, 1, 1, 0, 0, 0, 0, cst), To: time.Date(2025, 3, 1, 0, 0, 0, 0, cst), Now: now}, scorecard{
 				"satisfaction":                "null=0/0 no_data target >=0.85 | 2025-01 0/0 | 2025-02 0/0",
 				"satisfaction.details":        "map[answered:0 satisfied:0 score_sum:0 sent:0 unanswered_closed:0]",

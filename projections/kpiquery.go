@@ -162,36 +162,70 @@ type kpiRows struct{ sat, closed, open, del []ratioRow }
 //   - deliverables: reviews without a major error / reviews (extra:
 //     accepted, minor, major).
 func ratioRows(ctx context.Context, db *sql.DB, q KPIQuery, filter func([]any, bool) (string, []any)) (kpiRows, error) {
-	loc := q.Config.Location()
-	from, to := q.From.In(loc).Format(time.DateOnly), q.To.In(loc).Format(time.DateOnly)
+	sp := spanOf(q)
 	var out kpiRows
 	var err error
-	w, args := filter([]any{from, to}, true)
+	w, args := filter(sp.args(), true)
 	out.sat, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(satisfied), SUM(answered), SUM(sent), SUM(expired), SUM(score_sum)
-		FROM kpi_satisfaction WHERE day >= $1 AND day < $2`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
+		FROM kpi_satisfaction WHERE `+spanWhere+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
 	if err != nil {
 		return out, fmt.Errorf("satisfaction: %w", err)
 	}
 	out.closed, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(on_time), SUM(on_time) + SUM(late),
 		SUM(CASE WHEN unit = 'task' THEN on_time + late ELSE 0 END)
-		FROM kpi_ontime WHERE day >= $1 AND day < $2`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 1)
+		FROM kpi_ontime WHERE `+spanWhere+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 1)
 	if err != nil {
 		return out, fmt.Errorf("on time: %w", err)
 	}
-	w, args = filter([]any{from, to, q.Now.UnixMilli()}, true)
+	out.del, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(reviewed) - SUM(major), SUM(reviewed), SUM(accepted), SUM(minor), SUM(major)
+		FROM kpi_deliverables WHERE `+spanWhere+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
+	if err != nil {
+		return out, fmt.Errorf("deliverables: %w", err)
+	}
+	w, args = filter([]any{sp.from, sp.to, q.Now.UnixMilli()}, true)
 	out.open, err = queryRatios(ctx, db, `SELECT substr(due_day, 1, 7), department, kind, 0, COUNT(*),
 		SUM(CASE WHEN unit = 'task' THEN 1 ELSE 0 END)
 		FROM kpi_open WHERE due_day >= $1 AND due_day < $2 AND due_ms < $3`+w+` GROUP BY substr(due_day, 1, 7), department, kind`, args, 1)
 	if err != nil {
 		return out, fmt.Errorf("on time: %w", err)
 	}
-	w, args = filter([]any{from, to}, true)
-	out.del, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(reviewed) - SUM(major), SUM(reviewed), SUM(accepted), SUM(minor), SUM(major)
-		FROM kpi_deliverables WHERE day >= $1 AND day < $2`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
-	if err != nil {
-		return out, fmt.Errorf("deliverables: %w", err)
-	}
 	return out, nil
+}
+
+// span is a period [from, to) of days split for the counter tables: the
+// whole months [fromMonth, toMonth) are read from month rows, the days
+// before and after them from day rows.
+type span struct {
+	from, to           string // YYYY-MM-DD
+	headEnd, tailStart string // days [from, headEnd) and [tailStart, to)
+	fromMonth, toMonth string // YYYY-MM
+}
+
+// spanWhere selects a span's rows; its parameters are span.args, $1–$6.
+const spanWhere = `((length(day) = 10 AND ((day >= $1 AND day < $2) OR (day >= $3 AND day < $4)))
+	OR (length(day) = 7 AND day >= $5 AND day < $6))`
+
+func (s span) args() []any {
+	return []any{s.from, s.headEnd, s.tailStart, s.to, s.fromMonth, s.toMonth}
+}
+
+func spanOf(q KPIQuery) span {
+	loc := q.Config.Location()
+	f, t := q.From.In(loc), q.To.In(loc)
+	s := span{from: f.Format(time.DateOnly), to: t.Format(time.DateOnly)}
+	m1 := time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, loc)
+	if !m1.Equal(time.Date(f.Year(), f.Month(), f.Day(), 0, 0, 0, 0, loc)) {
+		m1 = m1.AddDate(0, 1, 0)
+	}
+	m2 := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, loc)
+	if !m1.Before(m2) {
+		// No whole month: every day from day rows.
+		s.headEnd, s.tailStart, s.fromMonth, s.toMonth = s.to, s.to, "", ""
+		return s
+	}
+	s.headEnd, s.tailStart = m1.Format(time.DateOnly), m2.Format(time.DateOnly)
+	s.fromMonth, s.toMonth = m1.Format("2006-01"), m2.Format("2006-01")
+	return s
 }
 
 // KPIGroup is one KPI of one department and process kind; "" is every
@@ -416,9 +450,11 @@ func budgetKPI(ctx context.Context, db *sql.DB, q KPIQuery, months []string) (KP
 	if err := rows.Err(); err != nil {
 		return k, nil, err
 	}
-	to := q.To.In(loc).Format(time.DateOnly)
+	// Whole months before the period's last month from month rows, the
+	// days of that month from day rows.
+	sp := spanOf(KPIQuery{From: time.Date(2000, 1, 1, 0, 0, 0, 0, loc), To: q.To, Config: q.Config})
 	drows, err := db.QueryContext(ctx, `SELECT stream, substr(day, 1, 7), SUM(adjusted), SUM(reserved), SUM(released), SUM(consumed)
-		FROM kpi_budget_days WHERE day < $1 GROUP BY stream, substr(day, 1, 7)`, to)
+		FROM kpi_budget_days WHERE `+spanWhere+` GROUP BY stream, substr(day, 1, 7)`, sp.args()...)
 	if err != nil {
 		return k, nil, err
 	}
