@@ -1,10 +1,10 @@
 package api_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +12,7 @@ import (
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/projections"
 	"github.com/houqin/houqin/storetest"
+	"github.com/xuri/excelize/v2"
 )
 
 // kpiBatches are three moments of a department's June: each batch is
@@ -180,5 +181,42 @@ func TestDeliverableReview(t *testing.T) {
 	if len(k.Worst) == 0 || k.Worst[0].Key != "ADM" {
 		t.Errorf("worst %+v", k.Worst)
 	}
-	_ = context.Background()
+}
+
+// TestReports: the service quality report as XLSX and HTML in both
+// languages, and the plan; who may read them and bad parameters.
+func TestReports(t *testing.T) {
+	f := newFixture(t, time.Now())
+	for _, batch := range kpiBatches(t, f) {
+		batch()
+	}
+	f.catchUp()
+	const q = "/v1/reports/service-quality?from=2026-06-01&to=2026-06-30"
+	problem(t, f.do("wang.fang", http.MethodGet, q, ""), 403, "the KPIs are for managers")
+	problem(t, f.do("zhang.wei", http.MethodGet, q+"&format=pdf", ""), 400, `format: must be xlsx or html, got "pdf"`)
+	problem(t, f.do("zhang.wei", http.MethodGet, q+"&lang=fr", ""), 400, `lang: must be zh-CN or en, got "fr"`)
+	w := f.do("zhang.wei", http.MethodGet, q+"&format=xlsx", "")
+	if w.Code != 200 || w.Header().Get("Content-Type") != "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" ||
+		!strings.Contains(w.Header().Get("Content-Disposition"), "service-quality-2026-06-01-2026-06-30.xlsx") {
+		t.Fatalf("xlsx: %d %v", w.Code, w.Header())
+	}
+	x, err := excelize.OpenReader(w.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := x.GetRows(x.GetSheetList()[0])
+	if len(rows) < 7 || rows[0][0] != "服务质量评估报告" || rows[6][0] != "服务满意度" || rows[6][2] != "1" || rows[6][3] != "1" {
+		t.Errorf("xlsx rows %v", rows)
+	}
+	w = f.do("huang.xin", http.MethodGet, q+"&lang=en", "")
+	if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, `<html lang="en">`) ||
+		!strings.Contains(body, "<td>Logistics budget overrun</td><td>10.0%</td><td>1.00</td><td>10.00</td><td>&lt;= 5.0%</td><td>Fail</td>") {
+		t.Errorf("html: %d %s", w.Code, body)
+	}
+	w = f.do("zhang.wei", http.MethodGet, "/v1/reports/plan?year=2026", "")
+	if body := w.Body.String(); w.Code != 200 || !strings.Contains(body, "<td>MKT</td><td>office_supplies</td><td>10.00</td><td>11.00</td><td>CNY</td>") {
+		t.Errorf("plan: %d %s", w.Code, body)
+	}
+	problem(t, f.do("zhang.wei", http.MethodGet, "/v1/reports/plan?year=twenty", ""), 400, `year: must be a year such as 2026, got "twenty"`)
+	problem(t, f.do("li.na", http.MethodGet, "/v1/reports/plan", ""), 403, "the plan is for managers")
 }

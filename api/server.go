@@ -122,6 +122,8 @@ func (s *Server) Handler() http.Handler {
 		r.Delete("/delegations/{id}", s.cancelDelegation)
 		r.Get("/inventory", s.listInventory)
 		r.Get("/kpi", s.getKPI)
+		r.Get("/reports/service-quality", s.serviceQualityReport)
+		r.Get("/reports/plan", s.planReport)
 		r.Post("/deliverables/reviews", s.reviewDeliverable)
 		r.Post("/surveys/campaigns", s.startCampaign)
 		r.With(s.recorded).Get("/processes/{id}/audit", s.processAudit)

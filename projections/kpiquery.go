@@ -562,3 +562,34 @@ func nextMonth(m string) string {
 	}
 	return t.AddDate(0, 1, 0).Format("2006-01")
 }
+
+// BudgetLineRow is one budget line of a year: plan (planned +
+// adjustments) and actual (consumed) so far.
+type BudgetLineRow struct {
+	Department string `json:"department"`
+	Category   string `json:"category"`
+	Plan       int64  `json:"plan"`
+	Actual     int64  `json:"actual"`
+	Currency   string `json:"currency"`
+}
+
+// ListBudgetLines returns the budget lines of year, by department and
+// category.
+func ListBudgetLines(ctx context.Context, db *sql.DB, year int) ([]BudgetLineRow, error) {
+	rows, err := db.QueryContext(ctx, `SELECT l.department, l.category, l.planned + COALESCE(SUM(d.adjusted), 0), COALESCE(SUM(d.consumed), 0), l.currency
+		FROM kpi_budget_lines l LEFT JOIN kpi_budget_days d ON d.stream = l.stream AND length(d.day) = 7
+		WHERE l.year = $1 GROUP BY l.stream, l.department, l.category, l.planned, l.currency ORDER BY l.department, l.category`, year)
+	if err != nil {
+		return nil, fmt.Errorf("budget lines: %w", err)
+	}
+	defer rows.Close()
+	out := []BudgetLineRow{}
+	for rows.Next() {
+		var r BudgetLineRow
+		if err := rows.Scan(&r.Department, &r.Category, &r.Plan, &r.Actual, &r.Currency); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
