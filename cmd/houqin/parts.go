@@ -31,10 +31,16 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	temporal := fs.String("temporal", "127.0.0.1:7233", "Temporal frontend address")
 	metricsAddr := fs.String("http", "127.0.0.1:0", "address serving /metrics and /healthz")
 	orgFile := fs.String("org", "", "organisation YAML, for resolving approvers (default: the embedded demo organisation)")
+	kpiFile := fs.String("kpi", "", "KPI targets and survey timers YAML (default: the embedded config/kpi.yaml)")
+	surveys := fs.Bool("surveys", true, "send a satisfaction survey after each completed service (checkpoint in the read-model database; several workers share it safely)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	org, err := loadOrg(*orgFile)
+	if err != nil {
+		return err
+	}
+	kpi, err := loadKPI(*kpiFile)
 	if err != nil {
 		return err
 	}
@@ -55,12 +61,23 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
+	var loops []func(context.Context) error
+	if *surveys {
+		db, err := openReadModels(ctx, sf.readModelsDSN())
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		trigger := projections.NewRunner(store, db, []projections.Projection{&worker.SurveyTrigger{
+			Store: store, Temporal: tc, Config: kpi.Survey, Logger: log}}, projections.Options{Logger: log})
+		loops = append(loops, trigger.Run)
+	}
 	ln, err := net.Listen("tcp", *metricsAddr)
 	if err != nil {
 		return err
 	}
 	return serve(ctx, log, stdout, fmt.Sprintf("houqin worker: temporal %s, events %s\n", *temporal, sf.eventsDSN()),
-		"http://"+ln.Addr().String(), ln, opsRouter(reg, func() bool { return true }))
+		"http://"+ln.Addr().String(), ln, opsRouter(reg, func() bool { return true }), loops...)
 }
 
 // runAPI runs the HTTP API alone: it reads the read models a projector
