@@ -292,9 +292,12 @@ func (k KPI) processDue(s processStart) (time.Time, bool) {
 func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Event) error {
 	cat := houqin.Category(e.Stream)
 	at := eventAt(e)
-	if kind, ok := processKinds[cat]; ok && kind != houqin.KindBudget {
+	if kind, ok := processKinds[cat]; ok {
 		id := strings.TrimPrefix(e.Stream, cat+"-")
-		if e.Version == 0 && kind != houqin.KindSurvey {
+		// Surveys and budget streams (lines, and the budget process) have
+		// no process due time; their tasks still count, and close when
+		// their process ends.
+		if e.Version == 0 && kind != houqin.KindSurvey && kind != houqin.KindBudget {
 			var s processStart
 			if err := json.Unmarshal(e.Data, &s); err != nil {
 				return err
