@@ -180,12 +180,34 @@ type counterKey struct {
 }
 
 // counters sums the deltas of a batch per table and key.
+//
+// It also holds what the batch adds to kpi_processes and kpi_open until the
+// end of the batch: an item opened and closed within one batch — most of
+// them while rebuilding — never touches the database. Lookups read the
+// batch first.
 type counters struct {
 	order []counterKey
 	vals  map[counterKey][]int64
+
+	procs     map[string]procInfo // kpi_processes rows of this batch
+	procOrder []string
+	open      map[string]openItem // kpi_open rows of this batch, until closed
+	openOrder []string
+	byProcess map[string][]string // open item IDs of this batch per process
 }
 
-func newCounters() *counters { return &counters{vals: map[counterKey][]int64{}} }
+// procInfo is a row of kpi_processes.
+type procInfo struct{ kind, dept string }
+
+// openItem is a row of kpi_open.
+type openItem struct {
+	unit, processID, kind, dept, day string
+	due                              int64
+}
+
+func newCounters() *counters {
+	return &counters{vals: map[counterKey][]int64{}, procs: map[string]procInfo{}, open: map[string]openItem{}, byProcess: map[string][]string{}}
+}
 
 // add adds deltas to the row of keys and to its month's row.
 func (c *counters) add(table string, keys []string, deltas ...int64) {
@@ -208,8 +230,27 @@ func (c *counters) add(table string, keys []string, deltas ...int64) {
 	}
 }
 
-// flush writes the sums, one upsert per key.
+// flush writes the batch's processes and still-open items, then the sums,
+// one upsert per key.
 func (c *counters) flush(ctx context.Context, tx *sql.Tx) error {
+	for _, id := range c.procOrder {
+		p := c.procs[id]
+		if _, err := tx.ExecContext(ctx, `INSERT INTO kpi_processes (id, kind, department) VALUES ($1, $2, $3)
+			ON CONFLICT (id) DO NOTHING`, id, p.kind, p.dept); err != nil {
+			return fmt.Errorf("kpi_processes: %w", err)
+		}
+	}
+	for _, id := range c.openOrder {
+		o, ok := c.open[id]
+		if !ok {
+			continue // closed within the batch
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO kpi_open (id, unit, process_id, kind, department, due_ms, due_day)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
+			id, o.unit, o.processID, o.kind, o.dept, o.due, o.day); err != nil {
+			return fmt.Errorf("kpi_open: %w", err)
+		}
+	}
 	stmts := map[string]string{}
 	for _, key := range c.order {
 		t := counterTables[key.table]
@@ -302,14 +343,12 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Even
 			if err := json.Unmarshal(e.Data, &s); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO kpi_processes (id, kind, department) VALUES ($1, $2, $3)
-				ON CONFLICT (id) DO NOTHING`, id, string(kind), s.Request.Department); err != nil {
-				return err
+			if _, ok := acc.procs[id]; !ok {
+				acc.procs[id] = procInfo{kind: string(kind), dept: s.Request.Department}
+				acc.procOrder = append(acc.procOrder, id)
 			}
 			if due, ok := k.processDue(s); ok {
-				if err := k.open(ctx, tx, id, "process", id, string(kind), s.Request.Department, due); err != nil {
-					return err
-				}
+				k.open(acc, id, "process", id, string(kind), s.Request.Department, due)
 			}
 		}
 		if status := processEnding(e); status != "" {
@@ -321,6 +360,13 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Even
 				return err
 			}
 			// Tasks still open when their process ends are cancelled.
+			for _, t := range acc.byProcess[id] {
+				if o, ok := acc.open[t]; ok && o.unit == "task" {
+					if err := k.close(ctx, tx, acc, t, "cancelled", at); err != nil {
+						return err
+					}
+				}
+			}
 			rows, err := tx.QueryContext(ctx, `SELECT id FROM kpi_open WHERE process_id = $1 AND unit = 'task' ORDER BY id`, id)
 			if err != nil {
 				return err
@@ -355,12 +401,12 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Even
 		if t.Kind == houqin.KindSurvey || t.DueAt.IsZero() {
 			return nil // a survey is the respondent's, not the department's work
 		}
-		var dept string
-		err := tx.QueryRowContext(ctx, `SELECT department FROM kpi_processes WHERE id = $1`, t.ProcessID).Scan(&dept)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		pr, err := k.process(ctx, tx, acc, t.ProcessID)
+		if err != nil {
 			return err
 		}
-		return k.open(ctx, tx, t.ID, "task", t.ProcessID, string(t.Kind), dept, t.DueAt)
+		k.open(acc, t.ID, "task", t.ProcessID, string(t.Kind), pr.dept, t.DueAt)
+		return nil
 	case "task.completed":
 		var p houqin.TaskCompleted
 		if err := json.Unmarshal(e.Data, &p); err != nil {
@@ -422,12 +468,11 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Even
 		}
 		dept, kind := p.Department, string(p.Process)
 		if dept == "" || kind == "" {
-			var pd, pk string
-			err := tx.QueryRowContext(ctx, `SELECT department, kind FROM kpi_processes WHERE id = $1`, p.ProcessID).Scan(&pd, &pk)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			pr, err := k.process(ctx, tx, acc, p.ProcessID)
+			if err != nil {
 				return err
 			}
-			dept, kind = firstNonEmpty(dept, pd), firstNonEmpty(kind, pk)
+			dept, kind = firstNonEmpty(dept, pr.dept), firstNonEmpty(kind, pr.kind)
 		}
 		var accepted, minor, major int64
 		switch p.Outcome {
@@ -475,12 +520,28 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Even
 	return nil
 }
 
-// open starts an item that is due at due.
-func (k KPI) open(ctx context.Context, tx *sql.Tx, id, unit, processID, kind, dept string, due time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO kpi_open (id, unit, process_id, kind, department, due_ms, due_day)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-		id, unit, processID, kind, dept, due.UnixMilli(), k.day(due))
-	return err
+// process returns the kind and department of a process ("" if unknown).
+func (k KPI) process(ctx context.Context, tx *sql.Tx, acc *counters, id string) (procInfo, error) {
+	if p, ok := acc.procs[id]; ok {
+		return p, nil
+	}
+	var p procInfo
+	err := tx.QueryRowContext(ctx, `SELECT kind, department FROM kpi_processes WHERE id = $1`, id).Scan(&p.kind, &p.dept)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return p, err
+	}
+	return p, nil
+}
+
+// open starts an item that is due at due (in the batch; written at its
+// end unless closed by then).
+func (k KPI) open(acc *counters, id, unit, processID, kind, dept string, due time.Time) {
+	if _, ok := acc.open[id]; ok {
+		return
+	}
+	acc.open[id] = openItem{unit: unit, processID: processID, kind: kind, dept: dept, due: due.UnixMilli(), day: k.day(due)}
+	acc.openOrder = append(acc.openOrder, id)
+	acc.byProcess[processID] = append(acc.byProcess[processID], id)
 }
 
 // close ends an open item at `at`: done strictly before its due time is on
@@ -492,15 +553,20 @@ func (k KPI) close(ctx context.Context, tx *sql.Tx, acc *counters, id, outcome s
 		unit, kind, dept, day string
 		due                   int64
 	)
-	err := tx.QueryRowContext(ctx, `SELECT unit, kind, department, due_ms, due_day FROM kpi_open WHERE id = $1`, id).
-		Scan(&unit, &kind, &dept, &due, &day)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM kpi_open WHERE id = $1`, id); err != nil {
-		return err
+	if o, ok := acc.open[id]; ok {
+		delete(acc.open, id)
+		unit, kind, dept, day, due = o.unit, o.kind, o.dept, o.day, o.due
+	} else {
+		err := tx.QueryRowContext(ctx, `SELECT unit, kind, department, due_ms, due_day FROM kpi_open WHERE id = $1`, id).
+			Scan(&unit, &kind, &dept, &due, &day)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM kpi_open WHERE id = $1`, id); err != nil {
+			return err
+		}
 	}
 	var onTime, late int64
 	switch {

@@ -158,13 +158,24 @@ func TestKPIGolden(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		kpiLog(t, b.store)
-		r := projections.NewRunner(b.store, b.db, []projections.Projection{projections.KPI{}}, projections.Options{BatchSize: 7})
-		if err := r.Setup(ctx); err != nil {
-			t.Fatal(err)
+		// Batches of 1, 7 and 1,000 events: items open and close within a
+		// batch or across batches.
+		for _, batch := range []int{1, 7, 1000} {
+			t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
+				r := projections.NewRunner(b.store, b.db, []projections.Projection{projections.KPI{}},
+					projections.Options{BatchSize: batch, RebuildBatchSize: batch})
+				if err := r.Rebuild(ctx, "kpi", nil, 0); err != nil {
+					t.Fatal(err)
+				}
+				checkKPIGolden(t, b)
+			})
 		}
-		if err := r.CatchUp(ctx); err != nil {
-			t.Fatal(err)
-		}
+	})
+}
+
+func checkKPIGolden(t *testing.T, b backend) {
+	{
+		ctx := context.Background()
 		cst := houqin.DefaultKPIConfig().Location()
 		day := func(m, d int) time.Time { return time.Date(2026, time.Month(m), d, 0, 0, 0, 0, cst) }
 		compute := func(q projections.KPIQuery) scorecard {
@@ -259,5 +270,5 @@ func TestKPIGolden(t *testing.T) {
 		if want := "0.2000=1/5 fail target >=0.90 | 2026-06 1/5 | worst department:MKT 1/4 -3 | worst department:ADM 0/1 -1 | worst kind:procurement 1/5 -4"; got != want {
 			t.Errorf("on time judged on 30 June:\n got %s\nwant %s", got, want)
 		}
-	})
+	}
 }
