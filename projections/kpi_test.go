@@ -10,6 +10,7 @@ import (
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/projections"
 	"github.com/houqin/houqin/storetest"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // utc is a moment of 2026 in UTC; the KPIs count days in Asia/Shanghai
@@ -271,4 +272,62 @@ func checkKPIGolden(t *testing.T, b backend) {
 			t.Errorf("on time judged on 30 June:\n got %s\nwant %s", got, want)
 		}
 	}
+}
+
+// TestKPIGauges exports kpiLog's KPIs, year to date on 5 July, by hand:
+// on time 1/7 overall (June's six items and P2.t4 due 1 July), MKT 1/4;
+// satisfaction 2/3 (scores 5, 3 and 4); budget 0 overall, MKT
+// 10,000/110,000; deliverables 2/3.
+func TestKPIGauges(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		kpiLog(t, b.store)
+		r := projections.NewRunner(b.store, b.db, []projections.Projection{projections.KPI{}}, projections.Options{})
+		if err := r.Setup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(projections.NewKPIGauges(b.db, houqin.DefaultKPIConfig(), func() time.Time { return utc(7, 5, 4) }, 0, nil))
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, mf := range mfs {
+			for _, m := range mf.Metric {
+				key := mf.GetName() + "{"
+				for i, l := range m.Label {
+					if i > 0 {
+						key += ","
+					}
+					key += l.GetName() + "=" + l.GetValue()
+				}
+				got[key+"}"] = float64(int(m.GetGauge().GetValue()*10000+0.5)) / 10000
+			}
+		}
+		for k, want := range map[string]float64{
+			"houqin_kpi_on_time_ratio{department=all,kind=all}":                  0.1429,
+			"houqin_kpi_on_time_ratio{department=MKT,kind=procurement}":          0.25,
+			"houqin_kpi_on_time_ratio{department=MKT,kind=all}":                  0.25,
+			"houqin_kpi_on_time_ratio{department=FIN,kind=all}":                  0,
+			"houqin_kpi_satisfaction_ratio{department=all,kind=all}":             0.6667,
+			"houqin_kpi_satisfaction_ratio{department=HR,kind=campaign}":         1,
+			"houqin_kpi_budget_overrun_ratio{department=all}":                    0,
+			"houqin_kpi_budget_overrun_ratio{department=MKT}":                    0.0909,
+			"houqin_kpi_deliverable_quality_ratio{department=all,kind=all}":      0.6667,
+			"houqin_kpi_denominator{department=all,kind=all,kpi=on_time}":        7,
+			"houqin_kpi_denominator{department=all,kind=all,kpi=budget_overrun}": 310000,
+			"houqin_kpi_target_ratio{kpi=satisfaction}":                          0.85,
+		} {
+			if v, ok := got[k]; !ok || v != want {
+				t.Errorf("%s = %v (exported: %t), want %v", k, v, ok, want)
+			}
+		}
+		if _, ok := got["houqin_kpi_satisfaction_ratio{department=FIN,kind=trip}"]; ok {
+			t.Error("FIN's trip survey was never answered: no ratio is exported")
+		}
+	})
 }
