@@ -71,13 +71,14 @@ var kpiDDL = []string{
 	`CREATE INDEX IF NOT EXISTS kpi_open_process ON kpi_open (process_id)`,
 	`CREATE INDEX IF NOT EXISTS kpi_open_due ON kpi_open (due_day)`,
 	`CREATE TABLE IF NOT EXISTS kpi_ontime (
+		grain      TEXT   NOT NULL, -- d: day is YYYY-MM-DD; m: day is the month YYYY-MM
 		day        TEXT   NOT NULL,
 		department TEXT   NOT NULL,
 		kind       TEXT   NOT NULL,
 		unit       TEXT   NOT NULL,
 		on_time    BIGINT NOT NULL,
 		late       BIGINT NOT NULL,
-		PRIMARY KEY (day, department, kind, unit)
+		PRIMARY KEY (grain, day, department, kind, unit)
 	)`,
 	`CREATE TABLE IF NOT EXISTS kpi_surveys (
 		id         TEXT PRIMARY KEY,
@@ -87,6 +88,7 @@ var kpiDDL = []string{
 		answered   BIGINT NOT NULL DEFAULT 0
 	)`,
 	`CREATE TABLE IF NOT EXISTS kpi_satisfaction (
+		grain      TEXT   NOT NULL,
 		day        TEXT   NOT NULL,
 		department TEXT   NOT NULL,
 		kind       TEXT   NOT NULL,
@@ -95,9 +97,10 @@ var kpiDDL = []string{
 		satisfied  BIGINT NOT NULL,
 		score_sum  BIGINT NOT NULL,
 		expired    BIGINT NOT NULL,
-		PRIMARY KEY (day, department, kind)
+		PRIMARY KEY (grain, day, department, kind)
 	)`,
 	`CREATE TABLE IF NOT EXISTS kpi_deliverables (
+		grain      TEXT   NOT NULL,
 		day        TEXT   NOT NULL,
 		department TEXT   NOT NULL,
 		kind       TEXT   NOT NULL, -- the process's kind
@@ -105,7 +108,7 @@ var kpiDDL = []string{
 		accepted   BIGINT NOT NULL,
 		minor      BIGINT NOT NULL,
 		major      BIGINT NOT NULL,
-		PRIMARY KEY (day, department, kind)
+		PRIMARY KEY (grain, day, department, kind)
 	)`,
 	`CREATE TABLE IF NOT EXISTS kpi_budget_lines (
 		stream     TEXT PRIMARY KEY,
@@ -116,13 +119,14 @@ var kpiDDL = []string{
 		currency   TEXT   NOT NULL
 	)`,
 	`CREATE TABLE IF NOT EXISTS kpi_budget_days (
-		stream   TEXT   NOT NULL,
+		grain    TEXT   NOT NULL,
 		day      TEXT   NOT NULL,
+		stream   TEXT   NOT NULL,
 		adjusted BIGINT NOT NULL,
 		reserved BIGINT NOT NULL,
 		released BIGINT NOT NULL,
 		consumed BIGINT NOT NULL,
-		PRIMARY KEY (stream, day)
+		PRIMARY KEY (grain, day, stream)
 	)`,
 }
 
@@ -148,9 +152,9 @@ func (k KPI) Reset(ctx context.Context, tx *sql.Tx) error {
 
 // Apply implements Projection.
 // The counters of a batch are summed in memory and written once per key at
-// the end, each to its day and to its month (a row whose day is
+// the end, each to its day (grain 'd') and to its month (grain 'm', day
 // "YYYY-MM"), so that a query reads whole months from month rows and only
-// the edges of its period from day rows.
+// the edges of its period from day rows, each an index range.
 func (k KPI) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event) error {
 	acc := newCounters()
 	for _, e := range events {
@@ -161,22 +165,22 @@ func (k KPI) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event) error
 	return acc.flush(ctx, tx)
 }
 
-// counterTable describes a table of additive counters.
+// counterTable describes a table of additive counters; its first keys
+// are grain and day.
 type counterTable struct {
 	keys, values []string
-	day          int // which key is the day
 }
 
 var counterTables = map[string]counterTable{
-	"kpi_ontime":       {keys: []string{"day", "department", "kind", "unit"}, values: []string{"on_time", "late"}},
-	"kpi_satisfaction": {keys: []string{"day", "department", "kind"}, values: []string{"sent", "answered", "satisfied", "score_sum", "expired"}},
-	"kpi_deliverables": {keys: []string{"day", "department", "kind"}, values: []string{"reviewed", "accepted", "minor", "major"}},
-	"kpi_budget_days":  {keys: []string{"stream", "day"}, values: []string{"adjusted", "reserved", "released", "consumed"}, day: 1},
+	"kpi_ontime":       {keys: []string{"grain", "day", "department", "kind", "unit"}, values: []string{"on_time", "late"}},
+	"kpi_satisfaction": {keys: []string{"grain", "day", "department", "kind"}, values: []string{"sent", "answered", "satisfied", "score_sum", "expired"}},
+	"kpi_deliverables": {keys: []string{"grain", "day", "department", "kind"}, values: []string{"reviewed", "accepted", "minor", "major"}},
+	"kpi_budget_days":  {keys: []string{"grain", "day", "stream"}, values: []string{"adjusted", "reserved", "released", "consumed"}},
 }
 
 type counterKey struct {
 	table string
-	keys  [4]string
+	keys  [5]string
 }
 
 // counters sums the deltas of a batch per table and key.
@@ -209,14 +213,14 @@ func newCounters() *counters {
 	return &counters{vals: map[counterKey][]int64{}, procs: map[string]procInfo{}, open: map[string]openItem{}, byProcess: map[string][]string{}}
 }
 
-// add adds deltas to the row of keys and to its month's row.
-func (c *counters) add(table string, keys []string, deltas ...int64) {
+// add adds deltas to the row of day and keys, and to its month's row.
+func (c *counters) add(table, day string, keys []string, deltas ...int64) {
 	t := counterTables[table]
-	var k counterKey
-	k.table = table
-	copy(k.keys[:], keys)
+	k := counterKey{table: table}
+	k.keys[0], k.keys[1] = "d", day
+	copy(k.keys[2:], keys)
 	month := k
-	month.keys[t.day] = keys[t.day][:7]
+	month.keys[0], month.keys[1] = "m", day[:7]
 	for _, key := range []counterKey{k, month} {
 		v := c.vals[key]
 		if v == nil {
@@ -429,7 +433,7 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Even
 			ON CONFLICT (id) DO NOTHING`, id, p.Service.Department, string(p.Service.Kind), p.Respondent); err != nil {
 			return err
 		}
-		acc.add("kpi_satisfaction", []string{k.day(at), p.Service.Department, string(p.Service.Kind)}, 1, 0, 0, 0, 0)
+		acc.add("kpi_satisfaction", k.day(at), []string{p.Service.Department, string(p.Service.Kind)}, 1, 0, 0, 0, 0)
 		return nil
 	case "survey.answered", "survey.closed":
 		id := strings.TrimPrefix(e.Stream, "survey-")
@@ -448,7 +452,7 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Even
 			if p.Answered {
 				return nil
 			}
-			acc.add("kpi_satisfaction", []string{k.day(at), dept, kind}, 0, 0, 0, 0, 1)
+			acc.add("kpi_satisfaction", k.day(at), []string{dept, kind}, 0, 0, 0, 0, 1)
 			return nil
 		}
 		var p houqin.SurveyAnswered
@@ -459,7 +463,7 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Even
 		if (houqin.SurveyAnswer{Score: p.Score}).Satisfied() {
 			satisfied = 1
 		}
-		acc.add("kpi_satisfaction", []string{k.day(at), dept, kind}, 0, 1, satisfied, int64(p.Score), 0)
+		acc.add("kpi_satisfaction", k.day(at), []string{dept, kind}, 0, 1, satisfied, int64(p.Score), 0)
 		return nil
 	case "deliverable.reviewed":
 		var p houqin.DeliverableReviewed
@@ -483,7 +487,7 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Even
 		case houqin.OutcomeMajorError:
 			major = 1
 		}
-		acc.add("kpi_deliverables", []string{k.day(at), dept, kind}, 1, accepted, minor, major)
+		acc.add("kpi_deliverables", k.day(at), []string{dept, kind}, 1, accepted, minor, major)
 		return nil
 	case "budget.line_planned":
 		var p houqin.BudgetLinePlanned
@@ -514,7 +518,7 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Even
 		case "budget.consumed":
 			con = p.Amount
 		}
-		acc.add("kpi_budget_days", []string{e.Stream, k.day(at)}, adj, res, rel, con)
+		acc.add("kpi_budget_days", k.day(at), []string{e.Stream}, adj, res, rel, con)
 		return nil
 	}
 	return nil
@@ -577,6 +581,6 @@ func (k KPI) close(ctx context.Context, tx *sql.Tx, acc *counters, id, outcome s
 	default:
 		late = 1
 	}
-	acc.add("kpi_ontime", []string{day, dept, kind, unit}, onTime, late)
+	acc.add("kpi_ontime", day, []string{dept, kind, unit}, onTime, late)
 	return nil
 }

@@ -167,18 +167,18 @@ func ratioRows(ctx context.Context, db *sql.DB, q KPIQuery, filter func([]any, b
 	var err error
 	w, args := filter(sp.args(), true)
 	out.sat, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(satisfied), SUM(answered), SUM(sent), SUM(expired), SUM(score_sum)
-		FROM kpi_satisfaction WHERE `+spanWhere+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
+		FROM `+spanned("kpi_satisfaction")+` WHERE 1 = 1`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
 	if err != nil {
 		return out, fmt.Errorf("satisfaction: %w", err)
 	}
 	out.closed, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(on_time), SUM(on_time) + SUM(late),
 		SUM(CASE WHEN unit = 'task' THEN on_time + late ELSE 0 END)
-		FROM kpi_ontime WHERE `+spanWhere+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 1)
+		FROM `+spanned("kpi_ontime")+` WHERE 1 = 1`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 1)
 	if err != nil {
 		return out, fmt.Errorf("on time: %w", err)
 	}
 	out.del, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(reviewed) - SUM(major), SUM(reviewed), SUM(accepted), SUM(minor), SUM(major)
-		FROM kpi_deliverables WHERE `+spanWhere+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
+		FROM `+spanned("kpi_deliverables")+` WHERE 1 = 1`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
 	if err != nil {
 		return out, fmt.Errorf("deliverables: %w", err)
 	}
@@ -201,9 +201,13 @@ type span struct {
 	fromMonth, toMonth string // YYYY-MM
 }
 
-// spanWhere selects a span's rows; its parameters are span.args, $1–$6.
-const spanWhere = `((length(day) = 10 AND ((day >= $1 AND day < $2) OR (day >= $3 AND day < $4)))
-	OR (length(day) = 7 AND day >= $5 AND day < $6))`
+// spanned returns a FROM clause selecting the span's rows of a counter
+// table as three index ranges; its parameters are span.args, $1–$6.
+func spanned(table string) string {
+	return `(SELECT * FROM ` + table + ` WHERE grain = 'd' AND day >= $1 AND day < $2
+		UNION ALL SELECT * FROM ` + table + ` WHERE grain = 'd' AND day >= $3 AND day < $4
+		UNION ALL SELECT * FROM ` + table + ` WHERE grain = 'm' AND day >= $5 AND day < $6) x`
+}
 
 func (s span) args() []any {
 	return []any{s.from, s.headEnd, s.tailStart, s.to, s.fromMonth, s.toMonth}
@@ -454,7 +458,7 @@ func budgetKPI(ctx context.Context, db *sql.DB, q KPIQuery, months []string) (KP
 	// days of that month from day rows.
 	sp := spanOf(KPIQuery{From: time.Date(2000, 1, 1, 0, 0, 0, 0, loc), To: q.To, Config: q.Config})
 	drows, err := db.QueryContext(ctx, `SELECT stream, substr(day, 1, 7), SUM(adjusted), SUM(reserved), SUM(released), SUM(consumed)
-		FROM kpi_budget_days WHERE `+spanWhere+` GROUP BY stream, substr(day, 1, 7)`, sp.args()...)
+		FROM `+spanned("kpi_budget_days")+` GROUP BY stream, substr(day, 1, 7)`, sp.args()...)
 	if err != nil {
 		return k, nil, err
 	}
@@ -577,7 +581,7 @@ type BudgetLineRow struct {
 // category.
 func ListBudgetLines(ctx context.Context, db *sql.DB, year int) ([]BudgetLineRow, error) {
 	rows, err := db.QueryContext(ctx, `SELECT l.department, l.category, l.planned + COALESCE(SUM(d.adjusted), 0), COALESCE(SUM(d.consumed), 0), l.currency
-		FROM kpi_budget_lines l LEFT JOIN kpi_budget_days d ON d.stream = l.stream AND length(d.day) = 7
+		FROM kpi_budget_lines l LEFT JOIN kpi_budget_days d ON d.stream = l.stream AND d.grain = 'm'
 		WHERE l.year = $1 GROUP BY l.stream, l.department, l.category, l.planned, l.currency ORDER BY l.department, l.category`, year)
 	if err != nil {
 		return nil, fmt.Errorf("budget lines: %w", err)
