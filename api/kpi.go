@@ -111,10 +111,19 @@ func (s *Server) kpiConfig() houqin.KPIConfig {
 // computeKPIs answers q live (bound nil) or as of bound.
 func (s *Server) computeKPIs(ctx context.Context, q projections.KPIQuery, bound *projections.Bound) (projections.KPIReport, error) {
 	if bound == nil {
-		rep, err := projections.ComputeKPIs(ctx, s.cfg.ReadModels, q)
+		// The checkpoint first: the answer includes at least the events up
+		// to it.
+		var pos int64
 		if p, ok := s.cfg.Progress.(interface{ Position(string) int64 }); ok {
-			rep.Position = p.Position(projections.KPI{}.Name())
+			pos = p.Position(projections.KPI{}.Name())
+		} else {
+			var err error
+			if pos, err = projections.CheckpointOf(ctx, s.cfg.ReadModels, projections.KPI{}.Name()); err != nil {
+				return projections.KPIReport{}, err
+			}
 		}
+		rep, err := projections.ComputeKPIs(ctx, s.cfg.ReadModels, q)
+		rep.Position = pos
 		return rep, err
 	}
 	if s.cfg.Scratch == nil {

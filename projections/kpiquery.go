@@ -597,3 +597,10 @@ func ListBudgetLines(ctx context.Context, db *sql.DB, year int) ([]BudgetLineRow
 	}
 	return out, rows.Err()
 }
+
+// CheckpointOf returns the position projection name has applied up to in
+// db (0 if it has none).
+func CheckpointOf(ctx context.Context, db *sql.DB, name string) (int64, error) {
+	c, err := readCheckpoint(ctx, db, name)
+	return c.position, err
+}
