@@ -30,8 +30,8 @@ type campaignStarted struct {
 
 // startCampaign starts a quarter's satisfaction campaign (POST
 // /v1/surveys/campaigns): a survey.campaign_started event, then one Survey
-// workflow per employee (every user of an internal department except the
-// admin account). One campaign per quarter: a repeated request starts the
+// workflow per employee (every user of an internal department who has not
+// left, except system administrators). One campaign per quarter: a repeated request starts the
 // surveys a failed one may have missed and answers with the same campaign.
 func (s *Server) startCampaign(w http.ResponseWriter, r *http.Request) {
 	who := identity(r)
@@ -54,7 +54,7 @@ func (s *Server) startCampaign(w http.ResponseWriter, r *http.Request) {
 	}
 	var respondents []string
 	for _, u := range s.cfg.Org.Users() {
-		if !u.External && !u.Left && u.ID != "admin" {
+		if !u.External && !u.Left && !slices.Contains(u.Roles, "admin") {
 			respondents = append(respondents, u.ID)
 		}
 	}
