@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,7 +51,7 @@ func (k KPI) loc() *time.Location {
 	return k.Location
 }
 
-var kpiTables = []string{"kpi_processes", "kpi_open", "kpi_ontime", "kpi_surveys", "kpi_satisfaction",
+var kpiTables = []string{"kpi_processes", "kpi_open", "kpi_open_counts", "kpi_ontime", "kpi_surveys", "kpi_satisfaction",
 	"kpi_deliverables", "kpi_budget_lines", "kpi_budget_days"}
 
 var kpiDDL = []string{
@@ -78,6 +79,15 @@ var kpiDDL = []string{
 		unit       TEXT   NOT NULL,
 		on_time    BIGINT NOT NULL,
 		late       BIGINT NOT NULL,
+		PRIMARY KEY (grain, day, department, kind, unit)
+	)`,
+	`CREATE TABLE IF NOT EXISTS kpi_open_counts (
+		grain      TEXT   NOT NULL,
+		day        TEXT   NOT NULL, -- the due day (or month) of the open items
+		department TEXT   NOT NULL,
+		kind       TEXT   NOT NULL,
+		unit       TEXT   NOT NULL,
+		open       BIGINT NOT NULL,
 		PRIMARY KEY (grain, day, department, kind, unit)
 	)`,
 	`CREATE TABLE IF NOT EXISTS kpi_surveys (
@@ -173,6 +183,7 @@ type counterTable struct {
 
 var counterTables = map[string]counterTable{
 	"kpi_ontime":       {keys: []string{"grain", "day", "department", "kind", "unit"}, values: []string{"on_time", "late"}},
+	"kpi_open_counts":  {keys: []string{"grain", "day", "department", "kind", "unit"}, values: []string{"open"}},
 	"kpi_satisfaction": {keys: []string{"grain", "day", "department", "kind"}, values: []string{"sent", "answered", "satisfied", "score_sum", "expired"}},
 	"kpi_deliverables": {keys: []string{"grain", "day", "department", "kind"}, values: []string{"reviewed", "accepted", "minor", "major"}},
 	"kpi_budget_days":  {keys: []string{"grain", "day", "stream"}, values: []string{"adjusted", "reserved", "released", "consumed"}},
@@ -257,6 +268,9 @@ func (c *counters) flush(ctx context.Context, tx *sql.Tx) error {
 	}
 	stmts := map[string]string{}
 	for _, key := range c.order {
+		if !slices.ContainsFunc(c.vals[key], func(v int64) bool { return v != 0 }) {
+			continue // e.g. an item opened and closed in the batch
+		}
 		t := counterTables[key.table]
 		q, ok := stmts[key.table]
 		if !ok {
@@ -543,8 +557,10 @@ func (k KPI) open(acc *counters, id, unit, processID, kind, dept string, due tim
 	if _, ok := acc.open[id]; ok {
 		return
 	}
-	acc.open[id] = openItem{unit: unit, processID: processID, kind: kind, dept: dept, due: due.UnixMilli(), day: k.day(due)}
+	o := openItem{unit: unit, processID: processID, kind: kind, dept: dept, due: due.UnixMilli(), day: k.day(due)}
+	acc.open[id] = o
 	acc.openOrder = append(acc.openOrder, id)
+	acc.add("kpi_open_counts", o.day, []string{dept, kind, unit}, 1)
 	acc.byProcess[processID] = append(acc.byProcess[processID], id)
 }
 
@@ -572,6 +588,7 @@ func (k KPI) close(ctx context.Context, tx *sql.Tx, acc *counters, id, outcome s
 			return err
 		}
 	}
+	acc.add("kpi_open_counts", day, []string{dept, kind, unit}, -1)
 	var onTime, late int64
 	switch {
 	case at.UnixMilli() < due && outcome == "done":

@@ -271,6 +271,11 @@ func checkKPIGolden(t *testing.T, b backend) {
 		if want := "0.2000=1/5 fail target >=0.90 | 2026-06 1/5 | worst department:MKT 1/4 -3 | worst department:ADM 0/1 -1 | worst kind:procurement 1/5 -4"; got != want {
 			t.Errorf("on time judged on 30 June:\n got %s\nwant %s", got, want)
 		}
+		// An hour after P2.t6 fell due, on the same day: late.
+		got = compute(projections.KPIQuery{From: day(6, 1), To: day(7, 1), Now: utc(6, 30, 5)})["on_time.details"]
+		if want := "map[late:5 late_open:1 on_time:1 processes:2 tasks:4]"; got != want {
+			t.Errorf("on time judged on 30 June 05:00Z: got %s, want %s", got, want)
+		}
 	}
 }
 

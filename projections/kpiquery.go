@@ -182,12 +182,35 @@ func ratioRows(ctx context.Context, db *sql.DB, q KPIQuery, filter func([]any, b
 	if err != nil {
 		return out, fmt.Errorf("deliverables: %w", err)
 	}
-	w, args = filter([]any{sp.from, sp.to, q.Now.UnixMilli()}, true)
-	out.open, err = queryRatios(ctx, db, `SELECT substr(due_day, 1, 7), department, kind, 0, COUNT(*),
-		SUM(CASE WHEN unit = 'task' THEN 1 ELSE 0 END)
-		FROM kpi_open WHERE due_day >= $1 AND due_day < $2 AND due_ms < $3`+w+` GROUP BY substr(due_day, 1, 7), department, kind`, args, 1)
-	if err != nil {
-		return out, fmt.Errorf("on time: %w", err)
+	// Open past due at Now: every open item due on a day before Now's day
+	// (from the counts), and those due earlier on Now's day (one by one).
+	loc := q.Config.Location()
+	now := q.Now.In(loc)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	before := q.To
+	if today.Before(before) {
+		before = today
+	}
+	if q.From.Before(before) {
+		bq := q
+		bq.To = before
+		w, args := filter(spanOf(bq).args(), true)
+		out.open, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, 0, SUM(open),
+			SUM(CASE WHEN unit = 'task' THEN open ELSE 0 END)
+			FROM `+spanned("kpi_open_counts")+` WHERE 1 = 1`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 1)
+		if err != nil {
+			return out, fmt.Errorf("on time: %w", err)
+		}
+	}
+	if !today.Before(q.From) && today.Before(q.To) {
+		w, args := filter([]any{today.Format(time.DateOnly), q.Now.UnixMilli()}, true)
+		due, err := queryRatios(ctx, db, `SELECT substr(due_day, 1, 7), department, kind, 0, COUNT(*),
+			SUM(CASE WHEN unit = 'task' THEN 1 ELSE 0 END)
+			FROM kpi_open WHERE due_day = $1 AND due_ms < $2`+w+` GROUP BY substr(due_day, 1, 7), department, kind`, args, 1)
+		if err != nil {
+			return out, fmt.Errorf("on time: %w", err)
+		}
+		out.open = append(out.open, due...)
 	}
 	return out, nil
 }
