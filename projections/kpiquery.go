@@ -3,9 +3,11 @@ package projections
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/houqin/houqin"
@@ -122,8 +124,17 @@ func ComputeKPIs(ctx context.Context, db *sql.DB, q KPIQuery) (KPIReport, error)
 		return w, args
 	}
 
-	rs, err := ratioRows(ctx, db, q, filter)
-	if err != nil {
+	var (
+		rs     kpiRows
+		budget KPIValue
+		rerr   error
+		berr   error
+		wg     sync.WaitGroup
+	)
+	wg.Go(func() { budget, _, berr = budgetKPI(ctx, db, q, months) })
+	rs, rerr = ratioRows(ctx, db, q, filter)
+	wg.Wait()
+	if err := errors.Join(rerr, wrap("budget", berr)); err != nil {
 		return rep, err
 	}
 	sat, closed, open, del := rs.sat, rs.closed, rs.open, rs.del
@@ -139,11 +150,7 @@ func ComputeKPIs(ctx context.Context, db *sql.DB, q KPIQuery) (KPIReport, error)
 	rep.KPIs = append(rep.KPIs, k)
 
 	// Budget overrun.
-	k, _, err = budgetKPI(ctx, db, q, months)
-	if err != nil {
-		return rep, fmt.Errorf("budget: %w", err)
-	}
-	rep.KPIs = append(rep.KPIs, k)
+	rep.KPIs = append(rep.KPIs, budget)
 
 	k = ratioKPI(houqin.KPIDeliverableQuality, q.Config, months, del)
 	k.Details = map[string]int64{"reviewed": k.Denominator, "accepted": sumExtra(del, 0), "minor_issues": sumExtra(del, 1), "major_error": sumExtra(del, 2)}
@@ -164,24 +171,7 @@ type kpiRows struct{ sat, closed, open, del []ratioRow }
 func ratioRows(ctx context.Context, db *sql.DB, q KPIQuery, filter func([]any, bool) (string, []any)) (kpiRows, error) {
 	sp := spanOf(q)
 	var out kpiRows
-	var err error
 	w, args := filter(sp.args(), true)
-	out.sat, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(satisfied), SUM(answered), SUM(sent), SUM(expired), SUM(score_sum)
-		FROM `+spanned("kpi_satisfaction")+` WHERE 1 = 1`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
-	if err != nil {
-		return out, fmt.Errorf("satisfaction: %w", err)
-	}
-	out.closed, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(on_time), SUM(on_time) + SUM(late),
-		SUM(CASE WHEN unit = 'task' THEN on_time + late ELSE 0 END)
-		FROM `+spanned("kpi_ontime")+` WHERE 1 = 1`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 1)
-	if err != nil {
-		return out, fmt.Errorf("on time: %w", err)
-	}
-	out.del, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(reviewed) - SUM(major), SUM(reviewed), SUM(accepted), SUM(minor), SUM(major)
-		FROM `+spanned("kpi_deliverables")+` WHERE 1 = 1`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
-	if err != nil {
-		return out, fmt.Errorf("deliverables: %w", err)
-	}
 	// Open past due at Now: every open item due on a day before Now's day
 	// (from the counts), and those due earlier on Now's day (one by one).
 	loc := q.Config.Location()
@@ -191,28 +181,72 @@ func ratioRows(ctx context.Context, db *sql.DB, q KPIQuery, filter func([]any, b
 	if today.Before(before) {
 		before = today
 	}
-	if q.From.Before(before) {
-		bq := q
-		bq.To = before
-		w, args := filter(spanOf(bq).args(), true)
-		out.open, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, 0, SUM(open),
-			SUM(CASE WHEN unit = 'task' THEN open ELSE 0 END)
-			FROM `+spanned("kpi_open_counts")+` WHERE 1 = 1`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 1)
-		if err != nil {
-			return out, fmt.Errorf("on time: %w", err)
-		}
+	var openBefore, openToday []ratioRow
+	// The queries are independent: they run side by side on the pool's
+	// connections.
+	jobs := []func() error{
+		func() (err error) {
+			out.sat, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(satisfied), SUM(answered), SUM(sent), SUM(expired), SUM(score_sum)
+				FROM `+spanned("kpi_satisfaction")+` WHERE 1 = 1`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
+			return wrap("satisfaction", err)
+		},
+		func() (err error) {
+			out.closed, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(on_time), SUM(on_time) + SUM(late),
+				SUM(CASE WHEN unit = 'task' THEN on_time + late ELSE 0 END)
+				FROM `+spanned("kpi_ontime")+` WHERE 1 = 1`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 1)
+			return wrap("on time", err)
+		},
+		func() (err error) {
+			out.del, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, SUM(reviewed) - SUM(major), SUM(reviewed), SUM(accepted), SUM(minor), SUM(major)
+				FROM `+spanned("kpi_deliverables")+` WHERE 1 = 1`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 3)
+			return wrap("deliverables", err)
+		},
+		func() (err error) {
+			if !q.From.Before(before) {
+				return nil
+			}
+			bq := q
+			bq.To = before
+			w, args := filter(spanOf(bq).args(), true)
+			openBefore, err = queryRatios(ctx, db, `SELECT substr(day, 1, 7), department, kind, 0, SUM(open),
+				SUM(CASE WHEN unit = 'task' THEN open ELSE 0 END)
+				FROM `+spanned("kpi_open_counts")+` WHERE 1 = 1`+w+` GROUP BY substr(day, 1, 7), department, kind`, args, 1)
+			return wrap("on time", err)
+		},
+		func() (err error) {
+			if today.Before(q.From) || !today.Before(q.To) {
+				return nil
+			}
+			w, args := filter([]any{today.Format(time.DateOnly), q.Now.UnixMilli()}, true)
+			openToday, err = queryRatios(ctx, db, `SELECT substr(due_day, 1, 7), department, kind, 0, COUNT(*),
+				SUM(CASE WHEN unit = 'task' THEN 1 ELSE 0 END)
+				FROM kpi_open WHERE due_day = $1 AND due_ms < $2`+w+` GROUP BY substr(due_day, 1, 7), department, kind`, args, 1)
+			return wrap("on time", err)
+		},
 	}
-	if !today.Before(q.From) && today.Before(q.To) {
-		w, args := filter([]any{today.Format(time.DateOnly), q.Now.UnixMilli()}, true)
-		due, err := queryRatios(ctx, db, `SELECT substr(due_day, 1, 7), department, kind, 0, COUNT(*),
-			SUM(CASE WHEN unit = 'task' THEN 1 ELSE 0 END)
-			FROM kpi_open WHERE due_day = $1 AND due_ms < $2`+w+` GROUP BY substr(due_day, 1, 7), department, kind`, args, 1)
-		if err != nil {
-			return out, fmt.Errorf("on time: %w", err)
-		}
-		out.open = append(out.open, due...)
+	if err := parallel(jobs...); err != nil {
+		return out, err
 	}
+	out.open = append(openBefore, openToday...)
 	return out, nil
+}
+
+// parallel runs fs concurrently and returns their errors joined.
+func parallel(fs ...func() error) error {
+	errs := make([]error, len(fs))
+	var wg sync.WaitGroup
+	for i, f := range fs {
+		wg.Go(func() { errs[i] = f() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func wrap(what string, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
 }
 
 // span is a period [from, to) of days split for the counter tables: the
