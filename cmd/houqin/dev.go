@@ -40,7 +40,6 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	uiPort := fs.Int("ui-port", 0, "Temporal Web UI port (0 picks a free one, -1 disables it)")
 	orgFile := fs.String("org", "", "organisation YAML (default: the embedded demo organisation)")
 	policyFile := fs.String("policy", "", "approval policy YAML (default: the embedded config/policy.yaml)")
-	kpiFile := fs.String("kpi", "", "KPI targets and survey timers YAML (default: the embedded config/kpi.yaml)")
 	jwks := fs.String("jwks-url", "", "verify RS256 tokens against this JWKS URL instead of the dev HS256 key")
 	withWorker := fs.Bool("worker", true, "run the Temporal worker in this process (false: run `houqin worker` separately)")
 	anchorEvery := fs.Duration("anchor-interval", time.Hour, "append an audit anchor at start and then this often (0: never)")
@@ -56,7 +55,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	kpi, err := loadKPI(*kpiFile)
+	kpi, err := sf.kpiConfig()
 	if err != nil {
 		return err
 	}
@@ -66,7 +65,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer closeStores()
-	runner := projections.NewRunner(store, db, allProjections(), projections.Options{Registerer: reg, Logger: log})
+	runner := projections.NewRunner(store, db, allProjections(kpi), projections.Options{Registerer: reg, Logger: log})
 
 	temporal, err := devserver.Start(ctx, devserver.Config{
 		DataDir: filepath.Join(sf.data, "temporal"), Port: *temporalPort, UIPort: *uiPort, Logger: log})

@@ -31,7 +31,6 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	temporal := fs.String("temporal", "127.0.0.1:7233", "Temporal frontend address")
 	metricsAddr := fs.String("http", "127.0.0.1:0", "address serving /metrics and /healthz")
 	orgFile := fs.String("org", "", "organisation YAML, for resolving approvers (default: the embedded demo organisation)")
-	kpiFile := fs.String("kpi", "", "KPI targets and survey timers YAML (default: the embedded config/kpi.yaml)")
 	surveys := fs.Bool("surveys", true, "send a satisfaction survey after each completed service (checkpoint in the read-model database; several workers share it safely)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -40,7 +39,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	kpi, err := loadKPI(*kpiFile)
+	kpi, err := sf.kpiConfig()
 	if err != nil {
 		return err
 	}
@@ -92,12 +91,11 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	orgFile := fs.String("org", "", "organisation YAML (default: the embedded demo organisation)")
 	policyFile := fs.String("policy", "", "approval policy YAML (default: the embedded config/policy.yaml)")
 	jwks := fs.String("jwks-url", "", "verify RS256 tokens against this JWKS URL instead of the dev HS256 key in --data")
-	kpiFile := fs.String("kpi", "", "KPI targets and survey timers YAML (default: the embedded config/kpi.yaml)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	kpi, err := loadKPI(*kpiFile)
+	kpi, err := sf.kpiConfig()
 	if err != nil {
 		return err
 	}
@@ -124,7 +122,7 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: projections.NewWatcher(db, allProjections()),
+	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: projections.NewWatcher(db, allProjections(kpi)),
 		Temporal: tc, Org: org, Policy: policy, Auth: auth, Logger: log, Registry: reg, KPI: kpi, Scratch: sqlite.OpenScratch})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -145,13 +143,17 @@ func runProjector(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	kpi, err := sf.kpiConfig()
+	if err != nil {
+		return err
+	}
 	reg := newRegistry()
 	store, db, closeStores, err := sf.openBoth(ctx, reg)
 	if err != nil {
 		return err
 	}
 	defer closeStores()
-	runner := projections.NewRunner(store, db, allProjections(), projections.Options{Registerer: reg, Logger: log})
+	runner := projections.NewRunner(store, db, allProjections(kpi), projections.Options{Registerer: reg, Logger: log})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
