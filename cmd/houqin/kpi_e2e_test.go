@@ -2,12 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/storetest"
 )
 
 // TestSurveyAndKPIEndToEnd: a procurement completes on houqin dev; the
@@ -124,4 +130,76 @@ func get(t *testing.T, url string) string {
 	var b bytes.Buffer
 	io.Copy(&b, resp.Body)
 	return b.String()
+}
+
+// TestSurveyTrigger appends, from outside, the events of services that
+// ended in several ways into houqin dev's event store and checks which get
+// a survey: a procurement completed now does; one completed 40 days ago
+// (beyond survey.max_age), a rejected one and an inspection whose survey
+// stream already exists do not.
+func TestSurveyTrigger(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded Temporal server")
+	}
+	d := startDev(t)
+	s, err := openEventStore(context.Background(), "sqlite://"+filepath.Join(d.data, "events.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n := 0
+	service := func(kind houqin.ProcessKind, id string, at time.Time, end houqin.EventData) {
+		t.Helper()
+		req := houqin.ProcurementRequest{Department: "MKT", BudgetCategory: "office_supplies", Reason: "trigger " + id, NeededBy: "2026-12-31",
+			Items: []houqin.ProcurementItem{{Name: "x", Quantity: 1, Unit: "box", UnitPrice: 100}}}
+		var events []houqin.Event
+		for _, data := range []houqin.EventData{houqin.RequisitionSubmitted{ProcessID: id, Requester: "wang.fang", Request: req, Total: 100}, end} {
+			n++
+			e, err := houqin.NewEvent(houqin.EventID("trigger", fmt.Sprint(n)), data, houqin.Metadata{Actor: "test", OccurredAt: at})
+			if err != nil {
+				t.Fatal(err)
+			}
+			events = append(events, e)
+		}
+		events[1].Type = string(kind) + "." + strings.SplitN(events[1].Type, ".", 2)[1]
+		storetest.MustAppend(t, s, string(kind)+"-"+id, houqin.ExpectNoStream, events...)
+	}
+	// The inspection's survey exists already (sent by an earlier run).
+	e, err := houqin.NewEvent(houqin.EventID("trigger", "sv"), houqin.SurveySent{ProcessID: "SV-IN-2026-000001", Requester: "wang.fang",
+		Respondent: "wang.fang", Service: houqin.SurveyService{ID: "IN-2026-000001", Kind: houqin.KindInspection}}, houqin.Metadata{Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustAppend(t, s, houqin.SurveyStream("SV-IN-2026-000001"), houqin.ExpectNoStream, e)
+	now := time.Now()
+	service(houqin.KindProcurement, "PR-2026-000801", now.Add(-40*24*time.Hour), houqin.ProcurementCompleted{})
+	service(houqin.KindProcurement, "PR-2026-000802", now, houqin.ProcurementRejected{By: "liu.yang", Comment: "no"})
+	service(houqin.KindInspection, "IN-2026-000001", now, houqin.ProcurementCompleted{})
+	service(houqin.KindProcurement, "PR-2026-000803", now, houqin.ProcurementCompleted{}) // the only one
+
+	var surveys []string
+	deadline := time.Now().Add(30 * time.Second)
+	for len(surveys) == 0 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		out := d.must(t, 200, "wang.fang", "GET", "/v1/tasks?assignee=me&status=pending", nil)
+		surveys = nil
+		for _, it := range out["items"].([]any) {
+			if task := it.(map[string]any); task["kind"] == "survey" {
+				surveys = append(surveys, task["process_id"].(string))
+			}
+		}
+	}
+	// The trigger applies events in order: once the last one's survey is
+	// there, the others have been passed over.
+	if want := []string{"SV-PR-2026-000803"}; !slices.Equal(surveys, want) {
+		t.Errorf("surveys = %v, want %v", surveys, want)
+	}
+	for _, id := range []string{"SV-PR-2026-000801", "SV-PR-2026-000802"} {
+		if events := storetest.MustReadStream(t, s, houqin.SurveyStream(id)); len(events) != 0 {
+			t.Errorf("%s has %d events, want none", id, len(events))
+		}
+	}
+	if events := storetest.MustReadStream(t, s, houqin.SurveyStream("SV-IN-2026-000001")); len(events) != 1 {
+		t.Errorf("SV-IN-2026-000001 has %d events, want the 1 appended by the test", len(events))
+	}
 }
