@@ -18,3 +18,10 @@ var policy []byte
 // DefaultPolicy returns the default approval policy (policy.yaml), the YAML
 // that houqin.ParsePolicy reads. The caller owns the returned slice.
 func DefaultPolicy() []byte { return append([]byte(nil), policy...) }
+
+//go:embed kpi.yaml
+var kpi []byte
+
+// DefaultKPI returns the KPI targets and survey timers (kpi.yaml), the YAML
+// that houqin.ParseKPIConfig reads. The caller owns the returned slice.
+func DefaultKPI() []byte { return append([]byte(nil), kpi...) }
