@@ -44,6 +44,12 @@ type Config struct {
 	Now        func() time.Time
 	MaxBody    int64         // request body limit; default 1 MiB
 	WaitLimit  time.Duration // longest min_position wait; default 5s
+	// KPI holds the KPI targets, time zone and survey timers; the zero
+	// value means houqin.DefaultKPIConfig.
+	KPI houqin.KPIConfig
+	// Scratch opens an empty database for answers "as of" a past moment
+	// (sqlite.OpenScratch); nil refuses as_of with 503.
+	Scratch func() (*sql.DB, error)
 }
 
 // Server is houqin's HTTP API.
@@ -82,6 +88,7 @@ func NewServer(cfg Config) *Server {
 			cfg.Registry.MustRegister(projections.NewTaskGauges(cfg.ReadModels, cfg.Now, 2*time.Second, cfg.Logger))
 			cfg.Registry.MustRegister(projections.NewBudgetGauges(cfg.ReadModels, cfg.Now, 2*time.Second, cfg.Logger))
 			cfg.Registry.MustRegister(projections.NewInventoryGauges(cfg.ReadModels, 2*time.Second, cfg.Logger))
+			cfg.Registry.MustRegister(projections.NewKPIGauges(cfg.ReadModels, s.kpiConfig(), cfg.Now, 2*time.Second, cfg.Logger))
 		}
 	}
 	return s
@@ -138,6 +145,11 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/inventory/stocktake-schedules", s.createSchedule)
 		r.Delete("/inventory/stocktake-schedules/{id}", s.deleteSchedule)
 		r.Get("/reports/inventory", s.inventoryReport)
+		r.Get("/kpi", s.getKPI)
+		r.Get("/reports/service-quality", s.serviceQualityReport)
+		r.Get("/reports/plan", s.planReport)
+		r.Post("/deliverables/reviews", s.reviewDeliverable)
+		r.Post("/surveys/campaigns", s.startCampaign)
 		r.With(s.recorded).Get("/processes/{id}/audit", s.processAudit)
 		r.With(s.recorded).Get("/audit/verify", s.auditVerify)
 	})

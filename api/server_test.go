@@ -75,13 +75,13 @@ func newFixtureWith(t *testing.T, now time.Time, org *houqin.Org) *fixture {
 	t.Cleanup(func() { db.Close() })
 	f.db = db
 	f.runner = projections.NewRunner(f.store, db, []projections.Projection{projections.Processes{}, projections.Tasks{},
-		projections.Budgets{}, projections.PurchasePlan{}, projections.Inventory{}}, projections.Options{})
+		projections.Budgets{}, projections.PurchasePlan{}, projections.Inventory{}, projections.KPI{}}, projections.Options{})
 	if err := f.runner.Setup(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	f.handler = api.NewServer(api.Config{Store: f.store, ReadModels: db, Progress: f.runner, Temporal: f.temporal,
 		Org: f.org, Policy: f.policy, Auth: api.NewHS256(f.key, f.org), Registry: prometheus.NewRegistry(),
-		Now: f.clock, WaitLimit: time.Second}).Handler()
+		Now: f.clock, WaitLimit: time.Second, Scratch: sqlite.OpenScratch}).Handler()
 	return f
 }
 

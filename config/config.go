@@ -25,3 +25,10 @@ var checklists []byte
 // DefaultChecklists returns the inspection checklists (checklists.yaml),
 // the YAML that houqin.ParseChecklists reads. The caller owns the slice.
 func DefaultChecklists() []byte { return append([]byte(nil), checklists...) }
+
+//go:embed kpi.yaml
+var kpi []byte
+
+// DefaultKPI returns the KPI targets and survey timers (kpi.yaml), the YAML
+// that houqin.ParseKPIConfig reads. The caller owns the returned slice.
+func DefaultKPI() []byte { return append([]byte(nil), kpi...) }

@@ -20,6 +20,7 @@ var processKinds = map[string]houqin.ProcessKind{
 	"budget":      houqin.KindBudget,
 	"issue":       houqin.KindIssue,
 	"stocktake":   houqin.KindStocktake,
+	"survey":      houqin.KindSurvey,
 }
 
 // endings are the event verbs that end a process, with the status they leave.
@@ -29,6 +30,7 @@ var endings = map[string]houqin.Status{
 	"withdrawn": houqin.StatusWithdrawn,
 	"cancelled": houqin.StatusCancelled,
 	"failed":    houqin.StatusFailed,
+	"closed":    houqin.StatusCompleted, // survey.closed: a survey ends answered or not
 }
 
 // processActionEndings are the events of the approval engine, common to

@@ -94,3 +94,19 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	}
 	return nil
 }
+
+// OpenScratch opens an empty in-memory database for read models computed
+// once and thrown away, such as an answer "as of" a past moment. It has a
+// single connection (an in-memory database lives in its connection);
+// closing it frees everything.
+func OpenScratch() (*sql.DB, error) {
+	db, err := sql.Open("sqlite", "file::memory:?_pragma=foreign_keys(on)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open scratch database: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	db.SetMaxIdleConns(1)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	return db, nil
+}

@@ -19,6 +19,7 @@ import (
 	"github.com/houqin/houqin/devserver"
 	"github.com/houqin/houqin/metrics"
 	"github.com/houqin/houqin/projections"
+	"github.com/houqin/houqin/sqlite"
 	"github.com/houqin/houqin/worker"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -60,13 +61,17 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	kpi, err := sf.kpiConfig()
+	if err != nil {
+		return err
+	}
 	reg := newRegistry()
 	store, db, closeStores, err := sf.openBoth(ctx, reg)
 	if err != nil {
 		return err
 	}
 	defer closeStores()
-	runner := projections.NewRunner(store, db, allProjections(), projections.Options{Registerer: reg, Logger: log})
+	runner := projections.NewRunner(store, db, allProjections(kpi), projections.Options{Registerer: reg, Logger: log})
 
 	temporal, err := devserver.Start(ctx, devserver.Config{
 		DataDir: filepath.Join(sf.data, "temporal"), Port: *temporalPort, UIPort: *uiPort, Logger: log})
@@ -92,7 +97,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: runner, Temporal: tc, Org: org, Policy: policy, Checklists: checklists,
-		Auth: auth, Logger: log, Registry: reg})
+		Auth: auth, Logger: log, Registry: reg, KPI: kpi, Scratch: sqlite.OpenScratch})
+	// Surveys after completed services: a runner of its own, so that a
+	// Temporal outage never holds up the read models.
+	trigger := projections.NewRunner(store, db, []projections.Projection{&worker.SurveyTrigger{
+		Store: store, Temporal: tc, Config: kpi.Survey, Logger: log}}, projections.Options{Logger: log})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
@@ -109,7 +118,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
   health:       %s/healthz  %s/readyz   metrics: %s/metrics   openapi: %s/openapi.json
   token:        go run ./cmd/houqin token --data %s wang.fang
 `, temporal.FrontendAddr(), ui, sf.eventsDSN(), sf.readModelsDSN(), url, url, url, url, sf.data)
-	return serve(ctx, log, stdout, banner, url, ln, srv.Handler(), withAnchorer(runner.Run, store, *anchorEvery, log)...)
+	return serve(ctx, log, stdout, banner, url, ln, srv.Handler(), append(withAnchorer(runner.Run, store, *anchorEvery, log), trigger.Run)...)
 }
 
 // serve runs the HTTP server and the background loops until ctx ends or one

@@ -14,6 +14,7 @@ import (
 	"github.com/houqin/houqin/activities"
 	"github.com/houqin/houqin/api"
 	"github.com/houqin/houqin/projections"
+	"github.com/houqin/houqin/sqlite"
 	"github.com/houqin/houqin/worker"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -32,6 +33,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	orgFile := fs.String("org", "", "organisation YAML, for resolving approvers (default: the embedded demo organisation)")
 	policyFile := fs.String("policy", "", "approval policy YAML, copied into reorders' procurements (default: the embedded config/policy.yaml)")
 	reorderer := fs.String("reorderer", "", "user who requests reorders of items below their reorder point (default: the first user with role warehouse)")
+	surveys := fs.Bool("surveys", true, "send a satisfaction survey after each completed service (checkpoint in the read-model database; several workers share it safely)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -40,6 +42,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	policy, err := loadPolicy(*policyFile)
+	kpi, err := sf.kpiConfig()
 	if err != nil {
 		return err
 	}
@@ -60,12 +63,23 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
+	var loops []func(context.Context) error
+	if *surveys {
+		db, err := openReadModels(ctx, sf.readModelsDSN())
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		trigger := projections.NewRunner(store, db, []projections.Projection{&worker.SurveyTrigger{
+			Store: store, Temporal: tc, Config: kpi.Survey, Logger: log}}, projections.Options{Logger: log})
+		loops = append(loops, trigger.Run)
+	}
 	ln, err := net.Listen("tcp", *metricsAddr)
 	if err != nil {
 		return err
 	}
 	return serve(ctx, log, stdout, fmt.Sprintf("houqin worker: temporal %s, events %s\n", *temporal, sf.eventsDSN()),
-		"http://"+ln.Addr().String(), ln, opsRouter(reg, func() bool { return true }))
+		"http://"+ln.Addr().String(), ln, opsRouter(reg, func() bool { return true }), loops...)
 }
 
 // runAPI runs the HTTP API alone: it reads the read models a projector
@@ -85,6 +99,10 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	kpi, err := sf.kpiConfig()
+	if err != nil {
+		return err
+	}
 	org, err := loadOrg(*orgFile)
 	if err != nil {
 		return err
@@ -112,8 +130,8 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: projections.NewWatcher(db, allProjections()),
-		Temporal: tc, Org: org, Policy: policy, Checklists: checklists, Auth: auth, Logger: log, Registry: reg})
+	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: projections.NewWatcher(db, allProjections(kpi)),
+		Temporal: tc, Org: org, Policy: policy, Checklists: checklists, Auth: auth, Logger: log, Registry: reg, KPI: kpi, Scratch: sqlite.OpenScratch})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
@@ -133,13 +151,17 @@ func runProjector(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	kpi, err := sf.kpiConfig()
+	if err != nil {
+		return err
+	}
 	reg := newRegistry()
 	store, db, closeStores, err := sf.openBoth(ctx, reg)
 	if err != nil {
 		return err
 	}
 	defer closeStores()
-	runner := projections.NewRunner(store, db, allProjections(), projections.Options{Registerer: reg, Logger: log})
+	runner := projections.NewRunner(store, db, allProjections(kpi), projections.Options{Registerer: reg, Logger: log})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/projections"
 )
 
@@ -23,12 +24,16 @@ func runProjectionsRebuild(ctx context.Context, args []string, stdout, stderr io
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: houqin projections rebuild [flags] NAME (one of %v)", projectionNames())
 	}
+	kpi, err := sf.kpiConfig()
+	if err != nil {
+		return err
+	}
 	store, db, closeStores, err := sf.openBoth(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer closeStores()
-	r := projections.NewRunner(store, db, allProjections(), projections.Options{})
+	r := projections.NewRunner(store, db, allProjections(kpi), projections.Options{})
 	return r.Rebuild(ctx, fs.Arg(0), stdout, *every)
 }
 
@@ -70,12 +75,17 @@ func runProjectionsList(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	kpi, err := sf.kpiConfig()
+	if err != nil {
+		return err
+	}
 	store, db, closeStores, err := sf.openBoth(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer closeStores()
-	r := projections.NewRunner(store, db, allProjections(), projections.Options{})
+	ps := allProjections(kpi)
+	r := projections.NewRunner(store, db, ps, projections.Options{})
 	if err := r.Setup(ctx); err != nil {
 		return err
 	}
@@ -83,7 +93,7 @@ func runProjectionsList(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	for _, p := range allProjections() {
+	for _, p := range ps {
 		pos := r.Position(p.Name())
 		fmt.Fprintf(stdout, "%-20s version %d  position %d/%d  lag %d\n", p.Name(), p.Version(), pos, head, head-pos)
 	}
@@ -92,7 +102,7 @@ func runProjectionsList(ctx context.Context, args []string, stdout, stderr io.Wr
 
 func projectionNames() []string {
 	var names []string
-	for _, p := range allProjections() {
+	for _, p := range allProjections(houqin.DefaultKPIConfig()) {
 		names = append(names, p.Name())
 	}
 	return names

@@ -20,13 +20,18 @@ type storeFlags struct {
 	data       string
 	events     string
 	readmodels string
+	kpi        string // KPI targets, time zone and survey timers (config/kpi.yaml)
 }
 
 func (f *storeFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.data, "data", "./data", "data directory: SQLite files live here unless a DSN says otherwise")
 	fs.StringVar(&f.events, "events", "", `event store DSN: "sqlite:///path/events.db" or "postgres://…" (default: sqlite under --data)`)
 	fs.StringVar(&f.readmodels, "readmodels", "", `read-model DSN, same forms (default: sqlite under --data)`)
+	fs.StringVar(&f.kpi, "kpi", "", "KPI targets, time zone and survey timers YAML (default: the embedded config/kpi.yaml); the kpi projection counts days in its time zone")
 }
+
+// kpiConfig loads the --kpi file, or the embedded default.
+func (f *storeFlags) kpiConfig() (houqin.KPIConfig, error) { return loadKPI(f.kpi) }
 
 func (f *storeFlags) eventsDSN() string {
 	if f.events != "" {
@@ -92,7 +97,7 @@ func openReadModels(ctx context.Context, dsn string) (*sql.DB, error) {
 }
 
 // allProjections are the read models houqin maintains.
-func allProjections() []projections.Projection {
+func allProjections(kpi houqin.KPIConfig) []projections.Projection {
 	return []projections.Projection{projections.EventCounts{}, projections.Processes{}, projections.Tasks{}, projections.Inventory{},
-		projections.Budgets{}, projections.PurchasePlan{}}
+		projections.Budgets{}, projections.PurchasePlan{}, projections.KPI{Location: kpi.Location()}}
 }

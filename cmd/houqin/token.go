@@ -97,6 +97,31 @@ func loadPolicy(path string) (*houqin.Policy, error) {
 	return p, nil
 }
 
+// loadKPI reads the KPI targets and survey timers: path, or the embedded
+// config/kpi.yaml.
+func loadKPI(path string) (houqin.KPIConfig, error) {
+	b, name := config.DefaultKPI(), "kpi.yaml (embedded)"
+	if path != "" {
+		var err error
+		if b, err = os.ReadFile(path); err != nil {
+			return houqin.KPIConfig{}, fmt.Errorf("kpi: %w", err)
+		}
+		name = path
+	}
+	c, err := houqin.ParseKPIConfig(name, b)
+	if err != nil {
+		return c, fmt.Errorf("kpi %s", houqin.ErrorMessage(err))
+	}
+	return c, nil
+}
+
+func orgSource(path string) string {
+	if path == "" {
+		return "embedded config/org.yaml"
+	}
+	return path
+}
+
 // loadChecklists reads the inspection checklists from path, or the
 // embedded default if path is empty.
 func loadChecklists(path string) (*houqin.Checklists, error) {
@@ -113,11 +138,4 @@ func loadChecklists(path string) (*houqin.Checklists, error) {
 		return nil, fmt.Errorf("checklists %s", houqin.ErrorMessage(err))
 	}
 	return c, nil
-}
-
-func orgSource(path string) string {
-	if path == "" {
-		return "embedded config/org.yaml"
-	}
-	return path
 }
