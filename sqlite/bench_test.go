@@ -25,7 +25,7 @@ func benchStore(b *testing.B) *EventStore {
 // rawDB opens the store's file as the baselines do: plain database/sql, the
 // same durability pragmas, a table shaped like events.
 func rawDB(b *testing.B, s *EventStore, conns int) *sql.DB {
-	db, err := open(s.Path(), conns, "immediate", "journal_mode(WAL)", "synchronous(FULL)")
+	db, err := open(s.Path(), conns, "immediate", "journal_mode(WAL)", "synchronous(FULL)", "wal_autocheckpoint(10000)")
 	if err != nil {
 		b.Fatal(err)
 	}

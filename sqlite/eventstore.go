@@ -49,7 +49,7 @@ func OpenEventStore(ctx context.Context, path string, opt Options) (*EventStore,
 	if opt.Limits == (houqin.Limits{}) {
 		opt.Limits = houqin.DefaultLimits
 	}
-	writer, err := open(path, 1, "immediate", "journal_mode(WAL)", "synchronous(FULL)")
+	writer, err := open(path, 1, "immediate", "journal_mode(WAL)", "synchronous(FULL)", "wal_autocheckpoint(10000)")
 	if err != nil {
 		return nil, err
 	}
