@@ -31,6 +31,9 @@ const (
 	maxClaimLines = 200
 	maxTripDays   = 366
 	maxReference  = 200
+	// maxTripAmount bounds every amount of a trip (1 000 000 000.00), so
+	// that no sum of them overflows.
+	maxTripAmount = 100_000_000_000
 )
 
 // TripLeg is one leg of an itinerary: from a city to another, leaving on
@@ -94,8 +97,10 @@ func (r TripRequest) Validate() error {
 		return Errorf(EINVALID, "budget_category: must be %q, got %q", TravelBudgetCategory, r.BudgetCategory)
 	case r.EstimatedCost <= 0:
 		return Errorf(EINVALID, "estimated_cost: must be positive, got %d", r.EstimatedCost)
+	case r.EstimatedCost > maxTripAmount:
+		return Errorf(EINVALID, "estimated_cost: at most %d, got %d", int64(maxTripAmount), r.EstimatedCost)
 	case r.Currency != "" && !currencyCode.MatchString(r.Currency):
-		return Errorf(EINVALID, "currency: must be an ISO 4217 code like CNY, got %q", r.Currency)
+		return Errorf(EINVALID, "currency: must be a three-letter ISO 4217 code such as CNY, got %q", r.Currency)
 	case !slices.Contains(TransportModes, r.Transport):
 		return Errorf(EINVALID, "transport: must be one of %s, got %q", strings.Join(TransportModes, ", "), r.Transport)
 	case len(r.Legs) == 0:
@@ -308,8 +313,8 @@ func (r TripRequest) CheckBooking(b TripBooking) error {
 				return Errorf(EINVALID, "%s.description: 1 to %d characters", field, maxNameLen)
 			case strings.TrimSpace(it.Reference) == "" || utf8.RuneCountInString(it.Reference) > maxReference:
 				return Errorf(EINVALID, "%s.reference: 1 to %d characters", field, maxReference)
-			case it.Amount < 0:
-				return Errorf(EINVALID, "%s.amount: must not be negative, got %d", field, it.Amount)
+			case it.Amount < 0 || it.Amount > maxTripAmount:
+				return Errorf(EINVALID, "%s.amount: must be between 0 and %d, got %d", field, int64(maxTripAmount), it.Amount)
 			}
 		}
 	}
@@ -372,6 +377,8 @@ func (r TripRequest) CheckClaim(c ExpenseClaim, t TravelRules) ([]OverCap, error
 			return nil, Errorf(EINVALID, "%s.category: must be one of %s, got %q", field, strings.Join(ClaimCategories, ", "), l.Category)
 		case l.Amount <= 0:
 			return nil, Errorf(EINVALID, "%s.amount: must be positive, got %d", field, l.Amount)
+		case l.Amount > maxTripAmount:
+			return nil, Errorf(EINVALID, "%s.amount: at most %d, got %d", field, int64(maxTripAmount), l.Amount)
 		case l.Category != ClaimPerDiem && strings.TrimSpace(l.Receipt) == "":
 			return nil, Errorf(EINVALID, "%s.receipt: required for %s", field, l.Category)
 		case utf8.RuneCountInString(l.Receipt) > maxReference:
