@@ -416,6 +416,23 @@ func (r TripRequest) CheckClaim(c ExpenseClaim, t TravelRules) ([]OverCap, error
 	return over, nil
 }
 
+// LineCaps returns the cap of each line of c under rules t: a hotel
+// night's or a per-diem's in the city of its day, 0 for the categories
+// without a cap.
+func (r TripRequest) LineCaps(c ExpenseClaim, t TravelRules) []int64 {
+	caps := make([]int64, len(c.Lines))
+	for i, l := range c.Lines {
+		city, _ := r.CityOn(l.Date)
+		switch l.Category {
+		case ClaimHotel:
+			caps[i] = t.Caps(city).Hotel
+		case ClaimPerDiem:
+			caps[i] = t.Caps(city).PerDiem
+		}
+	}
+	return caps
+}
+
 func cityName(city string) string {
 	if city == "" {
 		return "transit"
@@ -554,6 +571,7 @@ type TripClaimSubmitted struct {
 	Claim   ExpenseClaim `json:"claim"`
 	Total   int64        `json:"total"`
 	OverCap []OverCap    `json:"over_cap,omitempty"`
+	Caps    []int64      `json:"caps"` // per line, as in force at the start; 0: no cap
 	Round   int          `json:"round"`
 }
 

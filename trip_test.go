@@ -177,6 +177,9 @@ func TestCheckClaim(t *testing.T) {
 	if diff := cmp.Diff([]houqin.OverCap{{Line: 1, City: "北京", Cap: 60000, Over: 20000}}, over); diff != "" {
 		t.Errorf("over cap (-want +got):\n%s", diff)
 	}
+	if caps := r.LineCaps(c, rules); !cmp.Equal(caps, []int64{0, 60000, 15000, 35000}) {
+		t.Errorf("caps %v, want transport uncapped, 北京 hotel and per diem, 大理 hotel", caps)
+	}
 	f := houqin.ClaimFacts(r.Facts("wang.fang", "liu.yang"), c, over)
 	if f["over_cap"] != true || f["over_cap_amount"] != int64(20000) || f["claim_total"] != c.Total() || f["traveler"] != "wang.fang" {
 		t.Errorf("claim facts = %v", f)

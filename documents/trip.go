@@ -77,13 +77,11 @@ func ReadTrip(ctx context.Context, store Reader, id string) (Trip, error) {
 	if len(events) == 0 {
 		return Trip{}, houqin.Errorf(houqin.ENOTFOUND, "trip: no trip %q", id)
 	}
-	return FoldTrip(events, nil)
+	return FoldTrip(events)
 }
 
-// FoldTrip folds the events of a trip into its documents' content; rules,
-// if given, are the caps the claim rows show (else only the lines found
-// over cap are marked).
-func FoldTrip(events []houqin.Event, rules *houqin.TravelRules) (Trip, error) {
+// FoldTrip folds the events of a trip into its documents' content.
+func FoldTrip(events []houqin.Event) (Trip, error) {
 	var tr Trip
 	tr.Status = houqin.StatusRunning
 	names := map[string]houqin.Text{}
@@ -119,7 +117,7 @@ func FoldTrip(events []houqin.Event, rules *houqin.TravelRules) (Trip, error) {
 		case *houqin.TripClaimSubmitted:
 			c := v.Claim
 			tr.Claim, tr.ClaimRound, tr.Claimed, tr.ClaimApprovals, claiming = &c, v.Round, at(e), nil, true
-			tr.Lines = claimRows(tr.Request, c, v.OverCap, rules)
+			tr.Lines = claimRows(tr.Request, c, v.OverCap, v.Caps)
 		case *houqin.TripReimbursed:
 			r := *v
 			tr.Reimbursed, tr.ReimbursedAt = &r, at(e)
@@ -136,17 +134,13 @@ func FoldTrip(events []houqin.Event, rules *houqin.TravelRules) (Trip, error) {
 	return tr, nil
 }
 
-func claimRows(r houqin.TripRequest, c houqin.ExpenseClaim, over []houqin.OverCap, rules *houqin.TravelRules) []ClaimRow {
+func claimRows(r houqin.TripRequest, c houqin.ExpenseClaim, over []houqin.OverCap, caps []int64) []ClaimRow {
 	rows := make([]ClaimRow, len(c.Lines))
 	for i, l := range c.Lines {
 		city, _ := r.CityOn(l.Date)
 		rows[i] = ClaimRow{ClaimLine: l, City: city}
-		if rules != nil && (l.Category == houqin.ClaimHotel || l.Category == houqin.ClaimPerDiem) {
-			caps := rules.Caps(city)
-			rows[i].Cap = caps.PerDiem
-			if l.Category == houqin.ClaimHotel {
-				rows[i].Cap = caps.Hotel
-			}
+		if i < len(caps) {
+			rows[i].Cap = caps[i]
 		}
 	}
 	for _, o := range over {

@@ -11,7 +11,7 @@ import (
 
 // beijingTrip is wang.fang's trip of DESIGN.md: approved by her manager,
 // booked by li.na, claimed with one per-diem above its cap, reimbursed.
-func beijingTrip(t *testing.T) ([]houqin.Event, *houqin.TravelRules) {
+func beijingTrip(t *testing.T) []houqin.Event {
 	t.Helper()
 	p, err := houqin.ParsePolicy("policy.yaml", config.DefaultPolicy())
 	if err != nil {
@@ -47,7 +47,7 @@ func beijingTrip(t *testing.T) ([]houqin.Event, *houqin.TravelRules) {
 		houqin.TripApproved{By: "liu.yang"},
 		houqin.TripBooked{By: "li.na", Booking: booking, Total: booking.Total()},
 		houqin.TripDeparted{Day: "2026-12-10"}, houqin.TripReturned{Day: "2026-12-12"},
-		houqin.TripClaimSubmitted{By: "wang.fang", Claim: claim, Total: claim.Total(), OverCap: over, Round: 1},
+		houqin.TripClaimSubmitted{By: "wang.fang", Claim: claim, Total: claim.Total(), OverCap: over, Caps: req.LineCaps(claim, *kp.Travel), Round: 1},
 		houqin.StepStarted{Step: "claim_over_cap", Name: houqin.Text{Zh: "超标准费用审批", En: "Approval of expenses above the caps"}},
 		houqin.StepCompleted{Step: "claim_over_cap", Outcome: "approved", Approvals: []string{"liu.yang"}},
 		houqin.StepStarted{Step: "claim_finance", Name: houqin.Text{Zh: "财务审核报销", En: "Finance approves the claim"}},
@@ -55,12 +55,12 @@ func beijingTrip(t *testing.T) ([]houqin.Event, *houqin.TravelRules) {
 		houqin.TripReimbursed{By: "chen.jing", Claim: claim.Total(), Bookings: booking.Total(), Actual: claim.Total() + booking.Total(),
 			Released: 350000 - claim.Total() - booking.Total(), Currency: "CNY"},
 		houqin.TripCompleted{})
-	return evs, kp.Travel
+	return evs
 }
 
 func TestTripDocuments(t *testing.T) {
-	evs, rules := beijingTrip(t)
-	tr, err := documents.FoldTrip(evs, rules)
+	evs := beijingTrip(t)
+	tr, err := documents.FoldTrip(evs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestTripDocuments(t *testing.T) {
 		})
 	}
 	// Before the booking there is no letter, before the claim no form.
-	early, err := documents.FoldTrip(evs[:4], rules)
+	early, err := documents.FoldTrip(evs[:4])
 	if err != nil {
 		t.Fatal(err)
 	}

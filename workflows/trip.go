@@ -371,7 +371,8 @@ func (w *trip) claim(ctx workflow.Context) (TripResult, error) {
 		if err != nil {
 			return TripResult{}, err
 		}
-		err = p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, houqin.TripClaimSubmitted{By: d.Actor, Claim: c, Total: c.Total(), OverCap: over, Round: round})
+		err = p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, houqin.TripClaimSubmitted{By: d.Actor, Claim: c, Total: c.Total(), OverCap: over,
+			Caps: w.in.Request.LineCaps(c, *w.in.Policy.Travel), Round: round})
 		if err != nil {
 			return TripResult{}, err
 		}

@@ -170,7 +170,8 @@ func TestTripApprovedBookedClaimedOverCap(t *testing.T) {
 		t.Errorf("travel line: reserved %d, actual %d; want 0, %d", l.Reserved, l.Actual, claimed+booked)
 	}
 	sub := of[*houqin.TripClaimSubmitted](t, events)
-	if len(sub) != 1 || len(sub[0].OverCap) != 1 || sub[0].OverCap[0] != (houqin.OverCap{Line: 1, City: "北京", Cap: 15000, Over: 5000}) {
+	if len(sub) != 1 || len(sub[0].OverCap) != 1 || sub[0].OverCap[0] != (houqin.OverCap{Line: 1, City: "北京", Cap: 15000, Over: 5000}) ||
+		!slices.Equal(sub[0].Caps, []int64{15000, 15000, 15000, 0}) {
 		t.Errorf("claim submitted %+v", sub)
 	}
 	first := decode[*houqin.TripRequested](t, events[0])
