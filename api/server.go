@@ -118,6 +118,8 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/reports/purchase-plan", s.purchasePlanHandler)
 		r.Post("/inspections", s.startInspection)
 		r.Post("/trips", s.startTrip)
+		r.Get("/trips/{id}/confirmation", s.tripDocument("confirmation", documents.WriteTripConfirmation))
+		r.Get("/trips/{id}/expense-claim", s.tripDocument("expense-claim", documents.WriteExpenseClaim))
 		r.Post("/inspection-schedules", s.createInspectionSchedule)
 		r.Get("/inspection-schedules", s.listInspectionSchedules)
 		r.Post("/inspection-schedules/{name}/{action}", s.inspectionScheduleAction)

@@ -2,11 +2,14 @@ package api
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/documents"
 	"github.com/houqin/houqin/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -126,4 +129,44 @@ func (s *Server) tripInput(requester string, req houqin.TripRequest) (workflows.
 	}
 	return workflows.TripInput{Requester: requester, Request: req, TravelerManager: manager,
 		Policy: kp, PolicyHash: kp.Hash(), Logistics: logistics}, nil
+}
+
+// tripDocument serves one of a trip's documents, ?format=html (default) or
+// xlsx, folded from the event store: the confirmation letter once booked,
+// the expense claim form once claimed (422 before).
+func (s *Server) tripDocument(name string, write func(io.Writer, documents.Trip, string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, format := chi.URLParam(r, "id"), r.URL.Query().Get("format")
+		if format == "" {
+			format = documents.FormatHTML
+		}
+		err := oneOf("format", format, documents.FormatHTML, documents.FormatXLSX)
+		if err == nil {
+			err = s.waitMinPosition(r)
+		}
+		if err == nil {
+			err = s.mayRead(r, id)
+		}
+		var tr documents.Trip
+		if err == nil {
+			tr, err = documents.ReadTrip(r.Context(), s.cfg.Store, id)
+		}
+		if err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+		tr.Names = documents.NamesFrom(s.cfg.Org)
+		var buf bytes.Buffer
+		if err := write(&buf, tr, format); err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+		if format == documents.FormatXLSX {
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.xlsx"`, id, name))
+		} else {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		}
+		w.Write(buf.Bytes())
+	}
 }
