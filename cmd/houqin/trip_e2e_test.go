@@ -37,9 +37,20 @@ func TestTripStartEndToEnd(t *testing.T) {
 	out = d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+review["id"].(string)+"/approve", map[string]any{"comment": "同意"})
 	book := pendingStep(t, d, "li.na", id, "book", out["position"])
 	d.must(t, 400, "li.na", "POST", "/v1/tasks/"+book+"/complete", map[string]any{"data": map[string]any{"transport": []any{}}})
-	d.must(t, 200, "li.na", "POST", "/v1/tasks/"+book+"/complete", map[string]any{"data": map[string]any{
+	out = d.must(t, 200, "li.na", "POST", "/v1/tasks/"+book+"/complete", map[string]any{"data": map[string]any{
 		"transport": []map[string]any{{"description": "G2 上海→北京", "reference": "E12345", "amount": 55300}},
 		"lodging":   []map[string]any{{"description": "北京饭店 2 晚", "reference": "H-889", "amount": 120000}}}})
+	// The confirmation letter follows the booking; the claim form the claim.
+	letter := d.rawOK(t, 200, "wang.fang", "/v1/trips/"+id+"/confirmation?min_position="+pos(out["position"]))
+	for _, want := range []string{"出差安排确认函", "E12345", "H-889", "1200.00", "刘洋 Liu Yang"} {
+		if !strings.Contains(letter, want) {
+			t.Errorf("the confirmation letter does not show %q", want)
+		}
+	}
+	d.rawOK(t, 200, "wang.fang", "/v1/trips/"+id+"/confirmation?format=xlsx")
+	d.rawOK(t, 422, "wang.fang", "/v1/trips/"+id+"/expense-claim")
+	d.rawOK(t, 403, "zhou.qiang", "/v1/trips/"+id+"/confirmation")
+
 	// Cancelled before travel.
 	out = d.must(t, 200, "wang.fang", "POST", "/v1/processes/"+id+"/revoke", map[string]any{"comment": "客户改期"})
 	if out["position"] == nil {
