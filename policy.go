@@ -54,6 +54,11 @@ type KindPolicy struct {
 	QuotesAbove int64 `json:"quotes_above,omitempty" yaml:"quotes_above"`
 	// Steps is the approval route, in order.
 	Steps []PolicyStep `json:"steps" yaml:"steps"`
+	// ClaimSteps, for trips, is the approval route of the expense claim
+	// (报销审批), in order; its step IDs differ from those of Steps.
+	ClaimSteps []PolicyStep `json:"claim_steps,omitempty" yaml:"claim_steps"`
+	// Travel, for trips, are the expense caps by city tier (差旅标准).
+	Travel *TravelRules `json:"travel,omitempty" yaml:"travel"`
 }
 
 // Revoke is the revocation rule of a process kind.
@@ -292,6 +297,30 @@ func (kp *KindPolicy) normalize() error {
 		seen[s.ID] = true
 		if err := kp.normalizeStep(s); err != nil {
 			return Errorf(EINVALID, "step %s: %s", s.ID, ErrorMessage(err))
+		}
+	}
+	if (len(kp.ClaimSteps) > 0 || kp.Travel != nil) && kp.Kind != KindTrip {
+		return Errorf(EINVALID, "claim_steps, travel: only a trip policy has them")
+	}
+	if kp.Kind == KindTrip && (len(kp.ClaimSteps) == 0 || kp.Travel == nil) {
+		return Errorf(EINVALID, "claim_steps, travel: a trip policy needs the claim route and the travel caps")
+	}
+	for i := range kp.ClaimSteps {
+		s := &kp.ClaimSteps[i]
+		if !stepID.MatchString(s.ID) {
+			return Errorf(EINVALID, "claim_steps[%d].id: must be lowercase letters, digits and _ starting with a letter, got %q", i, s.ID)
+		}
+		if seen[s.ID] {
+			return Errorf(EINVALID, "step %s: id: repeats an earlier step", s.ID)
+		}
+		seen[s.ID] = true
+		if err := kp.normalizeStep(s); err != nil {
+			return Errorf(EINVALID, "step %s: %s", s.ID, ErrorMessage(err))
+		}
+	}
+	if kp.Travel != nil {
+		if err := kp.Travel.Validate(); err != nil {
+			return Errorf(EINVALID, "travel.%s", ErrorMessage(err))
 		}
 	}
 	return nil

@@ -110,8 +110,8 @@ func TestParsePolicyDefault(t *testing.T) {
 	if diff := cmp.Diff(houqin.CC{Finish: []string{"role:warehouse"}}, kp.CC); diff != "" {
 		t.Errorf("CC (-want +got):\n%s", diff)
 	}
-	if _, err := p.Kind(houqin.KindTrip); houqin.ErrorCode(err) != houqin.ENOTFOUND {
-		t.Errorf("Kind(trip): err %v, want ENOTFOUND", err)
+	if _, err := p.Kind(houqin.KindEvent); houqin.ErrorCode(err) != houqin.ENOTFOUND {
+		t.Errorf("Kind(event): err %v, want ENOTFOUND", err)
 	}
 }
 

@@ -31,6 +31,8 @@ var labels = map[string]string{
 	"open": "整改中 Open", "resolved": "已整改 Resolved",
 	"running": "进行中 Running", "completed": "已完成 Completed", "rejected": "已驳回 Rejected",
 	"withdrawn": "已撤回 Withdrawn", "cancelled": "已取消 Cancelled",
+	"train": "火车 Train", "plane": "飞机 Plane", "car": "汽车 Car", "bus": "大巴 Bus", "ship": "轮船 Ship",
+	"other": "其他 Other", "transport": "交通 Transport", "hotel": "住宿 Hotel", "per_diem": "出差补贴 Per diem",
 }
 
 func label(s string) string {
@@ -60,7 +62,7 @@ func verdict(v *bool) string {
 var funcs = template.FuncMap{
 	"time": stamp, "result": label, "severity": label, "status": func(s houqin.Status) string { return label(string(s)) },
 	"findingStatus": label, "verdict": verdict, "join": func(s []string) string { return strings.Join(s, ", ") },
-	"inc": func(i int) int { return i + 1 },
+	"inc": func(i int) int { return i + 1 }, "label": label, "money": houqin.Money,
 }
 
 var pages = template.Must(template.New("").Funcs(funcs).ParseFS(templates, "templates/*.html"))

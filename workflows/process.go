@@ -55,16 +55,19 @@ type process struct {
 	runID       string
 	log         log.Logger
 
-	status   houqin.Status
-	phase    string
-	revoke   houqin.Revoke
-	remind   time.Duration // least time between two reminders of a task
-	seq      int           // events recorded by this run: the next event's sequence number
-	version  int64         // version of the stream's last stored event; -1 (houqin.ExpectNoStream) before the first
-	position int64         // global position of the last stored event
-	pending  []houqin.Event
-	opened   map[string]int // tasks opened per step, for task IDs; only indexed, never ranged over
-	done     map[string]int // tasks completed per step; only indexed
+	status houqin.Status
+	phase  string
+	revoke houqin.Revoke
+	// revokeClosed, if set, says why the process can no longer be revoked
+	// whatever its policy says (a trip once its traveller departed).
+	revokeClosed string
+	remind       time.Duration // least time between two reminders of a task
+	seq          int           // events recorded by this run: the next event's sequence number
+	version      int64         // version of the stream's last stored event; -1 (houqin.ExpectNoStream) before the first
+	position     int64         // global position of the last stored event
+	pending      []houqin.Event
+	opened       map[string]int // tasks opened per step, for task IDs; only indexed, never ranged over
+	done         map[string]int // tasks completed per step; only indexed
 
 	open        []*openTask // tasks accepting actions, in the order they opened
 	queue       []*decision // accepted actions the workflow has not taken up yet, in order
@@ -597,6 +600,8 @@ func (p *process) checkProcess(act houqin.ProcessAction) error {
 		return houqin.Errorf(houqin.ENOTALLOWED, "action: %s is approved; it can no longer be withdrawn, only revoked where the policy allows", p.id)
 	case act.Action == houqin.ActionRevoke && p.phase != phaseWork:
 		return houqin.Errorf(houqin.ENOTALLOWED, "action: %s is not approved yet; withdraw it instead", p.id)
+	case act.Action == houqin.ActionRevoke && p.revokeClosed != "":
+		return houqin.Errorf(houqin.ENOTALLOWED, "action: %s can no longer be revoked: %s", p.id, p.revokeClosed)
 	case act.Action == houqin.ActionRevoke && !p.revoke.Allowed:
 		return houqin.Errorf(houqin.ENOTALLOWED, "action: the policy of %s does not allow revoking it", p.kind)
 	case act.Action == houqin.ActionRevoke && p.revoke.UntilStep != "" && p.done[p.revoke.UntilStep] > 0:

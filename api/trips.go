@@ -1,0 +1,172 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/documents"
+	"github.com/houqin/houqin/workflows"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+)
+
+// tripArrangers may submit a trip for any traveller; anyone else submits
+// their own trips and those of their department's members (an assistant).
+var tripArrangers = []string{"logistics_staff", "logistics_manager", "admin"}
+
+// startTrip starts a business trip (出差): POST /v1/trips {"traveler",
+// "purpose","budget_category":"travel","estimated_cost","transport",
+// "lodging","legs":[{"from","to","depart","return"}]}. The traveller's
+// department and manager are resolved now and copied into the workflow
+// with the policy (approval and claim routes, caps by city tier).
+func (s *Server) startTrip(w http.ResponseWriter, r *http.Request) {
+	ctx, who := r.Context(), identity(r)
+	if who.HasRole("auditor") {
+		s.problems.Error(w, r, houqin.Errorf(houqin.EFORBIDDEN, "auditors read but never act"))
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.problems.Error(w, r, decodeErr(err))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var req houqin.TripRequest
+	if err := decode(r, &req); err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	in, err := s.tripInput(who.UserID, req)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	year := s.cfg.Now().Year()
+	n, err := s.nextNumber(ctx, "TR-"+strconv.Itoa(year))
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	in.ProcessID = workflows.TripID(year, n)
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if in.ProcessID, err = s.claimKey(ctx, who.UserID, key, body, in.ProcessID); err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+	}
+	_, err = s.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: in.ProcessID, TaskQueue: workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.Trip, in)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	state, err := s.waitStarted(r, in.ProcessID)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, processCreated{ID: in.ProcessID, Kind: houqin.KindTrip, Status: state.Status, Position: state.Position})
+}
+
+// tripInput validates a trip request, checks that requester may submit it
+// and resolves what the workflow runs by; the caller sets the process ID.
+func (s *Server) tripInput(requester string, req houqin.TripRequest) (workflows.TripInput, error) {
+	if req.Department != "" {
+		return workflows.TripInput{}, houqin.Errorf(houqin.EINVALID, "department: set from the traveller's department; leave it out")
+	}
+	if req.Traveler != "" {
+		if u, err := s.cfg.Org.User(req.Traveler); err == nil && !u.Left {
+			req.Department = u.Department
+		} else {
+			return workflows.TripInput{}, houqin.Errorf(houqin.EINVALID, "traveler: no user %q in the organisation", req.Traveler)
+		}
+	}
+	if err := req.Validate(); err != nil {
+		return workflows.TripInput{}, err
+	}
+	me, err := s.cfg.Org.User(requester)
+	if err != nil {
+		return workflows.TripInput{}, houqin.Errorf(houqin.EFORBIDDEN, "requester: %s is not in the organisation", requester)
+	}
+	arranger := false
+	for _, role := range tripArrangers {
+		arranger = arranger || me.HasRole(role)
+	}
+	if requester != req.Traveler && me.Department != req.Department && !arranger {
+		return workflows.TripInput{}, houqin.Errorf(houqin.EFORBIDDEN,
+			"traveler: %s may submit trips for themselves and their department (%s), not for %s", requester, me.Department, req.Traveler)
+	}
+	if s.cfg.Policy == nil {
+		return workflows.TripInput{}, houqin.Errorf(houqin.EUNAVAILABLE, "policy: no approval policy is configured")
+	}
+	kp, err := s.cfg.Policy.Kind(houqin.KindTrip)
+	if err != nil {
+		return workflows.TripInput{}, err
+	}
+	var manager string
+	if m, err := s.cfg.Org.Manager(req.Traveler, 1); err == nil {
+		manager = m.ID
+	}
+	// The route must resolve now: a trip nobody could approve is refused
+	// before a process exists.
+	if _, err := (houqin.Resolver{Org: s.cfg.Org}).Route(kp, requester, houqin.BudgetCheck{}.Facts(req.Facts(requester, manager)), s.cfg.Now()); err != nil {
+		return workflows.TripInput{}, err
+	}
+	var logistics []string
+	for _, u := range s.cfg.Org.WithRole("logistics_staff") {
+		logistics = append(logistics, u.ID)
+	}
+	if len(logistics) == 0 {
+		return workflows.TripInput{}, houqin.Errorf(houqin.EUNAVAILABLE, "logistics: nobody has the role logistics_staff to book trips")
+	}
+	return workflows.TripInput{Requester: requester, Request: req, TravelerManager: manager,
+		Policy: kp, PolicyHash: kp.Hash(), Logistics: logistics}, nil
+}
+
+// tripDocument serves one of a trip's documents, ?format=html (default) or
+// xlsx, folded from the event store: the confirmation letter once booked,
+// the expense claim form once claimed (422 before).
+func (s *Server) tripDocument(name string, write func(io.Writer, documents.Trip, string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, format := chi.URLParam(r, "id"), r.URL.Query().Get("format")
+		if format == "" {
+			format = documents.FormatHTML
+		}
+		err := oneOf("format", format, documents.FormatHTML, documents.FormatXLSX)
+		if err == nil {
+			err = s.waitMinPosition(r)
+		}
+		if err == nil {
+			err = s.mayRead(r, id)
+		}
+		var tr documents.Trip
+		if err == nil {
+			tr, err = documents.ReadTrip(r.Context(), s.cfg.Store, id)
+		}
+		if err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+		tr.Names = documents.NamesFrom(s.cfg.Org)
+		var buf bytes.Buffer
+		if err := write(&buf, tr, format); err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+		if format == documents.FormatXLSX {
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.xlsx"`, id, name))
+		} else {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		}
+		w.Write(buf.Bytes())
+	}
+}

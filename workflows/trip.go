@@ -1,0 +1,516 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/activities"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// The work steps of a trip.
+const (
+	StepBook  = "book"  // logistics book the transport and lodging
+	StepClaim = "claim" // the traveller claims the expenses (报销)
+)
+
+// Task SLAs of a trip.
+const (
+	bookSLA  = 48 * time.Hour
+	claimSLA = 30 * 24 * time.Hour
+)
+
+// TripID returns the ID of the seq-th trip of a year, "TR-2026-000001";
+// it is also the workflow ID.
+func TripID(year int, seq int64) string { return fmt.Sprintf("TR-%04d-%06d", year, seq) }
+
+var tripID = regexp.MustCompile(`^TR-[0-9]{4}-[0-9]{6,}$`)
+
+// TripInput starts a business trip (出差). Everything it decides by is
+// resolved at the start: the policy (approval and claim routes, the caps by
+// city tier), the traveller's manager and the logistics staff who book.
+type TripInput struct {
+	ProcessID       string             `json:"process_id"`
+	Requester       string             `json:"requester"` // the traveller or an assistant
+	Request         houqin.TripRequest `json:"request"`
+	TravelerManager string             `json:"traveler_manager"`
+	Policy          houqin.KindPolicy  `json:"policy"`
+	PolicyHash      string             `json:"policy_hash"`
+	Logistics       []string           `json:"logistics"` // who book: users with role logistics_staff
+}
+
+// TripResult is how a trip ended.
+type TripResult struct {
+	ProcessID string        `json:"process_id"`
+	Status    houqin.Status `json:"status"`
+	Actual    int64         `json:"actual"` // consumed from the budget
+	Position  int64         `json:"position"`
+}
+
+func (in TripInput) validate(workflowID string) error {
+	switch {
+	case !tripID.MatchString(in.ProcessID):
+		return houqin.Errorf(houqin.EINVALID, "process_id: must look like TR-2026-000001, got %q", in.ProcessID)
+	case in.ProcessID != workflowID:
+		return houqin.Errorf(houqin.EINVALID, "process_id: %q is not the workflow ID %q", in.ProcessID, workflowID)
+	case strings.TrimSpace(in.Requester) == "":
+		return houqin.Errorf(houqin.EINVALID, "requester: required")
+	case in.Policy.Kind != houqin.KindTrip || in.PolicyHash != in.Policy.Hash():
+		return houqin.Errorf(houqin.EINVALID, "policy: a trip policy and its hash are required")
+	case in.Policy.Travel == nil || len(in.Policy.ClaimSteps) == 0:
+		return houqin.Errorf(houqin.EINVALID, "policy: a trip policy needs travel caps and claim steps")
+	case len(in.Logistics) == 0:
+		return houqin.Errorf(houqin.EINVALID, "logistics: at least one assignee is required")
+	case strings.TrimSpace(in.Request.Department) == "":
+		return houqin.Errorf(houqin.EINVALID, "request.department: required")
+	}
+	if err := in.Request.Validate(); err != nil {
+		return houqin.Errorf(houqin.EINVALID, "request.%s", houqin.ErrorMessage(err))
+	}
+	return nil
+}
+
+// bookingProvider arranges a trip's transport and lodging. The default,
+// taskBooking, is a human task for the logistics staff; a provider that
+// books through a travel agency's API would run activities instead.
+type bookingProvider interface {
+	book(ctx workflow.Context, w *trip) (b houqin.TripBooking, actor, cause string, err error)
+}
+
+// taskBooking books by a task of the logistics staff, who record each
+// booking's reference and cost.
+type taskBooking struct{}
+
+func (taskBooking) book(ctx workflow.Context, w *trip) (houqin.TripBooking, string, string, error) {
+	check := func(act houqin.TaskAction) error {
+		var b houqin.TripBooking
+		if err := decodeData(act.Data, &b); err != nil {
+			return err
+		}
+		return inData(w.in.Request.CheckBooking(b))
+	}
+	d, err := w.p.work(ctx, StepBook, houqin.Text{Zh: "预订交通与住宿", En: "Book transport and lodging"}, w.in.Logistics, bookSLA, check)
+	if err != nil {
+		return houqin.TripBooking{}, "", "", err
+	}
+	var b houqin.TripBooking
+	if err := decodeData(d.Data, &b); err != nil {
+		return houqin.TripBooking{}, "", "", err
+	}
+	return b, d.Actor, d.updateID, nil
+}
+
+// Trip runs one business trip (出差): the approval route of its policy
+// (the traveller's manager, HR for a long trip, finance for a large one,
+// the budget steps), the budget reservation, the bookings by logistics, a
+// durable wait until the traveller is back, the expense claim and its
+// route (an extra approval for lines above their caps, finance), then the
+// reimbursement, which consumes the actual cost from the budget and
+// releases the rest. The requester may withdraw it under approval and
+// revoke (cancel) it until the first departure day; either releases the
+// reservation. On its stream:
+//
+//	trip.requested, trip.budget_checked, [approval…], trip.budget_reserved, trip.approved | trip.rejected (end)
+//	task.opened(book), task.completed, trip.booked
+//	trip.departed (00:00 of the first departure day, UTC+8), trip.returned (the end of the last return day)
+//	task.opened(claim), task.completed, trip.claim_submitted, [claim approval…], trip.claim_rejected → claim again
+//	trip.reimbursed, trip.completed
+func Trip(ctx workflow.Context, in TripInput) (TripResult, error) {
+	if err := in.validate(workflow.GetInfo(ctx).WorkflowExecution.ID); err != nil {
+		return TripResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
+	}
+	p, err := newProcess(ctx, houqin.KindTrip, in.ProcessID, houqin.TripStream(in.ProcessID), in.Requester, in.Policy, in.PolicyHash)
+	if err != nil {
+		return TripResult{}, err
+	}
+	w := &trip{in: in, p: p, booking: taskBooking{}}
+	if err := workflow.SetQueryHandler(ctx, QueryState, w.state); err != nil {
+		return TripResult{}, err
+	}
+	res, err := w.run(ctx)
+	if errors.Is(err, errStopped) {
+		res, err = w.stop(ctx)
+	}
+	if err != nil && w.reserved > 0 {
+		// Cancelled or failed before the reimbursement: give back the
+		// reservation, whatever became of the workflow.
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		if rerr := w.release(dctx, "the trip was cancelled", false); rerr != nil {
+			p.log.Error("Budget release failed", "error", rerr)
+		}
+	}
+	if err != nil {
+		p.log.Error("Trip failed", "error", err)
+		p.abort(err)
+	}
+	done, _ := workflow.NewDisconnectedContext(ctx)
+	if werr := workflow.Await(done, func() bool { return workflow.AllHandlersFinished(done) }); werr != nil && err == nil {
+		err = werr
+	}
+	return res, failure(err)
+}
+
+// trip is one running trip.
+type trip struct {
+	in      TripInput
+	p       *process
+	booking bookingProvider
+
+	line     activities.BudgetLineRef
+	check    houqin.BudgetCheck
+	reserved int64 // what the trip holds on its line
+	booked   int64 // the bookings' total
+	actual   int64
+}
+
+func (w *trip) run(ctx workflow.Context) (TripResult, error) {
+	p, in := w.p, w.in
+	if err := p.record(ctx, in.Requester, "", houqin.NewTripRequested(in.ProcessID, in.Requester, in.TravelerManager, in.Request)); err != nil {
+		return TripResult{}, err
+	}
+	if err := w.checkBudget(ctx); err != nil {
+		return TripResult{}, err
+	}
+	rt := w.route()
+	if err := p.copy(ctx, rt, in.Policy.CC.Start, "start"); err != nil {
+		return TripResult{}, err
+	}
+	v, err := p.approve(ctx, rt)
+	if err != nil {
+		return TripResult{}, err
+	}
+	if !v.Approved {
+		p.status, p.phase = houqin.StatusRejected, phaseDone
+		if err := p.record(ctx, v.By, v.cause, houqin.TripRejected{By: v.By, Comment: v.Comment}); err != nil {
+			return TripResult{}, err
+		}
+		return w.finish(ctx)
+	}
+	if refused, err := w.reserve(ctx, v); err != nil || refused {
+		if err != nil {
+			return TripResult{}, err
+		}
+		return w.finish(ctx)
+	}
+	p.phase = phaseWork
+	if err := p.record(ctx, v.By, v.cause, houqin.TripApproved{By: v.By, Comment: v.Comment}); err != nil {
+		return TripResult{}, err
+	}
+
+	b, actor, cause, err := w.booking.book(ctx, w)
+	if err != nil {
+		return TripResult{}, err
+	}
+	w.booked = b.Total()
+	if err := p.record(ctx, actor, cause, houqin.TripBooked{By: actor, Booking: b, Total: b.Total()}); err != nil {
+		return TripResult{}, err
+	}
+	if err := p.flush(ctx); err != nil {
+		return TripResult{}, err
+	}
+
+	// Durable timers: the first departure day closes cancellation; the
+	// end of the last return day opens the claim.
+	r := in.Request
+	depart, _ := time.ParseInLocation(time.DateOnly, r.Start(), chinaTime)
+	if err := w.waitUntil(ctx, depart); err != nil {
+		return TripResult{}, err
+	}
+	p.revokeClosed = "the traveller departed on " + r.Start()
+	if err := p.record(ctx, "system", "", houqin.TripDeparted{Day: r.Start()}); err != nil {
+		return TripResult{}, err
+	}
+	if err := p.flush(ctx); err != nil {
+		return TripResult{}, err
+	}
+	back, _ := time.ParseInLocation(time.DateOnly, r.End(), chinaTime)
+	if err := w.waitUntil(ctx, back.AddDate(0, 0, 1)); err != nil {
+		return TripResult{}, err
+	}
+	if err := p.record(ctx, "system", "", houqin.TripReturned{Day: r.End()}); err != nil {
+		return TripResult{}, err
+	}
+	return w.claim(ctx)
+}
+
+// waitUntil waits, durably, until a moment; it returns errStopped if the
+// requester revoked the trip meanwhile.
+func (w *trip) waitUntil(ctx workflow.Context, at time.Time) error {
+	for {
+		if w.p.stopping != nil {
+			return errStopped
+		}
+		wait := at.Sub(workflow.Now(ctx))
+		if wait <= 0 {
+			return nil
+		}
+		if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return w.p.stopping != nil }); err != nil {
+			return err
+		}
+	}
+}
+
+// route returns the approval route of the trip request.
+func (w *trip) route() route {
+	rt := route{
+		policy: w.in.Policy,
+		facts: func() houqin.Facts {
+			return w.check.Facts(w.in.Request.Facts(w.in.Requester, w.in.TravelerManager))
+		},
+		checkAmend: func(data json.RawMessage) error {
+			_, err := w.amended(data)
+			return err
+		},
+		amend: func(data json.RawMessage) error {
+			req, err := w.amended(data)
+			if err != nil {
+				return err
+			}
+			w.in.Request = req
+			return nil
+		},
+	}
+	rt.policy.ClaimSteps = nil
+	return rt
+}
+
+// amended decodes and checks an amended request: the same traveller, in
+// the same department.
+func (w *trip) amended(data json.RawMessage) (houqin.TripRequest, error) {
+	var req houqin.TripRequest
+	if err := decodeData(data, &req); err != nil {
+		return req, err
+	}
+	if req.Department == "" {
+		req.Department = w.in.Request.Department
+	}
+	if err := req.Validate(); err != nil {
+		return req, err
+	}
+	switch {
+	case req.Traveler != w.in.Request.Traveler:
+		return req, houqin.Errorf(houqin.EINVALID, "traveler: an amended request keeps the traveller %s", w.in.Request.Traveler)
+	case req.Department != w.in.Request.Department:
+		return req, houqin.Errorf(houqin.EINVALID, "department: an amended request stays in %s", w.in.Request.Department)
+	}
+	return req, nil
+}
+
+// claimRoute returns the approval route of an expense claim: the policy's
+// claim steps over the claim's facts.
+func (w *trip) claimRoute(c houqin.ExpenseClaim, over []houqin.OverCap) route {
+	kp := w.in.Policy
+	kp.Steps, kp.ClaimSteps = kp.ClaimSteps, nil
+	rt := route{
+		policy: kp,
+		facts: func() houqin.Facts {
+			return houqin.ClaimFacts(w.check.Facts(w.in.Request.Facts(w.in.Requester, w.in.TravelerManager)), c, over)
+		},
+		checkAmend: func(data json.RawMessage) error {
+			_, _, err := w.checkClaim(data)
+			return err
+		},
+	}
+	rt.amend = func(data json.RawMessage) error {
+		c2, over2, err := w.checkClaim(data)
+		if err != nil {
+			return err
+		}
+		c, over = c2, over2
+		return nil
+	}
+	return rt
+}
+
+func (w *trip) checkClaim(data json.RawMessage) (houqin.ExpenseClaim, []houqin.OverCap, error) {
+	var c houqin.ExpenseClaim
+	if err := decodeData(data, &c); err != nil {
+		return c, nil, err
+	}
+	over, err := w.in.Request.CheckClaim(c, *w.in.Policy.Travel)
+	return c, over, err
+}
+
+// claim waits for the traveller's expense claim and runs it through the
+// claim route until it is approved, then reimburses.
+func (w *trip) claim(ctx workflow.Context) (TripResult, error) {
+	p, traveler := w.p, w.in.Request.Traveler
+	for round := 1; ; round++ {
+		check := func(act houqin.TaskAction) error {
+			_, _, err := w.checkClaim(act.Data)
+			return inData(err)
+		}
+		t := p.openTask(ctx, taskSpec{step: StepClaim, name: houqin.Text{Zh: "填写报销单", En: "Claim the expenses"},
+			assignees: []houqin.Assignee{{User: traveler, Rule: "traveler"}}, forRequester: true,
+			actions: []string{houqin.ActionComplete, houqin.ActionComment}, sla: claimSLA, check: check})
+		if err := p.flush(ctx); err != nil {
+			return TripResult{}, err
+		}
+		var d *decision
+		for d == nil {
+			next, _, _, err := p.next(ctx)
+			if err != nil {
+				return TripResult{}, err
+			}
+			if next.Action != houqin.ActionComplete {
+				next.err, next.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", next.Action, next.TaskID)), true
+				continue
+			}
+			d = next
+		}
+		if err := p.complete(ctx, t, d); err != nil {
+			return TripResult{}, err
+		}
+		c, over, err := w.checkClaim(d.Data)
+		if err != nil {
+			return TripResult{}, err
+		}
+		err = p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, houqin.TripClaimSubmitted{By: d.Actor, Claim: c, Total: c.Total(), OverCap: over,
+			Caps: w.in.Request.LineCaps(c, *w.in.Policy.Travel), Round: round})
+		if err != nil {
+			return TripResult{}, err
+		}
+		rt := w.claimRoute(c, over)
+		v, err := p.approve(ctx, rt)
+		if err != nil {
+			return TripResult{}, err
+		}
+		if !v.Approved {
+			if err := p.record(ctx, v.By, v.cause, houqin.TripClaimRejected{By: v.By, Comment: v.Comment, Round: round}); err != nil {
+				return TripResult{}, err
+			}
+			continue
+		}
+		// The route's facts see the claim as last amended.
+		claimed := rt.facts()["claim_total"].(int64)
+		return w.reimburse(ctx, v, claimed)
+	}
+}
+
+// reimburse records the reimbursement of an approved claim and consumes
+// the actual cost (bookings and claim) from the budget line, releasing
+// what was reserved but not spent; the trip completes.
+func (w *trip) reimburse(ctx workflow.Context, v verdict, claimed int64) (TripResult, error) {
+	p := w.p
+	actual := claimed + w.booked
+	in := activities.ConsumeBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Amount: actual,
+		Document: w.in.ProcessID + " 报销单", Meta: w.meta(ctx, v.By, v.cause)}
+	var res activities.ConsumeBudgetResult
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ConsumeBudget, in).Get(ctx, &res); err != nil {
+		return TripResult{}, fmt.Errorf("consume budget: %w", err)
+	}
+	w.reserved, w.actual = 0, actual
+	err := p.record(ctx, v.By, v.cause, houqin.TripReimbursed{By: v.By, Claim: claimed, Bookings: w.booked, Actual: actual,
+		Released: res.Released, Currency: w.in.Request.CurrencyOrDefault()})
+	if err != nil {
+		return TripResult{}, err
+	}
+	p.status, p.phase = houqin.StatusCompleted, phaseDone
+	if err := p.record(ctx, "system", v.cause, houqin.TripCompleted{}); err != nil {
+		return TripResult{}, err
+	}
+	return w.finish(ctx)
+}
+
+// checkBudget checks the estimated cost against the travel line of the
+// traveller's department (the year of now in UTC+8) and records it.
+func (w *trip) checkBudget(ctx workflow.Context) error {
+	w.line = activities.BudgetLineRef{Year: workflow.Now(ctx).In(chinaTime).Year(), Department: w.in.Request.Department, Category: houqin.TravelBudgetCategory}
+	var res activities.BudgetCheckResult
+	in := activities.CheckBudgetInput{Line: w.line, Amount: w.in.Request.EstimatedCost}
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.CheckBudget, in).Get(ctx, &res); err != nil {
+		return fmt.Errorf("check budget: %w", err)
+	}
+	w.check = res.Check
+	return w.p.record(ctx, "system", "", houqin.TripBudgetChecked{Line: res.Line, Check: res.Check})
+}
+
+// reserve reserves the estimated cost on approval; if the line moved
+// beyond what the approvers covered, nothing is reserved and the trip ends
+// rejected by system, saying why (as a procurement does).
+func (w *trip) reserve(ctx workflow.Context, v verdict) (refused bool, err error) {
+	in := activities.ReserveBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Amount: w.in.Request.EstimatedCost,
+		Allow: houqin.BudgetWithin, Approvers: v.approvers, Meta: w.meta(ctx, v.By, v.cause)}
+	var res activities.ReserveBudgetResult
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ReserveBudget, in).Get(ctx, &res); err != nil {
+		return false, fmt.Errorf("reserve budget: %w", err)
+	}
+	if res.Refused {
+		comment := fmt.Sprintf("budget: %s %s; the approval covers %s, not %s (%s)",
+			res.Line, res.Check.Status, res.Allow, res.Check.Status, res.Check.Reason)
+		w.p.status, w.p.phase = houqin.StatusRejected, phaseDone
+		return true, w.p.record(ctx, "system", v.cause, houqin.TripRejected{By: "system", Comment: comment})
+	}
+	w.reserved = res.Reserved
+	if res.Check.Status == houqin.BudgetNone {
+		return false, nil
+	}
+	return false, w.p.record(ctx, "system", v.cause, houqin.TripBudgetReserved{Line: res.Line, Amount: res.Reserved,
+		Status: res.Check.Status, Exception: res.Exception})
+}
+
+// release gives back the reservation; record says whether to record it on
+// the trip's stream (not when the workflow is being cancelled).
+func (w *trip) release(ctx workflow.Context, reason string, record bool) error {
+	if w.reserved <= 0 {
+		return nil
+	}
+	in := activities.ReleaseBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Reason: reason, Meta: w.meta(ctx, "system", "")}
+	var res activities.ReleaseBudgetResult
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ReleaseBudget, in).Get(ctx, &res); err != nil {
+		return fmt.Errorf("release budget: %w", err)
+	}
+	w.reserved = 0
+	if !record {
+		return nil
+	}
+	return w.p.record(ctx, "system", "", houqin.TripBudgetReleased{Line: res.Line, Amount: res.Released, Reason: reason})
+}
+
+// stop ends a trip its requester withdrew (under approval) or revoked
+// (cancelled before the departure), releasing the reservation.
+func (w *trip) stop(ctx workflow.Context) (TripResult, error) {
+	reason := "the requester withdrew the trip"
+	if w.p.stopping != nil && w.p.stopping.Action == houqin.ActionRevoke {
+		reason = "the requester cancelled the trip before departure"
+	}
+	if err := w.p.stop(ctx); err != nil {
+		return TripResult{}, err
+	}
+	if err := w.release(ctx, reason, true); err != nil {
+		return TripResult{}, err
+	}
+	return w.finish(ctx)
+}
+
+// finish copies whom the policy names at the finish of a completed or
+// rejected trip, stores what is pending and returns the result.
+func (w *trip) finish(ctx workflow.Context) (TripResult, error) {
+	p := w.p
+	if p.status == houqin.StatusCompleted || p.status == houqin.StatusRejected {
+		if err := p.copy(ctx, w.route(), w.in.Policy.CC.Finish, "finish"); err != nil {
+			return TripResult{}, err
+		}
+	}
+	if err := p.flush(ctx); err != nil {
+		return TripResult{}, err
+	}
+	return TripResult{ProcessID: w.in.ProcessID, Status: p.status, Actual: w.actual, Position: p.position}, nil
+}
+
+func (w *trip) state() (State, error) {
+	return State{ProcessID: w.in.ProcessID, Status: w.p.status, Tasks: w.p.tasks(), Outstanding: []houqin.ItemQuantity{},
+		Version: w.p.version, Position: w.p.position}, nil
+}
+
+// meta returns the metadata of a budget line event the trip causes.
+func (w *trip) meta(ctx workflow.Context, actor, cause string) houqin.Metadata {
+	return houqin.Metadata{Actor: actor, CorrelationID: w.in.ProcessID, CausationID: cause,
+		WorkflowID: w.p.workflowID, RunID: w.p.runID, OccurredAt: workflow.Now(ctx), PolicyHash: w.in.PolicyHash}
+}

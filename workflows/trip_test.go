@@ -1,0 +1,300 @@
+package workflows_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/config"
+	"github.com/houqin/houqin/storetest"
+	"github.com/houqin/houqin/workflows"
+	"go.temporal.io/sdk/client"
+)
+
+const tid = "TR-2026-000001"
+
+func ttask(step string, n int) string { return tid + "." + step + "." + string(rune('0'+n)) }
+
+// The trip of tripInput, in UTC: it departs on 2026-12-10 (00:00 in
+// Shanghai: 9 December 16:00 UTC) and is back on the 12th (the claim opens
+// on 12 December 16:00 UTC).
+var (
+	departAt = time.Date(2026, 12, 9, 16, 0, 0, 0, time.UTC)
+	returnAt = time.Date(2026, 12, 12, 16, 0, 0, 0, time.UTC)
+)
+
+// tripInput is wang.fang's trip Shanghai → Beijing, 3 days, 3500.00
+// estimated, under the default policy; the MKT travel line of budgetStore
+// has a plan of 5000.00.
+func tripInput(t *testing.T) workflows.TripInput {
+	t.Helper()
+	p, err := houqin.ParsePolicy("policy.yaml", config.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := p.Kind(houqin.KindTrip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return workflows.TripInput{
+		ProcessID: tid, Requester: "wang.fang", TravelerManager: "liu.yang", Policy: kp, PolicyHash: kp.Hash(),
+		Logistics: []string{"li.na"},
+		Request: houqin.TripRequest{Traveler: "wang.fang", Purpose: "客户拜访", BudgetCategory: "travel", EstimatedCost: 350000,
+			Transport: "train", Lodging: true, Department: "MKT",
+			Legs: []houqin.TripLeg{{From: "上海", To: "北京", Depart: "2026-12-10", Return: "2026-12-12"}}},
+	}
+}
+
+func newTripHarness(t *testing.T) *harness {
+	store, _ := budgetStore(t, 0)
+	h := newHarness(t, store)
+	h.env.RegisterWorkflow(workflows.Trip)
+	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: tid})
+	return h
+}
+
+func (h *harness) runTrip(in workflows.TripInput) (workflows.TripResult, error, []houqin.Event) {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(workflows.Trip, in)
+	if !h.env.IsWorkflowCompleted() {
+		h.t.Fatal("workflow did not complete")
+	}
+	var res workflows.TripResult
+	err := h.env.GetWorkflowError()
+	if err == nil {
+		if err := h.env.GetWorkflowResult(&res); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	events := storetest.MustReadStream(h.t, h.store, houqin.TripStream(tid))
+	if err := houqin.Verify(events); err != nil {
+		h.t.Error(err)
+	}
+	return res, err, events
+}
+
+func booking() houqin.TripBooking {
+	return houqin.TripBooking{
+		Transport: []houqin.TripBookingItem{{Description: "G2 上海→北京 12-10", Reference: "E12345", Amount: 55300},
+			{Description: "G5 北京→上海 12-12", Reference: "E12346", Amount: 55300}},
+		Lodging: []houqin.TripBookingItem{{Description: "北京饭店 2 晚", Reference: "H-889", Amount: 120000}},
+	}
+}
+
+func travelLine(t *testing.T, h *harness) *houqin.BudgetLine {
+	t.Helper()
+	return lineState(t, h.store, "MKT", "travel")
+}
+
+func (h *harness) tact(d time.Duration, taskID, action, actor string, data any) *update {
+	h.t.Helper()
+	act := houqin.TaskAction{TaskID: taskID, Action: action, Actor: actor}
+	if data != nil {
+		act.Data = mustJSON(h.t, data)
+	}
+	return h.do(d, act)
+}
+
+// occurred returns when the first event of a type happened.
+func occurred(events []houqin.Event, typ string) time.Time {
+	for _, e := range events {
+		if e.Type == typ {
+			return e.Meta.OccurredAt
+		}
+	}
+	return time.Time{}
+}
+
+func TestTripApprovedBookedClaimedOverCap(t *testing.T) {
+	h := newTripHarness(t)
+	approve := h.tact(time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "liu.yang", nil)
+	book := h.tact(2*time.Hour, ttask("book", 1), houqin.ActionComplete, "li.na", booking())
+	noHotel := h.tact(time.Hour, ttask("book", 1), houqin.ActionComplete, "li.na", houqin.TripBooking{Transport: booking().Transport})
+	early := h.doProcess(3*24*time.Hour, houqin.ProcessAction{Action: houqin.ActionRevoke, Actor: "liu.yang"})
+	late := h.doProcess(departAt.Sub(start)+time.Hour, houqin.ProcessAction{Action: houqin.ActionRevoke, Actor: "wang.fang"})
+	claim := houqin.ExpenseClaim{Lines: []houqin.ClaimLine{
+		{Category: "per_diem", Amount: 15000, Date: "2026-12-10"},
+		{Category: "per_diem", Amount: 20000, Date: "2026-12-11"},
+		{Category: "per_diem", Amount: 15000, Date: "2026-12-12"},
+		{Category: "transport", Amount: 8600, Date: "2026-12-11", Receipt: "taxi-0311"},
+	}}
+	unjustified := h.tact(returnAt.Sub(start)+time.Hour, ttask("claim", 1), houqin.ActionComplete, "wang.fang", claim)
+	claim.Lines[1].Justification = "客户晚宴后加班"
+	notTraveler := h.tact(returnAt.Sub(start)+90*time.Minute, ttask("claim", 1), houqin.ActionComplete, "li.na", claim)
+	submit := h.tact(returnAt.Sub(start)+2*time.Hour, ttask("claim", 1), houqin.ActionComplete, "wang.fang", claim)
+	overCap := h.tact(returnAt.Sub(start)+3*time.Hour, ttask("claim_over_cap", 1), houqin.ActionApprove, "liu.yang", nil)
+	finance := h.tact(returnAt.Sub(start)+4*time.Hour, ttask("claim_finance", 1), houqin.ActionApprove, "chen.jing", nil)
+
+	res, err, events := h.runTrip(tripInput(t))
+	if err != nil || res.Status != houqin.StatusCompleted {
+		t.Fatalf("result %+v, %v; want completed", res, err)
+	}
+	for _, u := range []*update{approve, book, submit, overCap, finance} {
+		wantDone(t, u)
+	}
+	wantCode(t, noHotel, houqin.EINVALID, "data.lodging")
+	wantCode(t, early, houqin.EFORBIDDEN, "only the requester")
+	wantCode(t, late, houqin.ENOTALLOWED, "the traveller departed on 2026-12-10")
+	wantCode(t, unjustified, houqin.EINVALID, "data.lines[1].justification")
+	wantCode(t, notTraveler, houqin.EFORBIDDEN, "not an assignee")
+
+	want := []string{"trip.requested", "trip.budget_checked",
+		"approval.step_started", "task.opened", "task.completed", "approval.step_completed",
+		"approval.step_skipped", "approval.step_skipped", "approval.step_skipped", "approval.step_skipped",
+		"trip.budget_reserved", "trip.approved", "task.opened", "task.completed", "trip.booked",
+		"trip.departed", "trip.returned", "task.opened", "task.completed", "trip.claim_submitted",
+		"approval.step_started", "task.opened", "task.completed", "approval.step_completed",
+		"approval.step_started", "task.opened", "task.completed", "approval.step_completed",
+		"trip.reimbursed", "trip.completed", "process.copied"}
+	if diff := cmp.Diff(want, types(events)); diff != "" {
+		t.Errorf("stream (-want +got):\n%s", diff)
+	}
+	if got := occurred(events, "trip.departed"); !got.Equal(departAt) {
+		t.Errorf("departed at %s, want %s", got, departAt)
+	}
+	if got := occurred(events, "trip.returned"); !got.Equal(returnAt) {
+		t.Errorf("returned at %s, want %s", got, returnAt)
+	}
+	const claimed, booked = 58600, 230600
+	reimbursed := of[*houqin.TripReimbursed](t, events)
+	if len(reimbursed) != 1 || *reimbursed[0] != (houqin.TripReimbursed{By: "chen.jing", Claim: claimed, Bookings: booked,
+		Actual: claimed + booked, Released: 350000 - claimed - booked, Currency: "CNY"}) {
+		t.Errorf("reimbursed %+v", reimbursed)
+	}
+	if res.Actual != claimed+booked {
+		t.Errorf("result actual %d, want %d", res.Actual, claimed+booked)
+	}
+	if l := travelLine(t, h); l.Reserved != 0 || l.Actual != claimed+booked {
+		t.Errorf("travel line: reserved %d, actual %d; want 0, %d", l.Reserved, l.Actual, claimed+booked)
+	}
+	sub := of[*houqin.TripClaimSubmitted](t, events)
+	if len(sub) != 1 || len(sub[0].OverCap) != 1 || sub[0].OverCap[0] != (houqin.OverCap{Line: 1, City: "北京", Cap: 15000, Over: 5000}) ||
+		!slices.Equal(sub[0].Caps, []int64{15000, 15000, 15000, 0}) {
+		t.Errorf("claim submitted %+v", sub)
+	}
+	first := decode[*houqin.TripRequested](t, events[0])
+	if first.Request.Department != "MKT" || first.Request.Legs[0].Depart != "2026-12-10" || first.Days != 3 {
+		t.Errorf("first event %+v: the KPI projection needs request.department and request.legs[0].depart", first)
+	}
+}
+
+func TestTripRejected(t *testing.T) {
+	h := newTripHarness(t)
+	rej := h.do(time.Minute, houqin.TaskAction{TaskID: ttask("manager_approval", 1), Action: houqin.ActionReject, Actor: "liu.yang", Comment: "改为视频会议"})
+	res, err, events := h.runTrip(tripInput(t))
+	if err != nil || res.Status != houqin.StatusRejected {
+		t.Fatalf("result %+v, %v; want rejected", res, err)
+	}
+	wantDone(t, rej)
+	if r := of[*houqin.TripRejected](t, events); len(r) != 1 || r[0].By != "liu.yang" || r[0].Comment != "改为视频会议" {
+		t.Errorf("rejected %+v", r)
+	}
+	if l := travelLine(t, h); l.Reserved != 0 || l.Actual != 0 {
+		t.Errorf("travel line: reserved %d, actual %d; want nothing", l.Reserved, l.Actual)
+	}
+}
+
+func TestTripLongAndExpensiveNeedsHRAndFinance(t *testing.T) {
+	h := newTripHarness(t)
+	in := tripInput(t)
+	in.Request.Legs[0].Return = "2026-12-20" // 11 days
+	in.Request.EstimatedCost = 1_200_000     // beyond the 5000.00 plan (control warn)
+	h.tact(time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "liu.yang", nil)
+	h.tact(2*time.Minute, ttask("hr_approval", 1), houqin.ActionApprove, "zhao.lei", nil)
+	h.tact(3*time.Minute, ttask("finance_approval", 1), houqin.ActionApprove, "chen.jing", nil)
+	// budget_review (finance, dedup false) runs again for the overrun.
+	h.tact(4*time.Minute, ttask("budget_review", 1), houqin.ActionApprove, "chen.jing", nil)
+	h.cancelAt(time.Hour)
+	_, _, events := h.runTrip(in)
+	var steps []string
+	for _, s := range of[*houqin.StepCompleted](t, events) {
+		steps = append(steps, s.Step+" "+s.Outcome)
+	}
+	want := []string{"manager_approval approved", "hr_approval approved", "finance_approval approved", "budget_review approved"}
+	if diff := cmp.Diff(want, steps); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
+	}
+	if r := of[*houqin.TripBudgetReserved](t, events); len(r) != 1 || r[0].Status != houqin.BudgetWarn || r[0].Amount != 1_200_000 {
+		t.Errorf("reserved %+v, want 12000.00 warn", r)
+	}
+	// Cancelled (the workflow) while booking: the reservation is released.
+	if l := travelLine(t, h); l.Reserved != 0 {
+		t.Errorf("travel line: reserved %d after the cancellation, want 0", l.Reserved)
+	}
+}
+
+func TestTripWithdrawn(t *testing.T) {
+	h := newTripHarness(t)
+	notYou := h.doProcess(time.Minute, houqin.ProcessAction{Action: houqin.ActionWithdraw, Actor: "li.na"})
+	w := h.doProcess(2*time.Minute, houqin.ProcessAction{Action: houqin.ActionWithdraw, Actor: "wang.fang", Comment: "行程取消"})
+	res, err, events := h.runTrip(tripInput(t))
+	if err != nil || res.Status != houqin.StatusWithdrawn {
+		t.Fatalf("result %+v, %v; want withdrawn", res, err)
+	}
+	wantDone(t, w)
+	wantCode(t, notYou, houqin.EFORBIDDEN, "only the requester")
+	if got := types(events); !slices.Contains(got, "process.withdrawn") || slices.Contains(got, "trip.budget_released") {
+		t.Errorf("stream %q: want withdrawn, nothing to release", got)
+	}
+}
+
+func TestTripCancelledBeforeTravel(t *testing.T) {
+	h := newTripHarness(t)
+	h.tact(time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "liu.yang", nil)
+	h.tact(time.Hour, ttask("book", 1), houqin.ActionComplete, "li.na", booking())
+	var reserved int64
+	h.at(2*time.Hour, func() { reserved = travelLine(t, h).Reserved })
+	cancel := h.doProcess(3*24*time.Hour, houqin.ProcessAction{Action: houqin.ActionRevoke, Actor: "wang.fang", Comment: "客户改期"})
+	res, err, events := h.runTrip(tripInput(t))
+	if err != nil || res.Status != houqin.StatusCancelled {
+		t.Fatalf("result %+v, %v; want cancelled", res, err)
+	}
+	wantDone(t, cancel)
+	if reserved != 350000 {
+		t.Errorf("reserved %d before the cancellation, want 350000", reserved)
+	}
+	tail := types(events)[len(events)-2:]
+	if diff := cmp.Diff([]string{"process.revoked", "trip.budget_released"}, tail); diff != "" {
+		t.Errorf("stream ends (-want +got):\n%s", diff)
+	}
+	if r := of[*houqin.TripBudgetReleased](t, events); len(r) != 1 || r[0].Amount != 350000 {
+		t.Errorf("released %+v", r)
+	}
+	if l := travelLine(t, h); l.Reserved != 0 || l.Actual != 0 {
+		t.Errorf("travel line: reserved %d, actual %d; want 0, 0", l.Reserved, l.Actual)
+	}
+}
+
+func TestTripClaimRejectedThenClaimedAgain(t *testing.T) {
+	h := newTripHarness(t)
+	h.tact(time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "liu.yang", nil)
+	h.tact(time.Hour, ttask("book", 1), houqin.ActionComplete, "li.na", booking())
+	back := returnAt.Sub(start)
+	early := h.tact(back-time.Hour, ttask("claim", 1), houqin.ActionComplete, "wang.fang", nil)
+	claim := houqin.ExpenseClaim{Lines: []houqin.ClaimLine{{Category: "other", Amount: 30000, Date: "2026-12-11", Receipt: "礼品"}}}
+	h.tact(back+time.Hour, ttask("claim", 1), houqin.ActionComplete, "wang.fang", claim)
+	h.do(back+2*time.Hour, houqin.TaskAction{TaskID: ttask("claim_finance", 1), Action: houqin.ActionReject, Actor: "chen.jing", Comment: "礼品不可报销"})
+	claim.Lines[0] = houqin.ClaimLine{Category: "transport", Amount: 6000, Date: "2026-12-11", Receipt: "taxi-1"}
+	h.tact(back+3*time.Hour, ttask("claim", 2), houqin.ActionComplete, "wang.fang", claim)
+	h.tact(back+4*time.Hour, ttask("claim_finance", 2), houqin.ActionApprove, "chen.jing", nil)
+	res, err, events := h.runTrip(tripInput(t))
+	if err != nil || res.Status != houqin.StatusCompleted {
+		t.Fatalf("result %+v, %v; want completed", res, err)
+	}
+	wantCode(t, early, houqin.ECONFLICT, "")
+	if r := of[*houqin.TripClaimRejected](t, events); len(r) != 1 || r[0].Round != 1 || r[0].By != "chen.jing" {
+		t.Errorf("claim rejected %+v", r)
+	}
+	if r := of[*houqin.TripReimbursed](t, events); len(r) != 1 || r[0].Claim != 6000 {
+		t.Errorf("reimbursed %+v", r)
+	}
+	var skipped []string
+	for _, s := range of[*houqin.StepSkipped](t, events) {
+		skipped = append(skipped, s.Step)
+	}
+	if !slices.Contains(skipped, "claim_over_cap") {
+		t.Errorf("skipped %q: a claim within the caps skips claim_over_cap", skipped)
+	}
+}
