@@ -117,6 +117,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/reports/budget", s.budgetReportHandler)
 		r.Get("/reports/purchase-plan", s.purchasePlanHandler)
 		r.Post("/inspections", s.startInspection)
+		r.Post("/events", s.startEvent)
 		r.Post("/inspection-schedules", s.createInspectionSchedule)
 		r.Get("/inspection-schedules", s.listInspectionSchedules)
 		r.Post("/inspection-schedules/{name}/{action}", s.inspectionScheduleAction)
