@@ -308,6 +308,16 @@ type EventRejected struct {
 // EventType implements EventData.
 func (EventRejected) EventType() string { return "event.rejected" }
 
+// EventSuppliesRequested records the child procurement of the supplies
+// stock cannot cover (its workflow ID is the procurement's ID).
+type EventSuppliesRequested struct {
+	ProcurementID string         `json:"procurement_id"`
+	Items         []ItemQuantity `json:"items"` // what stock lacks
+}
+
+// EventType implements EventData.
+func (EventSuppliesRequested) EventType() string { return "event.supplies_requested" }
+
 // EventAttendeesConfirmed records HR's confirmation of the attendee list.
 type EventAttendeesConfirmed struct {
 	By        string   `json:"by"`
@@ -398,6 +408,7 @@ func init() {
 	RegisterEventType(EventBudgetChecked{})
 	RegisterEventType(EventApproved{})
 	RegisterEventType(EventRejected{})
+	RegisterEventType(EventSuppliesRequested{})
 	RegisterEventType(EventAttendeesConfirmed{})
 	RegisterEventType(EventPublicityConfirmed{})
 	RegisterEventType(EventArranged{})

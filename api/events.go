@@ -147,6 +147,11 @@ func (s *Server) eventInput(requester string, req houqin.EventRequest) (workflow
 		return out, nil
 	}
 	in := workflows.EventInput{Requester: requester, Request: req, Attendees: attendees, Policy: kp, PolicyHash: kp.Hash()}
+	// Supplies stock cannot cover are bought by a child procurement under
+	// the procurement policy in force now.
+	if in.ProcurementPolicy, err = s.cfg.Policy.Kind(houqin.KindProcurement); err != nil {
+		return workflows.EventInput{}, err
+	}
 	if in.HR, err = users("hr", "role:hr"); err != nil {
 		return workflows.EventInput{}, err
 	}

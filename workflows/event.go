@@ -11,6 +11,7 @@ import (
 
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/activities"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -49,6 +50,9 @@ type EventInput struct {
 	Escalate     []string             `json:"escalate"`  // join unfinished arrangements at the readiness check, besides the owners' managers
 	Policy       houqin.KindPolicy    `json:"policy"`
 	PolicyHash   string               `json:"policy_hash"`
+	// ProcurementPolicy, if given, is the policy of the child procurement
+	// of the supplies stock cannot cover; without it none is started.
+	ProcurementPolicy houqin.KindPolicy `json:"procurement_policy"`
 }
 
 // EventResult is how an event process ended.
@@ -188,6 +192,11 @@ func (w *event) run(ctx workflow.Context) (EventResult, error) {
 	if err := p.record(ctx, v.By, v.cause, houqin.EventApproved{By: v.By, Comment: v.Comment}); err != nil {
 		return EventResult{}, err
 	}
+	if len(r.Supplies) > 0 && in.ProcurementPolicy.Kind == houqin.KindProcurement {
+		if err := w.supplies(ctx); err != nil {
+			return EventResult{}, err
+		}
+	}
 	if err := w.prepare(ctx); err != nil {
 		return EventResult{}, err
 	}
@@ -202,6 +211,45 @@ func (w *event) run(ctx workflow.Context) (EventResult, error) {
 		return EventResult{}, err
 	}
 	return w.finish(ctx)
+}
+
+// supplies starts a child procurement of the supplies stock cannot cover,
+// numbered like every procurement, requested by the organiser, needed by
+// the readiness day; the event does not wait for it (the supplies
+// arrangement task does).
+func (w *event) supplies(ctx workflow.Context) error {
+	p, in := w.p, w.in
+	r := in.Request
+	info := workflow.GetInfo(ctx)
+	pin := activities.PrepareEventSuppliesInput{ProcessID: in.ProcessID, Requester: in.Requester, Department: r.Department,
+		Category: r.BudgetCategory, Title: r.Title, NeededBy: r.Start().Add(-ReadinessLead).In(chinaTime).Format(time.DateOnly),
+		Supplies: r.Supplies, At: workflow.Now(ctx), Key: info.WorkflowExecution.ID + "/supplies"}
+	var prep activities.PrepareEventSuppliesResult
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.PrepareEventSupplies, pin).Get(ctx, &prep); err != nil {
+		return fmt.Errorf("prepare the supplies: %w", err)
+	}
+	if len(prep.Short) == 0 {
+		return nil
+	}
+	id := ProcessID(prep.Year, prep.Number)
+	if err := p.record(ctx, "system", "", houqin.EventSuppliesRequested{ProcurementID: id, Items: prep.Short}); err != nil {
+		return err
+	}
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID: id, TaskQueue: TaskQueue,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, Procurement, ProcurementInput{ProcessID: id, Requester: in.Requester,
+		Request: prep.Request, Policy: in.ProcurementPolicy, PolicyHash: in.ProcurementPolicy.Hash(), Logistics: prep.Logistics})
+	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		return fmt.Errorf("start the procurement %s of the supplies: %w", id, err)
+	}
+	p.log.Info("Supplies procurement started", "procurement", id, "short", prep.Short)
+	return nil
 }
 
 // prepare opens the confirmations and the arrangements together and waits

@@ -233,3 +233,32 @@ func TestEventRejectedWithdrawnRevoked(t *testing.T) {
 		}
 	})
 }
+
+func TestEventSuppliesShortStartProcurement(t *testing.T) {
+	h := newEventHarness(t)
+	in := eventInput(t)
+	p, err := houqin.ParsePolicy("policy.yaml", config.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.ProcurementPolicy, err = p.Kind(houqin.KindProcurement); err != nil {
+		t.Fatal(err)
+	}
+	h.approveBy(time.Minute, etask("dept_approval", 1), "liu.yang")
+	var pr []houqin.Event
+	h.at(time.Hour, func() { pr = storetest.MustReadStream(t, h.store, houqin.ProcurementStream("PR-2026-000001")) })
+	h.cancelAt(2 * time.Hour)
+	h.runEvent(in)
+	events := storetest.MustReadStream(t, h.store, houqin.EventStream(evid))
+	req := of[*houqin.EventSuppliesRequested](t, events)
+	if len(req) != 1 || req[0].ProcurementID != "PR-2026-000001" || !slices.Equal(req[0].Items, []houqin.ItemQuantity{{Name: "矿泉水", Quantity: 24}}) {
+		t.Fatalf("supplies requested %+v, want 24 矿泉水 on PR-2026-000001", req)
+	}
+	if len(pr) == 0 || pr[0].Type != "procurement.requisition_submitted" {
+		t.Fatalf("the child procurement's stream %q", types(pr))
+	}
+	first := decode[*houqin.RequisitionSubmitted](t, pr[0])
+	if first.Requester != "wang.fang" || first.Request.Department != "MKT" || first.Request.BudgetCategory != "events" || first.Request.NeededBy != "2026-12-09" {
+		t.Errorf("procurement.requested %+v", first)
+	}
+}

@@ -56,6 +56,17 @@ func TestEventEndToEnd(t *testing.T) {
 	act(400, "zhang.wei", review, "complete", map[string]any{"data": map[string]any{"outcome": "fine"}})
 	out = act(200, "zhang.wei", review, "complete", map[string]any{"data": map[string]any{"outcome": "accepted"}})
 
+	// The water stock cannot cover is bought by a child procurement of the
+	// organiser's, which her department head approves.
+	procs := d.must(t, 200, "wang.fang", "GET", "/v1/processes?kind=procurement&min_position="+pos(out["position"]), nil)
+	items, _ := procs["items"].([]any)
+	if len(items) != 1 {
+		t.Fatalf("procurements %v, want the one of the supplies", procs)
+	}
+	if pr := items[0].(map[string]any); pr["requester"] != "wang.fang" || pr["department"] != "MKT" || pr["status"] != "running" {
+		t.Errorf("the supplies' procurement %v", pr)
+	}
+
 	var p map[string]any
 	deadline := time.Now().Add(20 * time.Second)
 	for {
