@@ -2,12 +2,15 @@ package api
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
 	"strconv"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/documents"
 	"github.com/houqin/houqin/workflows"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -196,4 +199,44 @@ func (s *Server) eventInput(requester string, req houqin.EventRequest) (workflow
 			Department: d, Owners: owners, Name: houqin.Text{Zh: "收集" + dept.Name + "材料", En: "Collect the materials of " + dept.NameEn}})
 	}
 	return in, nil
+}
+
+// eventDocument serves one of an event's documents, ?format=html (default)
+// or xlsx, folded from the event store; who may read the event may read
+// them.
+func (s *Server) eventDocument(name string, write func(io.Writer, documents.EventPlan, string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, format := chi.URLParam(r, "id"), r.URL.Query().Get("format")
+		if format == "" {
+			format = documents.FormatHTML
+		}
+		err := oneOf("format", format, documents.FormatHTML, documents.FormatXLSX)
+		if err == nil {
+			err = s.waitMinPosition(r)
+		}
+		if err == nil {
+			err = s.mayRead(r, id)
+		}
+		var p documents.EventPlan
+		if err == nil {
+			p, err = documents.ReadEvent(r.Context(), s.cfg.Store, id)
+		}
+		if err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+		p.Names = documents.NamesFrom(s.cfg.Org)
+		var buf bytes.Buffer
+		if err := write(&buf, p, format); err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+		if format == documents.FormatXLSX {
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.xlsx"`, id, name))
+		} else {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		}
+		w.Write(buf.Bytes())
+	}
 }

@@ -118,6 +118,8 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/reports/purchase-plan", s.purchasePlanHandler)
 		r.Post("/inspections", s.startInspection)
 		r.Post("/events", s.startEvent)
+		r.Get("/events/{id}/plan", s.eventDocument("plan", documents.WriteEventPlan))
+		r.Get("/events/{id}/schedule", s.eventDocument("schedule", documents.WriteMeetingSchedule))
 		r.Post("/inspection-schedules", s.createInspectionSchedule)
 		r.Get("/inspection-schedules", s.listInspectionSchedules)
 		r.Post("/inspection-schedules/{name}/{action}", s.inspectionScheduleAction)

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // TestEventEndToEnd walks a marketing training (活动/会议) through the HTTP
@@ -79,4 +83,25 @@ func TestEventEndToEnd(t *testing.T) {
 	if p["status"] != "completed" || p["title"] != "市场部产品培训" || p["department"] != "MKT" || p["kind"] != "event" {
 		t.Fatalf("process %v, want the completed training of MKT", p)
 	}
+
+	// The documents.
+	plan := d.rawOK(t, 200, "wang.fang", "/v1/events/"+id+"/plan")
+	for _, want := range []string{"活动策划方案", "Event plan", "市场部产品培训", "李娜 Li Na", "已完成 Completed"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q", want)
+		}
+	}
+	book := d.rawOK(t, 200, "zhang.wei", "/v1/events/"+id+"/schedule?format=xlsx")
+	f, err := excelize.OpenReader(bytes.NewReader([]byte(book)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := f.GetRows("安排表 Schedule")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 9 || rows[2][4] != "已完成 Done" {
+		t.Errorf("schedule rows %q, want every confirmation and arrangement done", rows)
+	}
+	d.rawOK(t, 403, "sun.li", "/v1/events/"+id+"/plan")
 }
