@@ -110,8 +110,13 @@ func TestParsePolicyDefault(t *testing.T) {
 	if diff := cmp.Diff(houqin.CC{Finish: []string{"role:warehouse"}}, kp.CC); diff != "" {
 		t.Errorf("CC (-want +got):\n%s", diff)
 	}
-	if _, err := p.Kind(houqin.KindEvent); houqin.ErrorCode(err) != houqin.ENOTFOUND {
-		t.Errorf("Kind(event): err %v, want ENOTFOUND", err)
+	for _, k := range []houqin.ProcessKind{houqin.KindTrip, houqin.KindEvent, houqin.KindInspection, houqin.KindBudget} {
+		if _, err := p.Kind(k); err != nil {
+			t.Errorf("Kind(%s): %v, want the default policy", k, err)
+		}
+	}
+	if _, err := p.Kind("nosuch"); houqin.ErrorCode(err) != houqin.ENOTFOUND {
+		t.Errorf("Kind(nosuch): err %v, want ENOTFOUND", err)
 	}
 }
 

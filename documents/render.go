@@ -63,6 +63,7 @@ var funcs = template.FuncMap{
 	"time": stamp, "result": label, "severity": label, "status": func(s houqin.Status) string { return label(string(s)) },
 	"findingStatus": label, "verdict": verdict, "join": func(s []string) string { return strings.Join(s, ", ") },
 	"inc": func(i int) int { return i + 1 }, "label": label, "money": houqin.Money,
+	"eventLabel": eventLabel, "eventTime": eventTime, "supplies": supplies, "taskState": taskState,
 }
 
 var pages = template.Must(template.New("").Funcs(funcs).ParseFS(templates, "templates/*.html"))

@@ -5,5 +5,5 @@ package workflows
 // histories against them, so a workflow added here is both run and
 // checked for non-determinism.
 func All() []any {
-	return []any{Procurement, Budget, Issue, Stocktake, Reorder, ScheduledStocktake, Survey, Inspection, Finding, ScheduledInspection, Trip}
+	return []any{Procurement, Budget, Issue, Stocktake, Reorder, ScheduledStocktake, Survey, Inspection, Finding, ScheduledInspection, Trip, Event}
 }

@@ -1,0 +1,242 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/documents"
+	"github.com/houqin/houqin/workflows"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+)
+
+// The approver rules of who arranges what for an event (活动筹备); each
+// department's materials are collected by its head.
+var eventOwners = map[string]string{
+	houqin.ArrangeVenue:     "role:logistics_staff",
+	houqin.ArrangeEquipment: "role:property_management",
+	houqin.ArrangeSupplies:  "role:warehouse",
+	houqin.ArrangeCatering:  "role:logistics_staff",
+}
+
+var arrangementNames = map[string]houqin.Text{
+	houqin.ArrangeVenue:     {Zh: "场地安排", En: "Arrange the venue"},
+	houqin.ArrangeEquipment: {Zh: "设备准备（音响、投影等）", En: "Prepare the equipment (sound, projector …)"},
+	houqin.ArrangeSupplies:  {Zh: "物资准备", En: "Prepare the supplies"},
+	houqin.ArrangeCatering:  {Zh: "餐饮安排", En: "Arrange the catering"},
+}
+
+// startEvent starts an event or meeting (活动/会议): POST /v1/events
+// {"type","title","starts_at","ends_at","attendee_departments",
+// "budget_category","estimated_cost",…}. The attendees (from the
+// organisation by department), who confirms, who arranges what and who
+// reviews the minutes are resolved now and copied into the workflow, like
+// the policy.
+func (s *Server) startEvent(w http.ResponseWriter, r *http.Request) {
+	ctx, who := r.Context(), identity(r)
+	if who.HasRole("auditor") {
+		s.problems.Error(w, r, houqin.Errorf(houqin.EFORBIDDEN, "auditors read but never act"))
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.problems.Error(w, r, decodeErr(err))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	var req houqin.EventRequest
+	if err := decode(r, &req); err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	in, err := s.eventInput(who.UserID, req)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	year := s.cfg.Now().Year()
+	n, err := s.nextNumber(ctx, "EV-"+strconv.Itoa(year))
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	in.ProcessID = workflows.EventID(year, n)
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if in.ProcessID, err = s.claimKey(ctx, who.UserID, key, body, in.ProcessID); err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+	}
+	_, err = s.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: in.ProcessID, TaskQueue: workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.Event, in)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	state, err := s.waitStarted(r, in.ProcessID)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, processCreated{ID: in.ProcessID, Kind: houqin.KindEvent, Status: state.Status, Position: state.Position})
+}
+
+// eventInput validates an event request and resolves what the workflow
+// runs by; the caller sets the process ID. The organiser never works on
+// their own event's tasks: where they would, their manager does.
+func (s *Server) eventInput(requester string, req houqin.EventRequest) (workflows.EventInput, error) {
+	if err := req.Validate(); err != nil {
+		return workflows.EventInput{}, err
+	}
+	if s.cfg.Policy == nil {
+		return workflows.EventInput{}, houqin.Errorf(houqin.EUNAVAILABLE, "policy: no policy is configured")
+	}
+	org := s.cfg.Org
+	u, err := org.User(requester)
+	if err != nil {
+		return workflows.EventInput{}, err
+	}
+	if req.Department == "" {
+		req.Department = u.Department
+	} else if _, err := org.Department(req.Department); err != nil {
+		return workflows.EventInput{}, houqin.Errorf(houqin.EINVALID, "department: unknown department %q", req.Department)
+	}
+	attendees, err := houqin.EventAttendees(org, req.AttendeeDepartments)
+	if err != nil {
+		return workflows.EventInput{}, err
+	}
+	kp, err := s.cfg.Policy.Kind(houqin.KindEvent)
+	if err != nil {
+		return workflows.EventInput{}, err
+	}
+	res := houqin.Resolver{Org: org}
+	facts := req.EventFacts(requester, int64(len(attendees)), houqin.BudgetNone, 0)
+	if _, err := res.Route(kp, requester, facts, s.cfg.Now()); err != nil {
+		return workflows.EventInput{}, err
+	}
+	// users resolves rules, without the organiser (their manager instead).
+	users := func(field string, rules ...string) ([]string, error) {
+		var out []string
+		for _, rule := range rules {
+			us, err := res.Users(rule, requester, facts)
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range us {
+				if !slices.Contains(out, u) {
+					out = append(out, u)
+				}
+			}
+		}
+		mine := slices.Contains(out, requester)
+		out = slices.DeleteFunc(out, func(u string) bool { return u == requester })
+		if len(out) == 0 && mine {
+			if m, ok := res.Manager(requester); ok {
+				out = []string{m}
+			}
+		}
+		if len(out) == 0 {
+			return nil, houqin.Errorf(houqin.EUNAVAILABLE, "%s: nobody in the organisation (%v)", field, rules)
+		}
+		return out, nil
+	}
+	in := workflows.EventInput{Requester: requester, Request: req, Attendees: attendees, Policy: kp, PolicyHash: kp.Hash()}
+	// Supplies stock cannot cover are bought by a child procurement under
+	// the procurement policy in force now.
+	if in.ProcurementPolicy, err = s.cfg.Policy.Kind(houqin.KindProcurement); err != nil {
+		return workflows.EventInput{}, err
+	}
+	if in.HR, err = users("hr", "role:hr"); err != nil {
+		return workflows.EventInput{}, err
+	}
+	mkt, err := org.DeptHead("MKT")
+	if err != nil {
+		return workflows.EventInput{}, houqin.Errorf(houqin.EUNAVAILABLE, "marketing: the organisation has no marketing department head")
+	}
+	if in.Marketing, err = users("marketing", "user:"+mkt.ID); err != nil {
+		return workflows.EventInput{}, err
+	}
+	if in.Reviewers, err = users("reviewers", "role:logistics_manager"); err != nil {
+		return workflows.EventInput{}, err
+	}
+	in.Escalate, _ = res.Users("role:logistics_manager", requester, facts)
+	for _, step := range houqin.Arrangements {
+		owners, err := users(step, eventOwners[step])
+		if err != nil {
+			return workflows.EventInput{}, err
+		}
+		in.Arrangements = append(in.Arrangements, houqin.Arrangement{Step: step, Owners: owners, Name: arrangementNames[step]})
+	}
+	depts := req.AttendeeDepartments
+	if slices.Contains(depts, houqin.AllDepartments) {
+		depts = nil
+		for _, d := range org.Departments() {
+			if !d.External {
+				depts = append(depts, d.ID)
+			}
+		}
+	}
+	for _, d := range depts {
+		head, err := org.DeptHead(d)
+		if err != nil {
+			return workflows.EventInput{}, houqin.Errorf(houqin.EUNAVAILABLE, "attendee_departments: department %s has no head to collect its materials", d)
+		}
+		owners, err := users("materials", "user:"+head.ID)
+		if err != nil {
+			return workflows.EventInput{}, err
+		}
+		dept, _ := org.Department(d)
+		in.Arrangements = append(in.Arrangements, houqin.Arrangement{Step: houqin.ArrangementTaskStep(houqin.ArrangeMaterials, d),
+			Department: d, Owners: owners, Name: houqin.Text{Zh: "收集" + dept.Name + "材料", En: "Collect the materials of " + dept.NameEn}})
+	}
+	return in, nil
+}
+
+// eventDocument serves one of an event's documents, ?format=html (default)
+// or xlsx, folded from the event store; who may read the event may read
+// them.
+func (s *Server) eventDocument(name string, write func(io.Writer, documents.EventPlan, string) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, format := chi.URLParam(r, "id"), r.URL.Query().Get("format")
+		if format == "" {
+			format = documents.FormatHTML
+		}
+		err := oneOf("format", format, documents.FormatHTML, documents.FormatXLSX)
+		if err == nil {
+			err = s.waitMinPosition(r)
+		}
+		if err == nil {
+			err = s.mayRead(r, id)
+		}
+		var p documents.EventPlan
+		if err == nil {
+			p, err = documents.ReadEvent(r.Context(), s.cfg.Store, id)
+		}
+		if err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+		p.Names = documents.NamesFrom(s.cfg.Org)
+		var buf bytes.Buffer
+		if err := write(&buf, p, format); err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+		if format == documents.FormatXLSX {
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.xlsx"`, id, name))
+		} else {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		}
+		w.Write(buf.Bytes())
+	}
+}

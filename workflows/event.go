@@ -1,0 +1,562 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/activities"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// The steps of an event besides its arrangements (houqin.Arrangements).
+const (
+	StepConfirmAttendees = "confirm_attendees" // HR confirms the attendee list
+	StepConfirmPublicity = "confirm_publicity" // marketing confirms the publicity
+	StepHold             = "hold"              // the organiser says the event was held
+	StepMinutes          = "minutes"           // the organiser submits the minutes and the summary
+	StepReviewMinutes    = "review_minutes"    // the reviewer judges their quality
+)
+
+// ReadinessLead is how long before an event starts its readiness check
+// escalates the unfinished arrangements; the arrangements are due then.
+const ReadinessLead = 24 * time.Hour
+
+// EventID returns the ID of the seq-th event of a year, "EV-2026-000001";
+// it is also the workflow ID.
+func EventID(year int, seq int64) string { return fmt.Sprintf("EV-%04d-%06d", year, seq) }
+
+var eventID = regexp.MustCompile(`^EV-[0-9]{4}-[0-9]{6,}$`)
+
+// EventInput starts an event or meeting (活动/会议). Everything it decides
+// by is resolved at the start: the attendees, who confirms, who arranges
+// what, who reviews the minutes.
+type EventInput struct {
+	ProcessID    string               `json:"process_id"`
+	Requester    string               `json:"requester"` // the organiser
+	Request      houqin.EventRequest  `json:"request"`   // department filled in
+	Attendees    []string             `json:"attendees"` // invited, from the organisation
+	HR           []string             `json:"hr"`        // confirm the attendee list
+	Marketing    []string             `json:"marketing"` // confirm the publicity (the MKT head)
+	Arrangements []houqin.Arrangement `json:"arrangements"`
+	Reviewers    []string             `json:"reviewers"` // review the minutes (the logistics manager)
+	Escalate     []string             `json:"escalate"`  // join unfinished arrangements at the readiness check, besides the owners' managers
+	Policy       houqin.KindPolicy    `json:"policy"`
+	PolicyHash   string               `json:"policy_hash"`
+	// ProcurementPolicy, if given, is the policy of the child procurement
+	// of the supplies stock cannot cover; without it none is started.
+	ProcurementPolicy houqin.KindPolicy `json:"procurement_policy"`
+}
+
+// EventResult is how an event process ended.
+type EventResult struct {
+	ProcessID string        `json:"process_id"`
+	Status    houqin.Status `json:"status"`
+	Position  int64         `json:"position"`
+}
+
+func (in EventInput) validate(workflowID string) error {
+	switch {
+	case !eventID.MatchString(in.ProcessID):
+		return houqin.Errorf(houqin.EINVALID, "process_id: must look like EV-2026-000001, got %q", in.ProcessID)
+	case in.ProcessID != workflowID:
+		return houqin.Errorf(houqin.EINVALID, "process_id: %q is not the workflow ID %q", in.ProcessID, workflowID)
+	case strings.TrimSpace(in.Requester) == "":
+		return houqin.Errorf(houqin.EINVALID, "requester: required")
+	case in.Request.Department == "":
+		return houqin.Errorf(houqin.EINVALID, "request.department: required")
+	case len(in.HR) == 0:
+		return houqin.Errorf(houqin.EINVALID, "hr: nobody confirms the attendee list")
+	case len(in.Marketing) == 0:
+		return houqin.Errorf(houqin.EINVALID, "marketing: nobody confirms the publicity")
+	case len(in.Reviewers) == 0:
+		return houqin.Errorf(houqin.EINVALID, "reviewers: nobody reviews the minutes")
+	case in.Policy.Kind != houqin.KindEvent || in.PolicyHash != in.Policy.Hash():
+		return houqin.Errorf(houqin.EINVALID, "policy: an event policy and its hash are required")
+	}
+	for i, ar := range in.Arrangements {
+		if ar.Step == "" || len(ar.Owners) == 0 {
+			return houqin.Errorf(houqin.EINVALID, "arrangements[%d]: a step and owners are required", i)
+		}
+	}
+	if err := in.Request.Validate(); err != nil {
+		return houqin.Errorf(houqin.EINVALID, "request.%s", houqin.ErrorMessage(err))
+	}
+	return nil
+}
+
+// Event runs one event or meeting (活动/会议): the approval route of its
+// policy; then, in parallel, HR's confirmation of the attendees,
+// marketing's of the publicity and every arrangement (venue, equipment,
+// supplies, catering, each department's materials), due the day before
+// the event, when a readiness check escalates the unfinished ones; the
+// event is held (the organiser says so, or its end passes); the organiser
+// submits the minutes and summary, which a reviewer judges (a major error
+// sends them back). On its stream:
+//
+//	event.requested, event.budget_checked, [approval…], event.approved | event.rejected (end)
+//	task.opened… (confirmations, arrangements), task.completed + event.attendees_confirmed |
+//	event.publicity_confirmed | event.arranged…, [event.readiness_checked, task.escalated…]
+//	task.opened(hold), task.completed, event.held
+//	task.opened(minutes), task.completed, event.minutes_submitted, task.opened(review_minutes),
+//	task.completed, event.minutes_reviewed (…again after a major error), event.completed
+//
+// Each review is also a deliverable.reviewed on houqin.DeliverableStream,
+// which the deliverable-quality KPI counts.
+func Event(ctx workflow.Context, in EventInput) (EventResult, error) {
+	if err := in.validate(workflow.GetInfo(ctx).WorkflowExecution.ID); err != nil {
+		return EventResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
+	}
+	p, err := newProcess(ctx, houqin.KindEvent, in.ProcessID, houqin.EventStream(in.ProcessID), in.Requester, in.Policy, in.PolicyHash)
+	if err != nil {
+		return EventResult{}, err
+	}
+	w := &event{in: in, p: p, budget: houqin.BudgetCheck{Status: houqin.BudgetNone}}
+	if err := workflow.SetQueryHandler(ctx, QueryState, w.state); err != nil {
+		return EventResult{}, err
+	}
+	res, err := w.run(ctx)
+	if errors.Is(err, errStopped) {
+		if err = p.stop(ctx); err == nil {
+			res, err = w.finish(ctx)
+		}
+	}
+	if err != nil {
+		p.log.Error("Event failed", "error", err)
+		p.abort(err)
+	}
+	done, _ := workflow.NewDisconnectedContext(ctx)
+	if werr := workflow.Await(done, func() bool { return workflow.AllHandlersFinished(done) }); werr != nil && err == nil {
+		err = werr
+	}
+	return res, failure(err)
+}
+
+type event struct {
+	in     EventInput
+	p      *process
+	budget houqin.BudgetCheck
+}
+
+func (w *event) facts() houqin.Facts {
+	return w.in.Request.EventFacts(w.in.Requester, int64(len(w.in.Attendees)), w.budget.Status, w.budget.Remaining)
+}
+
+func (w *event) run(ctx workflow.Context) (EventResult, error) {
+	p, in := w.p, w.in
+	r := in.Request
+	err := p.record(ctx, in.Requester, "", houqin.EventRequested{ProcessID: in.ProcessID, Requester: in.Requester, Request: r,
+		Attendees: slices.Clone(in.Attendees), Total: r.EstimatedCost, Currency: r.CurrencyOrDefault()})
+	if err != nil {
+		return EventResult{}, err
+	}
+	line := activities.BudgetLineRef{Year: r.Start().In(chinaTime).Year(), Department: r.Department, Category: r.BudgetCategory}
+	var bc activities.BudgetCheckResult
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.CheckBudget, activities.CheckBudgetInput{Line: line, Amount: r.EstimatedCost}).Get(ctx, &bc); err != nil {
+		return EventResult{}, fmt.Errorf("check budget: %w", err)
+	}
+	w.budget = bc.Check
+	if err := p.record(ctx, "system", "", houqin.EventBudgetChecked{Line: bc.Line, Check: bc.Check}); err != nil {
+		return EventResult{}, err
+	}
+	rt := route{
+		policy: in.Policy,
+		facts:  w.facts,
+		checkAmend: func(json.RawMessage) error {
+			return houqin.Errorf(houqin.EINVALID, "data: an event is resubmitted as it is; withdraw it and start another to change it")
+		},
+	}
+	rt.amend = rt.checkAmend
+	if err := p.copy(ctx, rt, in.Policy.CC.Start, "start"); err != nil {
+		return EventResult{}, err
+	}
+	v, err := p.approve(ctx, rt)
+	if err != nil {
+		return EventResult{}, err
+	}
+	if !v.Approved {
+		p.status, p.phase = houqin.StatusRejected, phaseDone
+		if err := p.record(ctx, v.By, v.cause, houqin.EventRejected{By: v.By, Comment: v.Comment}); err != nil {
+			return EventResult{}, err
+		}
+		return w.finish(ctx)
+	}
+	p.phase = phaseWork
+	if err := p.record(ctx, v.By, v.cause, houqin.EventApproved{By: v.By, Comment: v.Comment}); err != nil {
+		return EventResult{}, err
+	}
+	if len(r.Supplies) > 0 && in.ProcurementPolicy.Kind == houqin.KindProcurement {
+		if err := w.supplies(ctx); err != nil {
+			return EventResult{}, err
+		}
+	}
+	if err := w.prepare(ctx); err != nil {
+		return EventResult{}, err
+	}
+	if err := w.hold(ctx); err != nil {
+		return EventResult{}, err
+	}
+	if err := w.minutes(ctx); err != nil {
+		return EventResult{}, err
+	}
+	p.status, p.phase = houqin.StatusCompleted, phaseDone
+	if err := p.record(ctx, "system", "", houqin.EventCompleted{}); err != nil {
+		return EventResult{}, err
+	}
+	return w.finish(ctx)
+}
+
+// supplies starts a child procurement of the supplies stock cannot cover,
+// numbered like every procurement, requested by the organiser, needed by
+// the readiness day; the event does not wait for it (the supplies
+// arrangement task does).
+func (w *event) supplies(ctx workflow.Context) error {
+	p, in := w.p, w.in
+	r := in.Request
+	info := workflow.GetInfo(ctx)
+	pin := activities.PrepareEventSuppliesInput{ProcessID: in.ProcessID, Requester: in.Requester, Department: r.Department,
+		Category: r.BudgetCategory, Title: r.Title, NeededBy: r.Start().Add(-ReadinessLead).In(chinaTime).Format(time.DateOnly),
+		Supplies: r.Supplies, At: workflow.Now(ctx), Key: info.WorkflowExecution.ID + "/supplies"}
+	var prep activities.PrepareEventSuppliesResult
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.PrepareEventSupplies, pin).Get(ctx, &prep); err != nil {
+		return fmt.Errorf("prepare the supplies: %w", err)
+	}
+	if len(prep.Short) == 0 {
+		return nil
+	}
+	id := ProcessID(prep.Year, prep.Number)
+	if err := p.record(ctx, "system", "", houqin.EventSuppliesRequested{ProcurementID: id, Items: prep.Short}); err != nil {
+		return err
+	}
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID: id, TaskQueue: TaskQueue,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, Procurement, ProcurementInput{ProcessID: id, Requester: in.Requester,
+		Request: prep.Request, Policy: in.ProcurementPolicy, PolicyHash: in.ProcurementPolicy.Hash(), Logistics: prep.Logistics})
+	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+		return fmt.Errorf("start the procurement %s of the supplies: %w", id, err)
+	}
+	p.log.Info("Supplies procurement started", "procurement", id, "short", prep.Short)
+	return nil
+}
+
+// prepare opens the confirmations and the arrangements together and waits
+// until every one is done; at the readiness time (the day before the
+// event) the unfinished arrangements are escalated, once.
+func (w *event) prepare(ctx workflow.Context) error {
+	p, in := w.p, w.in
+	now := workflow.Now(ctx)
+	due := max(in.Request.Start().Add(-ReadinessLead).Sub(now), time.Hour)
+	assignees := func(users []string, rule string) []houqin.Assignee {
+		as := make([]houqin.Assignee, len(users))
+		for i, u := range users {
+			as[i] = houqin.Assignee{User: u, Rule: rule}
+		}
+		return as
+	}
+	actions := []string{houqin.ActionComplete, houqin.ActionTransfer, houqin.ActionComment, houqin.ActionRemind}
+	checkArranged := func(act houqin.TaskAction) error {
+		var r houqin.ArrangementReport
+		if err := decodeData(act.Data, &r); err != nil {
+			return err
+		}
+		return inData(r.Check())
+	}
+	checkAttendees := func(act houqin.TaskAction) error {
+		var c houqin.AttendeeConfirmation
+		if err := decodeData(act.Data, &c); err != nil {
+			return err
+		}
+		for i, u := range c.Attendees {
+			if strings.TrimSpace(u) == "" || slices.Index(c.Attendees, u) != i {
+				return houqin.Errorf(houqin.EINVALID, "data.attendees[%d]: empty or repeated", i)
+			}
+		}
+		return nil
+	}
+	p.openTask(ctx, taskSpec{step: StepConfirmAttendees, name: houqin.Text{Zh: "确认参会人员", En: "Confirm the attendees"},
+		assignees: assignees(in.HR, "role:hr"), actions: actions, sla: due, check: checkAttendees})
+	p.openTask(ctx, taskSpec{step: StepConfirmPublicity, name: houqin.Text{Zh: "确认宣传", En: "Confirm the publicity"},
+		assignees: assignees(in.Marketing, "dept_head(MKT)"), actions: actions, sla: due})
+	arrangements := map[string]*openTask{}
+	for _, ar := range in.Arrangements {
+		arrangements[ar.Step] = p.openTask(ctx, taskSpec{step: ar.Step, name: ar.Name, assignees: assignees(ar.Owners, "owner of "+ar.Step),
+			actions: actions, sla: due, escalate: due, check: checkArranged})
+	}
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	for left := 2 + len(in.Arrangements); left > 0; {
+		d, fired, _, err := p.next(ctx)
+		if err != nil {
+			return err
+		}
+		if fired != nil {
+			if err := w.readiness(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if d.Action != houqin.ActionComplete {
+			d.err, d.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", d.Action, d.TaskID)), true
+			continue
+		}
+		t := p.task(d.TaskID)
+		if err := p.complete(ctx, t, d); err != nil {
+			return err
+		}
+		var data houqin.EventData
+		switch t.task.Step {
+		case StepConfirmAttendees:
+			var c houqin.AttendeeConfirmation
+			if err := decodeData(d.Data, &c); err != nil {
+				return err
+			}
+			if c.Attendees == nil {
+				c.Attendees = slices.Clone(in.Attendees)
+			}
+			data = houqin.EventAttendeesConfirmed{By: d.Actor, Attendees: c.Attendees, Note: c.Note}
+		case StepConfirmPublicity:
+			data = houqin.EventPublicityConfirmed{By: d.Actor, Note: d.Comment}
+		default:
+			var r houqin.ArrangementReport
+			if err := decodeData(d.Data, &r); err != nil {
+				return err
+			}
+			data = houqin.EventArranged{Step: t.task.Step, By: d.Actor, Note: r.Note}
+		}
+		if err := p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, data); err != nil {
+			return err
+		}
+		if err := p.flush(ctx); err != nil {
+			return err
+		}
+		left--
+	}
+	return nil
+}
+
+// readiness escalates every unfinished arrangement: the owners' managers
+// and the escalation users join its task. It runs once: it clears the
+// escalation deadline of every arrangement.
+func (w *event) readiness(ctx workflow.Context) error {
+	p := w.p
+	var unfinished []*openTask
+	for _, t := range p.open {
+		if i := slices.IndexFunc(t.deadlines, func(d deadline) bool { return d.what == "escalate" }); i >= 0 {
+			t.deadlines = slices.Delete(t.deadlines, i, i+1)
+		}
+		if slices.ContainsFunc(w.in.Arrangements, func(ar houqin.Arrangement) bool { return ar.Step == t.task.Step }) {
+			unfinished = append(unfinished, t)
+		}
+	}
+	ev := houqin.EventReadinessChecked{Unfinished: []string{}, Added: []string{}}
+	var escalated []houqin.TaskEscalated
+	for _, t := range unfinished {
+		var managers []string
+		in := activities.ManagersInput{Users: t.task.Assignees, Requester: p.requester}
+		if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.Managers, in).Get(ctx, &managers); err != nil {
+			return fmt.Errorf("escalate %s: %w", t.task.ID, err)
+		}
+		var added []string
+		for _, u := range append(managers, w.in.Escalate...) {
+			if !slices.Contains(t.task.Assignees, u) && !slices.Contains(added, u) && u != p.requester {
+				added = append(added, u)
+				t.task.Assignees = append(t.task.Assignees, u)
+			}
+		}
+		ev.Unfinished = append(ev.Unfinished, t.task.Step)
+		for _, u := range added {
+			if !slices.Contains(ev.Added, u) {
+				ev.Added = append(ev.Added, u)
+			}
+		}
+		escalated = append(escalated, houqin.TaskEscalated{TaskID: t.task.ID, Added: added,
+			Assignees: slices.Clone(t.task.Assignees), DueAt: t.task.DueAt, Reason: "the event starts within a day and the arrangement is unfinished"})
+	}
+	p.log.Info("Event readiness checked", "unfinished", ev.Unfinished, "added", ev.Added)
+	if err := p.record(ctx, "system", "", ev); err != nil {
+		return err
+	}
+	for _, e := range escalated {
+		if err := p.record(ctx, "system", "", e); err != nil {
+			return err
+		}
+	}
+	return p.flush(ctx)
+}
+
+// hold waits until the organiser says the event was held, or its end
+// passes.
+func (w *event) hold(ctx workflow.Context) error {
+	p := w.p
+	sla := max(w.in.Request.End().Sub(workflow.Now(ctx)), time.Minute)
+	t := p.openTask(ctx, taskSpec{step: StepHold, name: houqin.Text{Zh: "确认活动已举办", En: "Confirm the event was held"},
+		assignees: []houqin.Assignee{{User: p.requester, Rule: "organiser"}}, forRequester: true,
+		actions: []string{houqin.ActionComplete, houqin.ActionComment}, sla: sla, timeout: true})
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	for {
+		d, fired, _, err := p.next(ctx)
+		if err != nil {
+			return err
+		}
+		if fired != nil {
+			if err := p.autoComplete(ctx, t, houqin.ActionComplete, "timeout", "the event ended"); err != nil {
+				return err
+			}
+			return p.record(ctx, "system", "", houqin.EventHeld{By: "system"})
+		}
+		if d.Action != houqin.ActionComplete {
+			d.err, d.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", d.Action, d.TaskID)), true
+			continue
+		}
+		if err := p.complete(ctx, t, d); err != nil {
+			return err
+		}
+		return p.record(ctx, d.Actor, d.updateID, houqin.EventHeld{By: d.Actor})
+	}
+}
+
+// until waits for the completion of t, refusing other actions.
+func (w *event) until(ctx workflow.Context, t *openTask) (*decision, error) {
+	p := w.p
+	if err := p.flush(ctx); err != nil {
+		return nil, err
+	}
+	for {
+		d, _, _, err := p.next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if d.Action == houqin.ActionComplete {
+			return d, p.complete(ctx, t, d)
+		}
+		d.err, d.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", d.Action, d.TaskID)), true
+	}
+}
+
+// minutes has the organiser submit the minutes and summary and the
+// reviewers judge them, until a review finds no major error.
+func (w *event) minutes(ctx workflow.Context) error {
+	p, in := w.p, w.in
+	checkMinutes := func(act houqin.TaskAction) error {
+		var m houqin.EventMinutes
+		if err := decodeData(act.Data, &m); err != nil {
+			return err
+		}
+		return inData(m.Check())
+	}
+	checkReview := func(act houqin.TaskAction) error {
+		var r houqin.MinutesReview
+		if err := decodeData(act.Data, &r); err != nil {
+			return err
+		}
+		return inData(r.Check())
+	}
+	var reviewers []houqin.Assignee
+	for _, u := range in.Reviewers {
+		if u != p.requester {
+			reviewers = append(reviewers, houqin.Assignee{User: u, Rule: "reviewer"})
+		}
+	}
+	if len(reviewers) == 0 {
+		return houqin.Errorf(houqin.EINVALID, "reviewers: the organiser may not review their own minutes, and nobody else is named")
+	}
+	for round := 1; ; round++ {
+		t := p.openTask(ctx, taskSpec{step: StepMinutes, name: houqin.Text{Zh: "提交会议纪要及总结报告", En: "Submit the minutes and summary"},
+			assignees: []houqin.Assignee{{User: p.requester, Rule: "organiser"}}, forRequester: true,
+			actions: []string{houqin.ActionComplete, houqin.ActionComment}, sla: 3 * 24 * time.Hour, check: checkMinutes})
+		d, err := w.until(ctx, t)
+		if err != nil {
+			return err
+		}
+		var m houqin.EventMinutes
+		if err := decodeData(d.Data, &m); err != nil {
+			return err
+		}
+		if err := p.record(ctx, d.Actor, d.updateID, houqin.EventMinutesSubmitted{By: d.Actor, Minutes: m, Round: round}); err != nil {
+			return err
+		}
+		rt := p.openTask(ctx, taskSpec{step: StepReviewMinutes, name: houqin.Text{Zh: "审核会议纪要及总结报告", En: "Review the minutes and summary"},
+			assignees: reviewers, actions: []string{houqin.ActionComplete, houqin.ActionTransfer, houqin.ActionComment, houqin.ActionRemind},
+			sla: 2 * 24 * time.Hour, check: checkReview})
+		rd, err := w.until(ctx, rt)
+		if err != nil {
+			return err
+		}
+		var r houqin.MinutesReview
+		if err := decodeData(rd.Data, &r); err != nil {
+			return err
+		}
+		if err := p.record(ctx, rd.Actor, rd.updateID, houqin.EventMinutesReviewed{By: rd.Actor, Outcome: r.Outcome, Comment: r.Comment, Round: round}); err != nil {
+			return err
+		}
+		if err := p.flush(ctx); err != nil {
+			return err
+		}
+		if err := w.deliverable(ctx, rd, r, round); err != nil {
+			return err
+		}
+		if r.Outcome != houqin.OutcomeMajorError {
+			return nil
+		}
+	}
+}
+
+// deliverable records the review of the minutes as deliverable.reviewed on
+// the process's deliverable stream (any version: other reviews may share
+// it); the event ID derives from the workflow and the round, so a retry
+// writes nothing twice.
+func (w *event) deliverable(ctx workflow.Context, d *decision, r houqin.MinutesReview, round int) error {
+	p := w.p
+	data := houqin.DeliverableReviewed{ProcessID: p.id, Kind: "minutes", Document: fmt.Sprintf("%s/minutes/%d", p.id, round),
+		Title: "会议纪要及总结报告 · " + w.in.Request.Title, Outcome: r.Outcome, Reviewer: d.Actor, Comment: r.Comment,
+		Department: w.in.Request.Department, Process: houqin.KindEvent}
+	meta := houqin.Metadata{Actor: d.Actor, CorrelationID: p.id, CausationID: d.updateID, WorkflowID: p.workflowID,
+		RunID: p.runID, OccurredAt: workflow.Now(ctx), PolicyHash: p.policyHash}
+	e, err := houqin.NewEvent(houqin.EventID(p.workflowID, p.runID, fmt.Sprintf("deliverable-%d", round)), data, meta)
+	if err != nil {
+		return err
+	}
+	in := activities.AppendInput{Stream: houqin.DeliverableStream(p.id), Expected: houqin.ExpectAny, Events: []houqin.Event{e}}
+	var res activities.AppendResult
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.AppendEvents, in).Get(ctx, &res); err != nil {
+		return fmt.Errorf("record the review of the minutes: %w", err)
+	}
+	return nil
+}
+
+// finish copies whom the policy names at the finish, stores what is
+// pending and returns the result.
+func (w *event) finish(ctx workflow.Context) (EventResult, error) {
+	p := w.p
+	if p.status == houqin.StatusCompleted || p.status == houqin.StatusRejected {
+		rt := route{policy: w.in.Policy, facts: w.facts}
+		if err := p.copy(ctx, rt, w.in.Policy.CC.Finish, "finish"); err != nil {
+			return EventResult{}, err
+		}
+	}
+	if err := p.flush(ctx); err != nil {
+		return EventResult{}, err
+	}
+	return EventResult{ProcessID: w.in.ProcessID, Status: p.status, Position: p.position}, nil
+}
+
+func (w *event) state() (State, error) {
+	return State{ProcessID: w.in.ProcessID, Status: w.p.status, Tasks: w.p.tasks(), Outstanding: []houqin.ItemQuantity{},
+		Version: w.p.version, Position: w.p.position}, nil
+}
