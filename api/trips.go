@@ -120,12 +120,21 @@ func (s *Server) tripInput(requester string, req houqin.TripRequest) (workflows.
 	if _, err := (houqin.Resolver{Org: s.cfg.Org}).Route(kp, requester, houqin.BudgetCheck{}.Facts(req.Facts(requester, manager)), s.cfg.Now()); err != nil {
 		return workflows.TripInput{}, err
 	}
+	// Logistics staff book, never the traveller: if the traveller is the
+	// only one, the logistics managers do.
 	var logistics []string
-	for _, u := range s.cfg.Org.WithRole("logistics_staff") {
-		logistics = append(logistics, u.ID)
+	for _, role := range []string{"logistics_staff", "logistics_manager"} {
+		for _, u := range s.cfg.Org.WithRole(role) {
+			if u.ID != req.Traveler && !u.Left {
+				logistics = append(logistics, u.ID)
+			}
+		}
+		if len(logistics) > 0 {
+			break
+		}
 	}
 	if len(logistics) == 0 {
-		return workflows.TripInput{}, houqin.Errorf(houqin.EUNAVAILABLE, "logistics: nobody has the role logistics_staff to book trips")
+		return workflows.TripInput{}, houqin.Errorf(houqin.EUNAVAILABLE, "logistics: nobody but the traveller has the role logistics_staff or logistics_manager to book trips")
 	}
 	return workflows.TripInput{Requester: requester, Request: req, TravelerManager: manager,
 		Policy: kp, PolicyHash: kp.Hash(), Logistics: logistics}, nil

@@ -35,6 +35,12 @@ func TestTripInput(t *testing.T) {
 			t.Errorf("%s submits: input %+v", requester, in)
 		}
 	}
+	// li.na, the only logistics staffer, travels: the logistics manager books.
+	r := req()
+	r.Traveler = "li.na"
+	if in, err := s.tripInput("li.na", r); err != nil || len(in.Logistics) != 1 || in.Logistics[0] != "zhang.wei" || in.Request.Department != "ADM" {
+		t.Errorf("li.na travels: %+v, %v; want zhang.wei to book", in, err)
+	}
 	for _, tt := range []struct {
 		name, requester string
 		change          func(r *houqin.TripRequest)

@@ -658,11 +658,17 @@ func (p *process) stop(ctx workflow.Context) error {
 // work opens a work task of step for assignees — the action complete, and
 // transfer, comment and remind — and waits until it is completed.
 func (p *process) work(ctx workflow.Context, step string, name houqin.Text, assignees []string, sla time.Duration, check func(houqin.TaskAction) error) (*decision, error) {
+	return p.workFor(ctx, step, name, assignees, sla, check, false)
+}
+
+// workFor is work; forRequester lets the requester, if an assignee, do the
+// work too (a logistics staffer who arranged a colleague's trip books it).
+func (p *process) workFor(ctx workflow.Context, step string, name houqin.Text, assignees []string, sla time.Duration, check func(houqin.TaskAction) error, forRequester bool) (*decision, error) {
 	as := make([]houqin.Assignee, len(assignees))
 	for i, u := range assignees {
 		as[i] = houqin.Assignee{User: u, Rule: "role"}
 	}
-	t := p.openTask(ctx, taskSpec{step: step, name: name, assignees: as, sla: sla, check: check,
+	t := p.openTask(ctx, taskSpec{step: step, name: name, assignees: as, sla: sla, check: check, forRequester: forRequester,
 		actions: []string{houqin.ActionComplete, houqin.ActionTransfer, houqin.ActionComment, houqin.ActionRemind}})
 	if err := p.flush(ctx); err != nil {
 		return nil, err

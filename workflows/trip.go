@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,6 +68,8 @@ func (in TripInput) validate(workflowID string) error {
 		return houqin.Errorf(houqin.EINVALID, "policy: a trip policy needs travel caps and claim steps")
 	case len(in.Logistics) == 0:
 		return houqin.Errorf(houqin.EINVALID, "logistics: at least one assignee is required")
+	case slices.Contains(in.Logistics, in.Request.Traveler):
+		return houqin.Errorf(houqin.EINVALID, "logistics: the traveller %s does not book their own trip", in.Request.Traveler)
 	case strings.TrimSpace(in.Request.Department) == "":
 		return houqin.Errorf(houqin.EINVALID, "request.department: required")
 	}
@@ -95,7 +98,10 @@ func (taskBooking) book(ctx workflow.Context, w *trip) (houqin.TripBooking, stri
 		}
 		return inData(w.in.Request.CheckBooking(b))
 	}
-	d, err := w.p.work(ctx, StepBook, houqin.Text{Zh: "预订交通与住宿", En: "Book transport and lodging"}, w.in.Logistics, bookSLA, check)
+	// An arranger who submitted a colleague's trip may book it; nobody
+	// books their own trip (the API leaves the traveller out of Logistics).
+	d, err := w.p.workFor(ctx, StepBook, houqin.Text{Zh: "预订交通与住宿", En: "Book transport and lodging"}, w.in.Logistics, bookSLA, check,
+		w.in.Requester != w.in.Request.Traveler)
 	if err != nil {
 		return houqin.TripBooking{}, "", "", err
 	}

@@ -298,3 +298,36 @@ func TestTripClaimRejectedThenClaimedAgain(t *testing.T) {
 		t.Errorf("skipped %q: a claim within the caps skips claim_over_cap", skipped)
 	}
 }
+
+// An assistant of the department submits: the traveller's manager still
+// approves, and the claim is the traveller's task, not the assistant's.
+func TestTripSubmittedByAnAssistant(t *testing.T) {
+	h := newTripHarness(t)
+	in := tripInput(t)
+	in.Requester = "li.na" // logistics staff arranges the trip
+	h.tact(time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "liu.yang", nil)
+	h.tact(time.Hour, ttask("book", 1), houqin.ActionComplete, "li.na", booking())
+	claim := houqin.ExpenseClaim{Lines: []houqin.ClaimLine{{Category: "transport", Amount: 6000, Date: "2026-12-11", Receipt: "taxi-1"}}}
+	back := returnAt.Sub(start)
+	assistant := h.tact(back+time.Hour, ttask("claim", 1), houqin.ActionComplete, "li.na", claim)
+	traveller := h.tact(back+2*time.Hour, ttask("claim", 1), houqin.ActionComplete, "wang.fang", claim)
+	h.tact(back+3*time.Hour, ttask("claim_finance", 1), houqin.ActionApprove, "chen.jing", nil)
+	res, err, events := h.runTrip(in)
+	if err != nil || res.Status != houqin.StatusCompleted {
+		t.Fatalf("result %+v, %v; want completed", res, err)
+	}
+	wantCode(t, assistant, houqin.EFORBIDDEN, "")
+	wantDone(t, traveller)
+	var claimTask houqin.Task
+	for _, task := range openedTasks(t, events) {
+		if task.Step == workflows.StepClaim {
+			claimTask = task
+		}
+	}
+	if !slices.Equal(claimTask.Assignees, []string{"wang.fang"}) {
+		t.Errorf("claim task %+v, want wang.fang's", claimTask)
+	}
+	if first := decode[*houqin.TripRequested](t, events[0]); first.Requester != "li.na" || first.Request.Traveler != "wang.fang" {
+		t.Errorf("first event %+v", first)
+	}
+}
