@@ -87,6 +87,7 @@ func TestEventEndToEnd(t *testing.T) {
 	// liu.yang attended: he has a survey (the organiser's comes from the
 	// survey trigger).
 	pendingStep(t, d, "liu.yang", "SV-"+id+"-liu.yang", "respond", out["position"])
+	pendingStep(t, d, "wang.fang", "SV-"+id, "respond", out["position"])
 
 	// The documents.
 	plan := d.rawOK(t, 200, "wang.fang", "/v1/events/"+id+"/plan")
