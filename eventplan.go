@@ -397,6 +397,15 @@ type EventMinutesReviewed struct {
 // EventType implements EventData.
 func (EventMinutesReviewed) EventType() string { return "event.minutes_reviewed" }
 
+// EventSurveysSent records the satisfaction surveys sent to the attendees
+// (the organiser's comes from the survey trigger on event.completed).
+type EventSurveysSent struct {
+	Surveys []string `json:"surveys"` // survey IDs, "SV-EV-2026-000001-wang.fang"
+}
+
+// EventType implements EventData.
+func (EventSurveysSent) EventType() string { return "event.surveys_sent" }
+
 // EventCompleted ends an event process: held, minutes accepted.
 type EventCompleted struct{}
 
@@ -416,6 +425,7 @@ func init() {
 	RegisterEventType(EventHeld{})
 	RegisterEventType(EventMinutesSubmitted{})
 	RegisterEventType(EventMinutesReviewed{})
+	RegisterEventType(EventSurveysSent{})
 	RegisterEventType(EventCompleted{})
 	RegisterFacts(KindEvent, EventRequest{}.EventFacts("", 0, "", 0))
 }

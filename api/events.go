@@ -155,6 +155,10 @@ func (s *Server) eventInput(requester string, req houqin.EventRequest) (workflow
 	if in.ProcurementPolicy, err = s.cfg.Policy.Kind(houqin.KindProcurement); err != nil {
 		return workflows.EventInput{}, err
 	}
+	// Every attendee but the organiser is surveyed once the minutes are
+	// accepted, as long as the configured surveys stay open.
+	sc := s.kpiConfig().Survey
+	in.SurveyRemindAfter, in.SurveyCloseAfter = sc.RemindAfter.D(), sc.CloseAfter.D()
 	if in.HR, err = users("hr", "role:hr"); err != nil {
 		return workflows.EventInput{}, err
 	}

@@ -53,6 +53,11 @@ type EventInput struct {
 	// ProcurementPolicy, if given, is the policy of the child procurement
 	// of the supplies stock cannot cover; without it none is started.
 	ProcurementPolicy houqin.KindPolicy `json:"procurement_policy"`
+	// SurveyRemindAfter and SurveyCloseAfter, if positive, send every
+	// attendee but the organiser a satisfaction survey once the minutes
+	// are accepted, open that long (config/kpi.yaml survey).
+	SurveyRemindAfter time.Duration `json:"survey_remind_after,omitempty"`
+	SurveyCloseAfter  time.Duration `json:"survey_close_after,omitempty"`
 }
 
 // EventResult is how an event process ended.
@@ -140,9 +145,10 @@ func Event(ctx workflow.Context, in EventInput) (EventResult, error) {
 }
 
 type event struct {
-	in     EventInput
-	p      *process
-	budget houqin.BudgetCheck
+	in        EventInput
+	attendees []string // as HR confirmed them
+	p         *process
+	budget    houqin.BudgetCheck
 }
 
 func (w *event) facts() houqin.Facts {
@@ -206,6 +212,11 @@ func (w *event) run(ctx workflow.Context) (EventResult, error) {
 	if err := w.minutes(ctx); err != nil {
 		return EventResult{}, err
 	}
+	if in.SurveyRemindAfter > 0 && in.SurveyCloseAfter > in.SurveyRemindAfter {
+		if err := w.surveys(ctx); err != nil {
+			return EventResult{}, err
+		}
+	}
 	p.status, p.phase = houqin.StatusCompleted, phaseDone
 	if err := p.record(ctx, "system", "", houqin.EventCompleted{}); err != nil {
 		return EventResult{}, err
@@ -250,6 +261,35 @@ func (w *event) supplies(ctx workflow.Context) error {
 	}
 	p.log.Info("Supplies procurement started", "procurement", id, "short", prep.Short)
 	return nil
+}
+
+// surveys starts a Survey child workflow for every attendee but the
+// organiser, "SV-<event>-<user>", abandoned when the event ends.
+func (w *event) surveys(ctx workflow.Context) error {
+	p, in := w.p, w.in
+	var ids []string
+	for _, u := range w.attendees {
+		if u == in.Requester {
+			continue
+		}
+		id := "SV-" + in.ProcessID + "-" + u
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+			WorkflowID: id, TaskQueue: TaskQueue,
+			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		})
+		child := workflow.ExecuteChildWorkflow(cctx, Survey, SurveyInput{SurveyID: id, Respondent: u,
+			Service:     houqin.SurveyService{ID: in.ProcessID, Kind: houqin.KindEvent, Department: in.Request.Department, Title: in.Request.Title},
+			RemindAfter: in.SurveyRemindAfter, CloseAfter: in.SurveyCloseAfter})
+		if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+			return fmt.Errorf("start the survey %s: %w", id, err)
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return p.record(ctx, "system", "", houqin.EventSurveysSent{Surveys: ids})
 }
 
 // prepare opens the confirmations and the arrangements together and waits
@@ -327,6 +367,7 @@ func (w *event) prepare(ctx workflow.Context) error {
 			if c.Attendees == nil {
 				c.Attendees = slices.Clone(in.Attendees)
 			}
+			w.attendees = c.Attendees
 			data = houqin.EventAttendeesConfirmed{By: d.Actor, Attendees: c.Attendees, Note: c.Note}
 		case StepConfirmPublicity:
 			data = houqin.EventPublicityConfirmed{By: d.Actor, Note: d.Comment}

@@ -51,6 +51,7 @@ func eventInput(t *testing.T) workflows.EventInput {
 func newEventHarness(t *testing.T) *harness {
 	h := newHarness(t, mustOpenStore(t))
 	h.env.RegisterWorkflow(workflows.Event)
+	h.env.RegisterWorkflow(workflows.Survey)
 	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: evid})
 	return h
 }
@@ -98,7 +99,9 @@ func TestEventCompletedAfterMajorError(t *testing.T) {
 	major := h.completeTask(eventStarts+11*time.Hour, etask("review_minutes", 1), "zhang.wei", houqin.MinutesReview{Outcome: "major_error", Comment: "缺少决议事项"})
 	minutes2 := h.completeTask(eventStarts+12*time.Hour, etask("minutes", 2), "wang.fang", houqin.EventMinutes{Minutes: "纪要（含决议）", Summary: "总结"})
 	accepted := h.completeTask(eventStarts+13*time.Hour, etask("review_minutes", 2), "zhang.wei", houqin.MinutesReview{Outcome: "accepted"})
-	res, err := h.runEvent(eventInput(t))
+	in := eventInput(t)
+	in.SurveyRemindAfter, in.SurveyCloseAfter = 3*24*time.Hour, 7*24*time.Hour
+	res, err := h.runEvent(in)
 	if err != nil || res.Status != houqin.StatusCompleted {
 		t.Fatalf("result %+v, %v; want completed", res, err)
 	}
@@ -140,6 +143,14 @@ func TestEventCompletedAfterMajorError(t *testing.T) {
 		if slices.Contains([]string{"venue", "catering", "confirm_attendees"}, tk.Step) && !tk.DueAt.Equal(start.Add(eventStarts-24*time.Hour)) {
 			t.Errorf("task %s due %s, want the day before the event", tk.ID, tk.DueAt)
 		}
+	}
+	sent := of[*houqin.EventSurveysSent](t, events)
+	if len(sent) != 1 || !slices.Equal(sent[0].Surveys, []string{"SV-" + evid + "-liu.yang"}) {
+		t.Errorf("surveys sent %+v, want liu.yang's (the organiser's comes from the trigger)", sent)
+	}
+	survey := storetest.MustReadStream(t, h.store, houqin.SurveyStream("SV-"+evid+"-liu.yang"))
+	if len(survey) == 0 || survey[0].Type != "survey.sent" {
+		t.Errorf("liu.yang's survey stream %q", types(survey))
 	}
 	reviews := storetest.MustReadStream(t, h.store, houqin.DeliverableStream(evid))
 	var outcomes []string

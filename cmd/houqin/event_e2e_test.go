@@ -84,6 +84,11 @@ func TestEventEndToEnd(t *testing.T) {
 		t.Fatalf("process %v, want the completed training of MKT", p)
 	}
 
+	// liu.yang attended: he has a survey (the organiser's comes from the
+	// survey trigger).
+	pendingStep(t, d, "liu.yang", "SV-"+id+"-liu.yang", "respond", out["position"])
+	pendingStep(t, d, "wang.fang", "SV-"+id, "respond", out["position"])
+
 	// The documents.
 	plan := d.rawOK(t, 200, "wang.fang", "/v1/events/"+id+"/plan")
 	for _, want := range []string{"活动策划方案", "Event plan", "市场部产品培训", "李娜 Li Na", "已完成 Completed"} {
