@@ -12,8 +12,6 @@ import (
 	"github.com/houqin/houqin/projections"
 	"github.com/houqin/houqin/reports"
 	"github.com/houqin/houqin/workflows"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 )
 
 // budgetWriters may draft budgets and adjustments; budgetReaders read
@@ -159,21 +157,7 @@ func (s *Server) startBudgetProcess(w http.ResponseWriter, r *http.Request, body
 		}
 	}
 	in.ProcessID, in.Policy, in.PolicyHash = processID, policy, policy.Hash()
-	_, err = s.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: processID, TaskQueue: workflows.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.Budget, in)
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	state, err := s.waitStarted(r, processID)
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, processCreated{ID: processID, Kind: houqin.KindBudget, Status: state.Status, Position: state.Position})
+	s.launch(w, r, houqin.KindBudget, processID, workflows.Budget, in)
 }
 
 func yearParam(v string) (int, error) {

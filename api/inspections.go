@@ -13,8 +13,6 @@ import (
 	"github.com/houqin/houqin/documents"
 	"github.com/houqin/houqin/projections"
 	"github.com/houqin/houqin/workflows"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 )
 
 // startInspection starts an ad hoc inspection (安全检查): POST
@@ -57,21 +55,7 @@ func (s *Server) startInspection(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	_, err = s.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: in.ProcessID, TaskQueue: workflows.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.Inspection, in)
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	state, err := s.waitStarted(r, in.ProcessID)
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, processCreated{ID: in.ProcessID, Kind: houqin.KindInspection, Status: state.Status, Position: state.Position})
+	s.launch(w, r, houqin.KindInspection, in.ProcessID, workflows.Inspection, in)
 }
 
 // inspectionInput validates an inspection request and resolves what the

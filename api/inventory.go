@@ -17,8 +17,6 @@ import (
 	"github.com/houqin/houqin/projections"
 	"github.com/houqin/houqin/reports"
 	"github.com/houqin/houqin/workflows"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 )
 
 // stockKeepers may define items and start stocktakes.
@@ -373,21 +371,7 @@ func (s *Server) startProcess(w http.ResponseWriter, r *http.Request, body []byt
 			return
 		}
 	}
-	_, err = s.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: processID, TaskQueue: workflows.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflow, input(processID))
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	state, err := s.waitStarted(r, processID)
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, processCreated{ID: processID, Kind: kind, Status: state.Status, Position: state.Position})
+	s.launch(w, r, kind, processID, workflow, input(processID))
 }
 
 // reportZone is the time zone of report dates: the company's, China

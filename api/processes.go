@@ -81,24 +81,30 @@ func (s *Server) startProcurement(w http.ResponseWriter, r *http.Request) {
 	}
 	in := workflows.ProcurementInput{ProcessID: processID, Requester: who.UserID, Request: req,
 		Policy: policy, PolicyHash: policy.Hash(), Logistics: logistics}
-	_, err = s.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	s.launch(w, r, houqin.KindProcurement, processID, workflows.Procurement, in)
+}
+
+// launch starts the workflow of a process of kind with its input — the
+// same ID again joins the one running, so a retry or a reused
+// Idempotency-Key never starts two — waits until its first events are
+// stored and answers 201 with their position, for read-your-writes.
+func (s *Server) launch(w http.ResponseWriter, r *http.Request, kind houqin.ProcessKind, processID string, workflow, input any) {
+	_, err := s.cfg.Temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
 		ID: processID, TaskQueue: workflows.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.Procurement, in)
+	}, workflow, input)
 	if err != nil {
 		s.problems.Error(w, r, err)
 		return
 	}
-	// Wait until the workflow stored its first events: the response carries
-	// their position, for read-your-writes. A Query, not an Update: it
-	// leaves no trace in the workflow's history.
+	// A Query, not an Update: waiting leaves no trace in the history.
 	state, err := s.waitStarted(r, processID)
 	if err != nil {
 		s.problems.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, processCreated{ID: processID, Kind: houqin.KindProcurement, Status: state.Status, Position: state.Position})
+	writeJSON(w, http.StatusCreated, processCreated{ID: processID, Kind: kind, Status: state.Status, Position: state.Position})
 }
 
 // waitStarted polls the workflow's state until its first events are stored

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -74,24 +73,7 @@ func Budget(ctx workflow.Context, in BudgetInput) (BudgetResult, error) {
 		return BudgetResult{}, err
 	}
 	res, err := w.run(ctx)
-	if errors.Is(err, errStopped) {
-		if err = p.stop(ctx); err == nil {
-			res, err = w.finish(ctx)
-		}
-	}
-	switch {
-	case temporal.IsCanceledError(err):
-		p.log.Info("Budget process cancelled")
-		p.abort(err)
-	case err != nil:
-		p.log.Error("Budget process failed", "error", err)
-		p.abort(err)
-	}
-	done, _ := workflow.NewDisconnectedContext(ctx)
-	if werr := workflow.Await(done, func() bool { return workflow.AllHandlersFinished(done) }); werr != nil && err == nil {
-		err = werr
-	}
-	return res, failure(err)
+	return endRun(ctx, p, res, err, w.finish)
 }
 
 func (in BudgetInput) validate(workflowID string) error {

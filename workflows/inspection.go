@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -104,20 +103,7 @@ func Inspection(ctx workflow.Context, in InspectionInput) (InspectionResult, err
 		return InspectionResult{}, err
 	}
 	res, err := w.run(ctx)
-	if errors.Is(err, errStopped) {
-		if err = p.stop(ctx); err == nil {
-			res, err = w.finish(ctx)
-		}
-	}
-	if err != nil {
-		p.log.Error("Inspection failed", "error", err)
-		p.abort(err)
-	}
-	done, _ := workflow.NewDisconnectedContext(ctx)
-	if werr := workflow.Await(done, func() bool { return workflow.AllHandlersFinished(done) }); werr != nil && err == nil {
-		err = werr
-	}
-	return res, failure(err)
+	return endRun(ctx, p, res, err, w.finish)
 }
 
 type inspection struct {
@@ -292,14 +278,7 @@ func Finding(ctx workflow.Context, in FindingInput) (FindingResult, error) {
 		return FindingResult{}, err
 	}
 	res, err := w.run(ctx)
-	if err != nil {
-		p.abort(err)
-	}
-	done, _ := workflow.NewDisconnectedContext(ctx)
-	if werr := workflow.Await(done, func() bool { return workflow.AllHandlersFinished(done) }); werr != nil && err == nil {
-		err = werr
-	}
-	return res, failure(err)
+	return res, p.ended(ctx, err)
 }
 
 type finding struct {

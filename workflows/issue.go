@@ -79,7 +79,7 @@ func Issue(ctx workflow.Context, in IssueInput) (ProcessResult, error) {
 		return ProcessResult{}, err
 	}
 	res, err := w.run(ctx)
-	return p.end(ctx, res, err, w.finish)
+	return endRun(ctx, p, res, err, w.finish)
 }
 
 func (in IssueInput) validate(workflowID string) error {
@@ -249,30 +249,6 @@ func (p *process) finishWith(ctx workflow.Context) (ProcessResult, error) {
 	}
 	p.log.Info("Process ended", "status", p.status, "position", p.position)
 	return ProcessResult{ProcessID: p.id, Status: p.status, Version: p.version, Position: p.position}, nil
-}
-
-// end ends a process's run: a withdrawal stops it (finish stores the
-// events), a cancellation or failure answers the waiting actions, and every
-// accepted update returns before the run ends.
-func (p *process) end(ctx workflow.Context, res ProcessResult, err error, finish func(workflow.Context) (ProcessResult, error)) (ProcessResult, error) {
-	if errors.Is(err, errStopped) {
-		if err = p.stop(ctx); err == nil {
-			res, err = finish(ctx)
-		}
-	}
-	switch {
-	case temporal.IsCanceledError(err):
-		p.log.Info("Process cancelled")
-		p.abort(err)
-	case err != nil:
-		p.log.Error("Process failed", "error", err)
-		p.abort(err)
-	}
-	done, _ := workflow.NewDisconnectedContext(ctx)
-	if werr := workflow.Await(done, func() bool { return workflow.AllHandlersFinished(done) }); werr != nil && err == nil {
-		err = werr
-	}
-	return res, failure(err)
 }
 
 // triggerReorders signals the reorder workflows of the items left below

@@ -684,3 +684,35 @@ func (p *process) workFor(ctx workflow.Context, step string, name houqin.Text, a
 		d.err, d.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", d.Action, d.TaskID)), true
 	}
 }
+
+// endRun ends a process's run that returned res and err: a withdrawal or
+// revocation by the requester (errStopped) is recorded and the process
+// finished with finish; then see ended.
+func endRun[R any](ctx workflow.Context, p *process, res R, err error, finish func(workflow.Context) (R, error)) (R, error) {
+	if errors.Is(err, errStopped) {
+		if err = p.stop(ctx); err == nil {
+			res, err = finish(ctx)
+		}
+	}
+	return res, p.ended(ctx, err)
+}
+
+// ended answers what still waits when a run ends with err: after a
+// cancellation or a failure every accepted action gets the error, and
+// every accepted update returns its outcome before the run ends. It
+// returns the error the workflow fails with (see failure).
+func (p *process) ended(ctx workflow.Context, err error) error {
+	switch {
+	case temporal.IsCanceledError(err):
+		p.log.Info("Process cancelled")
+		p.abort(err)
+	case err != nil:
+		p.log.Error("Process failed", "error", err)
+		p.abort(err)
+	}
+	done, _ := workflow.NewDisconnectedContext(ctx)
+	if werr := workflow.Await(done, func() bool { return workflow.AllHandlersFinished(done) }); werr != nil && err == nil {
+		err = werr
+	}
+	return failure(err)
+}

@@ -133,21 +133,7 @@ func Procurement(ctx workflow.Context, in ProcurementInput) (ProcurementResult, 
 			p.log.Error("Budget release failed", "error", rerr)
 		}
 	}
-	switch {
-	case temporal.IsCanceledError(err):
-		p.log.Info("Procurement cancelled")
-		p.abort(err)
-	case err != nil:
-		p.log.Error("Procurement failed", "error", err)
-		p.abort(err)
-	}
-	// Every accepted update returns its outcome before the run ends, even
-	// when the workflow was cancelled.
-	done, _ := workflow.NewDisconnectedContext(ctx)
-	if werr := workflow.Await(done, func() bool { return workflow.AllHandlersFinished(done) }); werr != nil && err == nil {
-		err = werr
-	}
-	return res, failure(err)
+	return res, p.ended(ctx, err)
 }
 
 // failure returns the error a workflow fails with: an error caused by a

@@ -70,7 +70,7 @@ func Stocktake(ctx workflow.Context, in StocktakeInput) (ProcessResult, error) {
 	}
 	w := &stocktake{in: in, p: p}
 	res, err := w.run(ctx)
-	return p.end(ctx, res, err, p.finishWith)
+	return endRun(ctx, p, res, err, p.finishWith)
 }
 
 func (in StocktakeInput) validate(workflowID string) error {

@@ -65,19 +65,7 @@ func Survey(ctx workflow.Context, in SurveyInput) (SurveyResult, error) {
 		return SurveyResult{}, err
 	}
 	res, err := s.run(ctx)
-	if err != nil {
-		if temporal.IsCanceledError(err) {
-			p.log.Info("Survey cancelled")
-		} else {
-			p.log.Error("Survey failed", "error", err)
-		}
-		p.abort(err)
-	}
-	done, _ := workflow.NewDisconnectedContext(ctx)
-	if werr := workflow.Await(done, func() bool { return workflow.AllHandlersFinished(done) }); werr != nil && err == nil {
-		err = werr
-	}
-	return res, failure(err)
+	return res, p.ended(ctx, err)
 }
 
 func (in SurveyInput) validate(workflowID string) error {
