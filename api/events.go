@@ -12,8 +12,6 @@ import (
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/documents"
 	"github.com/houqin/houqin/workflows"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 )
 
 // The approver rules of who arranges what for an event (活动筹备); each
@@ -73,21 +71,7 @@ func (s *Server) startEvent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	_, err = s.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: in.ProcessID, TaskQueue: workflows.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.Event, in)
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	state, err := s.waitStarted(r, in.ProcessID)
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, processCreated{ID: in.ProcessID, Kind: houqin.KindEvent, Status: state.Status, Position: state.Position})
+	s.launch(w, r, houqin.KindEvent, in.ProcessID, workflows.Event, in)
 }
 
 // eventInput validates an event request and resolves what the workflow

@@ -11,8 +11,6 @@ import (
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/documents"
 	"github.com/houqin/houqin/workflows"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 )
 
 // tripArrangers may submit a trip for any traveller; anyone else submits
@@ -59,21 +57,7 @@ func (s *Server) startTrip(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	_, err = s.cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: in.ProcessID, TaskQueue: workflows.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.Trip, in)
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	state, err := s.waitStarted(r, in.ProcessID)
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, processCreated{ID: in.ProcessID, Kind: houqin.KindTrip, Status: state.Status, Position: state.Position})
+	s.launch(w, r, houqin.KindTrip, in.ProcessID, workflows.Trip, in)
 }
 
 // tripInput validates a trip request, checks that requester may submit it

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -128,20 +127,7 @@ func Event(ctx workflow.Context, in EventInput) (EventResult, error) {
 		return EventResult{}, err
 	}
 	res, err := w.run(ctx)
-	if errors.Is(err, errStopped) {
-		if err = p.stop(ctx); err == nil {
-			res, err = w.finish(ctx)
-		}
-	}
-	if err != nil {
-		p.log.Error("Event failed", "error", err)
-		p.abort(err)
-	}
-	done, _ := workflow.NewDisconnectedContext(ctx)
-	if werr := workflow.Await(done, func() bool { return workflow.AllHandlersFinished(done) }); werr != nil && err == nil {
-		err = werr
-	}
-	return res, failure(err)
+	return endRun(ctx, p, res, err, w.finish)
 }
 
 type event struct {

@@ -151,15 +151,7 @@ func Trip(ctx workflow.Context, in TripInput) (TripResult, error) {
 			p.log.Error("Budget release failed", "error", rerr)
 		}
 	}
-	if err != nil {
-		p.log.Error("Trip failed", "error", err)
-		p.abort(err)
-	}
-	done, _ := workflow.NewDisconnectedContext(ctx)
-	if werr := workflow.Await(done, func() bool { return workflow.AllHandlersFinished(done) }); werr != nil && err == nil {
-		err = werr
-	}
-	return res, failure(err)
+	return res, p.ended(ctx, err)
 }
 
 // trip is one running trip.
