@@ -19,7 +19,8 @@ import (
 //   - on time: every task and every process with a due time is an item;
 //     open items wait in kpi_open; a closed item adds 1 to on_time or late
 //     in the day it fell due (kpi_ontime), or nothing if it was cancelled
-//     before its due time;
+//     before its due time; a process's item closes when its service is
+//     delivered (deliveredBy) or, failing that, when it completes;
 //   - satisfaction: surveys sent, answered, satisfied (score ≥ 4) and
 //     expired per day (kpi_satisfaction);
 //   - deliverable quality: reviews per outcome per day (kpi_deliverables);
@@ -42,7 +43,7 @@ var _ Projection = KPI{}
 func (KPI) Name() string { return "kpi" }
 
 // Version implements Projection.
-func (KPI) Version() int { return 1 }
+func (KPI) Version() int { return 2 }
 
 func (k KPI) loc() *time.Location {
 	if k.Location == nil {
@@ -324,6 +325,25 @@ type processStart struct {
 	} `json:"request"`
 }
 
+// deliveredBy tells whether an event of a process's stream delivers its
+// service, and so closes the process's on-time item (docs/KPI.md, "On
+// time"): all the goods received by needed_by, the checklist recorded on
+// the scheduled day, the trip booked before the departure, the event ready
+// before it starts. What follows (the invoice, the remediation of findings,
+// the reimbursement, the minutes) is measured by its own tasks.
+func deliveredBy(e houqin.Event) bool {
+	switch e.Type {
+	case "inspection.recorded", "trip.booked", "event.ready":
+		return true
+	case "procurement.goods_received":
+		var r struct {
+			Outstanding []json.RawMessage `json:"outstanding"`
+		}
+		return json.Unmarshal(e.Data, &r) == nil && len(r.Outstanding) == 0
+	}
+	return false
+}
+
 // processDue is the due time of a process, by what its request says
 // (docs/KPI.md): the end of needed_by or scheduled_for (procurement,
 // inspection), an event's start, a trip's first departure day.
@@ -367,6 +387,11 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Even
 			}
 			if due, ok := k.processDue(s); ok {
 				k.open(acc, id, "process", id, string(kind), s.Request.Department, due)
+			}
+		}
+		if deliveredBy(e) {
+			if err := k.close(ctx, tx, acc, id, "done", at); err != nil {
+				return err
 			}
 		}
 		if status := processEnding(e); status != "" {
