@@ -43,10 +43,15 @@ var errStopped = errors.New("process stopped by its requester")
 // task.opened — land in one append, and the action's outcome carries the
 // position of the last of them.
 type process struct {
-	id         string
-	kind       houqin.ProcessKind
-	stream     string
-	requester  string
+	id        string
+	kind      houqin.ProcessKind
+	stream    string
+	requester string
+	// subject is the person the process is for when it is not the
+	// requester (a trip's traveller when an assistant submits): like the
+	// requester, they approve no step of it and act only on the tasks
+	// meant for them.
+	subject    string
 	policyHash string
 	// correlation is the CorrelationID of the events; "" = the process ID.
 	// A finding's events correlate with their inspection.
@@ -83,8 +88,10 @@ type openTask struct {
 	// check adds the step's own rules for the actions that end the task.
 	check func(houqin.TaskAction) error
 	// forRequester marks a task the requester acts on (resubmit); on any
-	// other task the requester may not act.
+	// other task the requester may not act. forSubject is the same for the
+	// process's subject.
 	forRequester bool
+	forSubject   bool
 	decided      bool      // an action that ends the task was accepted
 	reminded     time.Time // when the requester last reminded its assignees
 	deadlines    []deadline
@@ -223,6 +230,7 @@ type taskSpec struct {
 	check        func(houqin.TaskAction) error
 	explanation  *houqin.Explanation
 	forRequester bool
+	forSubject   bool
 	reminders    []time.Duration // offsets after opening
 	escalate     time.Duration   // 0: never
 	timeout      bool            // something happens at the due time
@@ -252,7 +260,7 @@ func (p *process) openTask(ctx workflow.Context, s taskSpec) *openTask {
 			t.OnBehalfOf[a.User] = a.OnBehalfOf
 		}
 	}
-	ot := &openTask{task: t, check: s.check, forRequester: s.forRequester}
+	ot := &openTask{task: t, check: s.check, forRequester: s.forRequester, forSubject: s.forSubject}
 	for _, r := range s.reminders {
 		ot.deadlines = append(ot.deadlines, deadline{at: now.Add(r), what: "remind"})
 	}
@@ -414,6 +422,9 @@ func (p *process) minor(ctx workflow.Context, t *openTask, d *decision) error {
 	return p.flush(ctx)
 }
 
+// isSubject reports whether u is the process's subject (see process.subject).
+func (p *process) isSubject(u string) bool { return p.subject != "" && u == p.subject }
+
 // task returns the open task with an ID, nil if none.
 func (p *process) task(id string) *openTask {
 	for _, t := range p.open {
@@ -460,17 +471,19 @@ func (p *process) check(ctx workflow.Context, act houqin.TaskAction) error {
 	assignee := slices.Contains(t.task.Assignees, act.Actor)
 	switch act.Action {
 	case houqin.ActionComment:
-		if !assignee && act.Actor != p.requester && !slices.Contains(p.actors, act.Actor) {
+		if !assignee && act.Actor != p.requester && !p.isSubject(act.Actor) && !slices.Contains(p.actors, act.Actor) {
 			return houqin.Errorf(houqin.EFORBIDDEN, "actor: %q takes no part in %s", act.Actor, p.id)
 		}
 	case houqin.ActionRemind:
-		if act.Actor != p.requester {
+		if act.Actor != p.requester && !p.isSubject(act.Actor) {
 			return houqin.Errorf(houqin.EFORBIDDEN, "actor: only the requester %s may remind the assignees of %s", p.requester, act.TaskID)
 		}
 	default:
 		switch {
 		case act.Actor == p.requester && !t.forRequester:
 			return houqin.Errorf(houqin.EFORBIDDEN, "actor: %q requested %s and may not act on its task %s", act.Actor, p.id, act.TaskID)
+		case p.isSubject(act.Actor) && !t.forSubject:
+			return houqin.Errorf(houqin.EFORBIDDEN, "actor: %s is for %q, who may not act on its task %s", p.id, act.Actor, act.TaskID)
 		case !assignee:
 			return houqin.Errorf(houqin.EFORBIDDEN, "actor: %q is not an assignee of task %s", act.Actor, act.TaskID)
 		}
@@ -518,6 +531,8 @@ func (p *process) checkArgs(ctx workflow.Context, t *openTask, act houqin.TaskAc
 			return houqin.Errorf(houqin.EINVALID, "to: required")
 		case act.To == p.requester:
 			return houqin.Errorf(houqin.EINVALID, "to: %q requested %s and may not act on it", act.To, p.id)
+		case p.isSubject(act.To):
+			return houqin.Errorf(houqin.EINVALID, "to: %s is for %q, who may not act on it", p.id, act.To)
 		case slices.Contains(t.task.Assignees, act.To):
 			return houqin.Errorf(houqin.EINVALID, "to: %q is already an assignee of %s", act.To, act.TaskID)
 		}
@@ -535,6 +550,8 @@ func (p *process) checkArgs(ctx workflow.Context, t *openTask, act houqin.TaskAc
 			switch {
 			case u == p.requester:
 				return houqin.Errorf(houqin.EINVALID, "users[%d]: %q requested %s and may not approve it", i, u, p.id)
+			case p.isSubject(u):
+				return houqin.Errorf(houqin.EINVALID, "users[%d]: %s is for %q, who may not approve it", i, p.id, u)
 			case slices.Contains(t.task.Assignees, u):
 				return houqin.Errorf(houqin.EINVALID, "users[%d]: %q is already an assignee of %s", i, u, act.TaskID)
 			case slices.Index(act.Users, u) != i:

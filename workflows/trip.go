@@ -135,6 +135,11 @@ func Trip(ctx workflow.Context, in TripInput) (TripResult, error) {
 	if err != nil {
 		return TripResult{}, err
 	}
+	if in.Request.Traveler != in.Requester {
+		// An assistant submitted: the traveller approves no step of their
+		// own trip or claim either.
+		p.subject = in.Request.Traveler
+	}
 	w := &trip{in: in, p: p, booking: taskBooking{}}
 	if err := workflow.SetQueryHandler(ctx, QueryState, w.state); err != nil {
 		return TripResult{}, err
@@ -345,7 +350,7 @@ func (w *trip) claim(ctx workflow.Context) (TripResult, error) {
 			return inData(err)
 		}
 		t := p.openTask(ctx, taskSpec{step: StepClaim, name: houqin.Text{Zh: "填写报销单", En: "Claim the expenses"},
-			assignees: []houqin.Assignee{{User: traveler, Rule: "traveler"}}, forRequester: true,
+			assignees: []houqin.Assignee{{User: traveler, Rule: "traveler"}}, forRequester: true, forSubject: true,
 			actions: []string{houqin.ActionComplete, houqin.ActionComment}, sla: claimSLA, check: check})
 		if err := p.flush(ctx); err != nil {
 			return TripResult{}, err

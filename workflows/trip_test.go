@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -329,5 +330,108 @@ func TestTripSubmittedByAnAssistant(t *testing.T) {
 	}
 	if first := decode[*houqin.TripRequested](t, events[0]); first.Requester != "li.na" || first.Request.Traveler != "wang.fang" {
 		t.Errorf("first event %+v", first)
+	}
+}
+
+// financeTraveller is the demo organisation where wang.fang, of MKT, holds
+// the finance role.
+func financeTraveller(t *testing.T) *houqin.Org {
+	t.Helper()
+	org, err := houqin.ParseOrg([]byte(strings.Replace(string(config.DefaultOrg()),
+		"department: MKT, roles: [employee]", "department: MKT, roles: [employee, finance]", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := org.User("wang.fang"); !u.HasRole("finance") {
+		t.Fatal("wang.fang does not hold finance")
+	}
+	return org
+}
+
+// stepStarted returns the approval.step_started events of a step, in order.
+func stepStarted(t *testing.T, events []houqin.Event, step string) []*houqin.StepStarted {
+	var out []*houqin.StepStarted
+	for _, s := range of[*houqin.StepStarted](t, events) {
+		if s.Step == step {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// The separation of duties for the traveller: liu.yang, wang.fang's manager,
+// submits her trip; wang.fang holds finance. Neither approves a step of the
+// trip or of the claim: the manager steps go to liu.yang's manager
+// zhang.wei, and the finance step of her claim to chen.jing alone (her own
+// replacement, her manager, is the requester).
+func TestTripTravellerNeverApprovesTheirOwnTrip(t *testing.T) {
+	store, _ := budgetStore(t, 0)
+	h := newHarnessOrg(t, store, financeTraveller(t))
+	h.env.RegisterWorkflow(workflows.Trip)
+	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: tid})
+	in := tripInput(t)
+	in.Requester = "liu.yang"
+
+	requester := h.tact(time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "liu.yang", nil)
+	traveller := h.tact(2*time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "wang.fang", nil)
+	addTraveller := h.do(3*time.Minute, houqin.TaskAction{TaskID: ttask("manager_approval", 1), Action: houqin.ActionAddApprover,
+		Actor: "zhang.wei", Users: []string{"wang.fang"}, Position: houqin.AddParallel})
+	toTraveller := h.do(4*time.Minute, houqin.TaskAction{TaskID: ttask("manager_approval", 1), Action: houqin.ActionTransfer,
+		Actor: "zhang.wei", To: "wang.fang"})
+	remind := h.do(5*time.Minute, houqin.TaskAction{TaskID: ttask("manager_approval", 1), Action: houqin.ActionRemind, Actor: "wang.fang"})
+	approve := h.tact(10*time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "zhang.wei", nil)
+	h.tact(time.Hour, ttask("book", 1), houqin.ActionComplete, "li.na", booking())
+	back := returnAt.Sub(start)
+	claim := houqin.ExpenseClaim{Lines: []houqin.ClaimLine{
+		{Category: "per_diem", Amount: 20000, Date: "2026-12-11", Justification: "客户晚宴后加班"},
+		{Category: "transport", Amount: 6000, Date: "2026-12-11", Receipt: "taxi-1"}}}
+	byRequester := h.tact(back+time.Hour, ttask("claim", 1), houqin.ActionComplete, "liu.yang", claim)
+	h.tact(back+2*time.Hour, ttask("claim", 1), houqin.ActionComplete, "wang.fang", claim)
+	overCap := h.tact(back+3*time.Hour, ttask("claim_over_cap", 1), houqin.ActionApprove, "zhang.wei", nil)
+	ownClaim := h.tact(back+4*time.Hour, ttask("claim_finance", 1), houqin.ActionApprove, "wang.fang", nil)
+	finance := h.tact(back+5*time.Hour, ttask("claim_finance", 1), houqin.ActionApprove, "chen.jing", nil)
+
+	res, err, events := h.runTrip(in)
+	if err != nil || res.Status != houqin.StatusCompleted {
+		t.Fatalf("result %+v, %v; want completed", res, err)
+	}
+	for _, u := range []*update{remind, approve, overCap, finance} {
+		wantDone(t, u)
+	}
+	wantCode(t, requester, houqin.EFORBIDDEN, `"liu.yang" requested`)
+	wantCode(t, traveller, houqin.EFORBIDDEN, `is for "wang.fang", who may not act on its task`)
+	wantCode(t, addTraveller, houqin.EINVALID, `users[0]: TR-2026-000001 is for "wang.fang", who may not approve it`)
+	wantCode(t, toTraveller, houqin.EINVALID, `to: TR-2026-000001 is for "wang.fang"`)
+	wantCode(t, byRequester, houqin.EFORBIDDEN, `"liu.yang" is not an assignee`)
+	wantCode(t, ownClaim, houqin.EFORBIDDEN, `is for "wang.fang", who may not act on its task`)
+
+	type got struct {
+		Assignees []houqin.Assignee
+		Rules     []string
+	}
+	want := map[string]got{
+		"manager_approval": {[]houqin.Assignee{{User: "zhang.wei", Rule: "field:traveler_manager", Note: "separation of duties: the requester's manager"}},
+			[]string{"field:traveler_manager → liu.yang (field traveler_manager)",
+				"separation of duties: liu.yang requested this; routed to their manager zhang.wei"}},
+		"claim_over_cap": {[]houqin.Assignee{{User: "zhang.wei", Rule: "field:traveler_manager", Note: "separation of duties: the requester's manager"}},
+			[]string{"field:traveler_manager → liu.yang (field traveler_manager)",
+				"separation of duties: liu.yang requested this; routed to their manager zhang.wei"}},
+		"claim_finance": {[]houqin.Assignee{{User: "chen.jing", Rule: "role:finance"}},
+			[]string{"role:finance → chen.jing, wang.fang",
+				"separation of duties: wang.fang is the person this request is for; routed to their manager liu.yang",
+				"separation of duties: the replacement of liu.yang is the requester; dropped"}},
+	}
+	for step, w := range want {
+		s := stepStarted(t, events, step)
+		if len(s) != 1 {
+			t.Errorf("%s started %d times, want once", step, len(s))
+			continue
+		}
+		if diff := cmp.Diff(w, got{s[0].Assignees, s[0].Explanation.Rules}); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", step, diff)
+		}
+	}
+	if r := of[*houqin.TripReimbursed](t, events); len(r) != 1 || r[0].By != "chen.jing" || r[0].Claim != 26000 {
+		t.Errorf("reimbursed %+v", r)
 	}
 }
