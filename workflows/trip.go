@@ -307,11 +307,14 @@ func (w *trip) amended(data json.RawMessage) (houqin.TripRequest, error) {
 
 // claimRoute returns the approval route of an expense claim: the policy's
 // claim steps over the claim's facts.
-func (w *trip) claimRoute(c houqin.ExpenseClaim, over []houqin.OverCap) route {
+func (w *trip) claimRoute(c houqin.ExpenseClaim, over []houqin.OverCap, round int) route {
 	kp := w.in.Policy
 	kp.Steps, kp.ClaimSteps = kp.ClaimSteps, nil
 	rt := route{
 		policy: kp,
+		// A claim returned to be resubmitted goes back to the traveller
+		// who claimed, not to an assistant who submitted the trip.
+		resubmitter: w.in.Request.Traveler,
 		facts: func() houqin.Facts {
 			return houqin.ClaimFacts(w.check.Facts(w.in.Request.Facts(w.in.Requester, w.in.TravelerManager)), c, over)
 		},
@@ -328,7 +331,18 @@ func (w *trip) claimRoute(c houqin.ExpenseClaim, over []houqin.OverCap) route {
 		c, over = c2, over2
 		return nil
 	}
+	// The amended claim is recorded as the round's claim, so the 报销单
+	// shows what is approved and reimbursed.
+	rt.resubmitted = func(ctx workflow.Context, d *decision) error {
+		return w.p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, w.claimSubmitted(d.Actor, c, over, round, true))
+	}
 	return rt
+}
+
+// claimSubmitted returns the trip.claim_submitted of a claim.
+func (w *trip) claimSubmitted(by string, c houqin.ExpenseClaim, over []houqin.OverCap, round int, amended bool) houqin.TripClaimSubmitted {
+	return houqin.TripClaimSubmitted{By: by, Claim: c, Total: c.Total(), OverCap: over,
+		Caps: w.in.Request.LineCaps(c, *w.in.Policy.Travel), Round: round, Amended: amended}
 }
 
 func (w *trip) checkClaim(data json.RawMessage) (houqin.ExpenseClaim, []houqin.OverCap, error) {
@@ -374,12 +388,10 @@ func (w *trip) claim(ctx workflow.Context) (TripResult, error) {
 		if err != nil {
 			return TripResult{}, err
 		}
-		err = p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, houqin.TripClaimSubmitted{By: d.Actor, Claim: c, Total: c.Total(), OverCap: over,
-			Caps: w.in.Request.LineCaps(c, *w.in.Policy.Travel), Round: round})
-		if err != nil {
+		if err := p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, w.claimSubmitted(d.Actor, c, over, round, false)); err != nil {
 			return TripResult{}, err
 		}
-		rt := w.claimRoute(c, over)
+		rt := w.claimRoute(c, over, round)
 		v, err := p.approve(ctx, rt)
 		if err != nil {
 			return TripResult{}, err

@@ -328,7 +328,7 @@ func TestTripSubmittedByAnAssistant(t *testing.T) {
 	if !slices.Equal(claimTask.Assignees, []string{"wang.fang"}) {
 		t.Errorf("claim task %+v, want wang.fang's", claimTask)
 	}
-	if first := decode[*houqin.TripRequested](t, events[0]); first.Requester != "li.na" || first.Request.Traveler != "wang.fang" {
+	if first := decode[*houqin.TripRequested](t, events[0]); first.Requester != "li.na" || first.Request.Traveler != "wang.fang" || first.Subject != "wang.fang" {
 		t.Errorf("first event %+v", first)
 	}
 }
@@ -433,5 +433,60 @@ func TestTripTravellerNeverApprovesTheirOwnTrip(t *testing.T) {
 	}
 	if r := of[*houqin.TripReimbursed](t, events); len(r) != 1 || r[0].By != "chen.jing" || r[0].Claim != 26000 {
 		t.Errorf("reimbursed %+v", r)
+	}
+}
+
+// A claim returned by finance goes back to the traveller, not to the
+// assistant who submitted the trip; the amended claim is recorded as the
+// round's claim (amended) and is what is reimbursed.
+func TestTripClaimReturnedToTheTraveller(t *testing.T) {
+	h := newTripHarness(t)
+	in := tripInput(t)
+	in.Requester = "li.na"
+	h.tact(time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "liu.yang", nil)
+	h.tact(time.Hour, ttask("book", 1), houqin.ActionComplete, "li.na", booking())
+	back := returnAt.Sub(start)
+	claim := houqin.ExpenseClaim{Lines: []houqin.ClaimLine{
+		{Category: "transport", Amount: 6000, Date: "2026-12-11", Receipt: "taxi-1"},
+		{Category: "other", Amount: 30000, Date: "2026-12-11", Receipt: "礼品"}}}
+	h.tact(back+time.Hour, ttask("claim", 1), houqin.ActionComplete, "wang.fang", claim)
+	ret := h.do(back+2*time.Hour, houqin.TaskAction{TaskID: ttask("claim_finance", 1), Action: houqin.ActionReturn, Actor: "chen.jing", Comment: "礼品不可报销，请删除"})
+	amended := houqin.ExpenseClaim{Lines: claim.Lines[:1], Note: "删除礼品"}
+	byAssistant := h.tact(back+3*time.Hour, ttask("resubmit", 1), houqin.ActionResubmit, "li.na", amended)
+	badAmend := h.tact(back+3*time.Hour+time.Minute, ttask("resubmit", 1), houqin.ActionResubmit, "wang.fang",
+		houqin.ExpenseClaim{Lines: []houqin.ClaimLine{{Category: "hotel", Amount: 1, Date: "2026-12-11"}}})
+	resubmit := h.tact(back+4*time.Hour, ttask("resubmit", 1), houqin.ActionResubmit, "wang.fang", amended)
+	finance := h.tact(back+5*time.Hour, ttask("claim_finance", 2), houqin.ActionApprove, "chen.jing", nil)
+	res, err, events := h.runTrip(in)
+	if err != nil || res.Status != houqin.StatusCompleted {
+		t.Fatalf("result %+v, %v; want completed", res, err)
+	}
+	for _, u := range []*update{ret, resubmit, finance} {
+		wantDone(t, u)
+	}
+	wantCode(t, byAssistant, houqin.EFORBIDDEN, `"li.na" is not an assignee`)
+	wantCode(t, badAmend, houqin.EINVALID, "data.lines[0].receipt")
+	var resubmitTask houqin.Task
+	for _, task := range openedTasks(t, events) {
+		if task.Step == workflows.StepResubmit {
+			resubmitTask = task
+		}
+	}
+	if !slices.Equal(resubmitTask.Assignees, []string{"wang.fang"}) {
+		t.Errorf("resubmit task %+v, want wang.fang's", resubmitTask)
+	}
+	tail := types(events)
+	i := slices.Index(tail, "process.resubmitted")
+	if i < 0 || i+1 >= len(tail) || tail[i+1] != "trip.claim_submitted" {
+		t.Errorf("stream %q: want trip.claim_submitted right after process.resubmitted", tail)
+	}
+	sub := of[*houqin.TripClaimSubmitted](t, events)
+	if len(sub) != 2 || sub[0].Amended || sub[0].Total != 36000 ||
+		!sub[1].Amended || sub[1].Round != 1 || sub[1].By != "wang.fang" || sub[1].Total != 6000 || len(sub[1].Claim.Lines) != 1 ||
+		!slices.Equal(sub[1].Caps, []int64{0}) {
+		t.Errorf("claims submitted %+v, want the first then the amended one", sub)
+	}
+	if r := of[*houqin.TripReimbursed](t, events); len(r) != 1 || r[0].Claim != 6000 || r[0].Actual != 6000+230600 {
+		t.Errorf("reimbursed %+v, want the amended 60.00", r)
 	}
 }
