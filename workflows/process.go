@@ -681,19 +681,34 @@ func (p *process) work(ctx workflow.Context, step string, name houqin.Text, assi
 // workFor is work; forRequester lets the requester, if an assignee, do the
 // work too (a logistics staffer who arranged a colleague's trip books it).
 func (p *process) workFor(ctx workflow.Context, step string, name houqin.Text, assignees []string, sla time.Duration, check func(houqin.TaskAction) error, forRequester bool) (*decision, error) {
-	as := make([]houqin.Assignee, len(assignees))
+	return p.workWith(ctx, taskSpec{step: step, name: name, sla: sla, check: check, forRequester: forRequester}, assignees, nil)
+}
+
+// workWith is work for a task of spec (its step, name, SLA, check,
+// forRequester, reminders and escalation; the assignees and actions are
+// work's); overdue, if set, handles the task's escalation when it fires.
+func (p *process) workWith(ctx workflow.Context, spec taskSpec, assignees []string, overdue func(workflow.Context, *openTask) error) (*decision, error) {
+	spec.assignees = make([]houqin.Assignee, len(assignees))
 	for i, u := range assignees {
-		as[i] = houqin.Assignee{User: u, Rule: "role"}
+		spec.assignees[i] = houqin.Assignee{User: u, Rule: "role"}
 	}
-	t := p.openTask(ctx, taskSpec{step: step, name: name, assignees: as, sla: sla, check: check, forRequester: forRequester,
-		actions: []string{houqin.ActionComplete, houqin.ActionTransfer, houqin.ActionComment, houqin.ActionRemind}})
+	spec.actions = []string{houqin.ActionComplete, houqin.ActionTransfer, houqin.ActionComment, houqin.ActionRemind}
+	t := p.openTask(ctx, spec)
 	if err := p.flush(ctx); err != nil {
 		return nil, err
 	}
 	for {
-		d, _, _, err := p.next(ctx)
+		d, fired, _, err := p.next(ctx)
 		if err != nil {
 			return nil, err
+		}
+		if fired != nil {
+			if overdue != nil {
+				if err := overdue(ctx, fired); err != nil {
+					return nil, err
+				}
+			}
+			continue
 		}
 		if d.Action == houqin.ActionComplete {
 			return d, p.complete(ctx, t, d)

@@ -21,11 +21,17 @@ const (
 	StepClaim = "claim" // the traveller claims the expenses (报销)
 )
 
-// Task SLAs of a trip.
+// Task SLAs of a trip: a booking not done in bookSLA is reminded after
+// bookRemind and escalates to the bookers' managers (the logistics
+// manager) at its due time; the traveller is reminded of the claim at
+// claimReminders, the last at its due time.
 const (
-	bookSLA  = 48 * time.Hour
-	claimSLA = 30 * 24 * time.Hour
+	bookSLA    = 48 * time.Hour
+	bookRemind = 24 * time.Hour
+	claimSLA   = 30 * 24 * time.Hour
 )
+
+var claimReminders = []time.Duration{7 * 24 * time.Hour, 21 * 24 * time.Hour, claimSLA}
 
 // TripID returns the ID of the seq-th trip of a year, "TR-2026-000001";
 // it is also the workflow ID.
@@ -100,8 +106,9 @@ func (taskBooking) book(ctx workflow.Context, w *trip) (houqin.TripBooking, stri
 	}
 	// An arranger who submitted a colleague's trip may book it; nobody
 	// books their own trip (the API leaves the traveller out of Logistics).
-	d, err := w.p.workFor(ctx, StepBook, houqin.Text{Zh: "预订交通与住宿", En: "Book transport and lodging"}, w.in.Logistics, bookSLA, check,
-		w.in.Requester != w.in.Request.Traveler)
+	spec := taskSpec{step: StepBook, name: houqin.Text{Zh: "预订交通与住宿", En: "Book transport and lodging"}, sla: bookSLA, check: check,
+		forRequester: w.in.Requester != w.in.Request.Traveler, reminders: []time.Duration{bookRemind}, escalate: bookSLA}
+	d, err := w.p.workWith(ctx, spec, w.in.Logistics, w.overdue)
 	if err != nil {
 		return houqin.TripBooking{}, "", "", err
 	}
@@ -365,7 +372,7 @@ func (w *trip) claim(ctx workflow.Context) (TripResult, error) {
 		}
 		t := p.openTask(ctx, taskSpec{step: StepClaim, name: houqin.Text{Zh: "填写报销单", En: "Claim the expenses"},
 			assignees: []houqin.Assignee{{User: traveler, Rule: "traveler"}}, forRequester: true, forSubject: true,
-			actions: []string{houqin.ActionComplete, houqin.ActionComment}, sla: claimSLA, check: check})
+			actions: []string{houqin.ActionComplete, houqin.ActionComment}, sla: claimSLA, reminders: claimReminders, check: check})
 		if err := p.flush(ctx); err != nil {
 			return TripResult{}, err
 		}
@@ -431,6 +438,30 @@ func (w *trip) reimburse(ctx workflow.Context, v verdict, claimed int64) (TripRe
 		return TripResult{}, err
 	}
 	return w.finish(ctx)
+}
+
+// overdue escalates a booking past its due time: the managers of its
+// assignees (the logistics manager) join the task, once.
+func (w *trip) overdue(ctx workflow.Context, t *openTask) error {
+	p := w.p
+	var managers []string
+	in := activities.ManagersInput{Users: t.task.Assignees, Requester: p.requester, Subject: p.subject}
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.Managers, in).Get(ctx, &managers); err != nil {
+		return fmt.Errorf("escalate %s: %w", t.task.ID, err)
+	}
+	var added []string
+	for _, m := range managers {
+		if !slices.Contains(t.task.Assignees, m) && m != w.in.Request.Traveler {
+			added = append(added, m)
+			t.task.Assignees = append(t.task.Assignees, m)
+		}
+	}
+	p.log.Info("Task escalated", "task_id", t.task.ID, "added", added)
+	if err := p.record(ctx, "system", "", houqin.TaskEscalated{TaskID: t.task.ID, Added: added,
+		Assignees: slices.Clone(t.task.Assignees), DueAt: t.task.DueAt, Reason: "passed its due time"}); err != nil {
+		return err
+	}
+	return p.flush(ctx)
 }
 
 // checkBudget checks the estimated cost against the travel line of the

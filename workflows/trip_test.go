@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -488,5 +489,72 @@ func TestTripClaimReturnedToTheTraveller(t *testing.T) {
 	}
 	if r := of[*houqin.TripReimbursed](t, events); len(r) != 1 || r[0].Claim != 6000 || r[0].Actual != 6000+230600 {
 		t.Errorf("reimbursed %+v, want the amended 60.00", r)
+	}
+}
+
+// overdueLog lists the reminders and escalations of a stream: "<offset from
+// start> remind|escalate <task> <assignees>".
+func overdueLog(t *testing.T, events []houqin.Event) []string {
+	var out []string
+	for _, e := range events {
+		d, _ := e.Decode()
+		switch v := d.(type) {
+		case *houqin.TaskReminded:
+			out = append(out, fmt.Sprintf("%s remind %s %s by %s", e.Meta.OccurredAt.Sub(start), v.TaskID, strings.Join(v.Assignees, ","), v.By))
+		case *houqin.TaskEscalated:
+			out = append(out, fmt.Sprintf("%s escalate %s +%s = %s (%s)", e.Meta.OccurredAt.Sub(start), v.TaskID,
+				strings.Join(v.Added, ","), strings.Join(v.Assignees, ","), v.Reason))
+		}
+	}
+	return out
+}
+
+// The overdue path: liu.yang lets the approval pass its 24 hours (reminded
+// after 4, then escalated to his manager zhang.wei, who approves); li.na
+// lets the booking pass its 48 hours (reminded after 24, then escalated to
+// her manager, the logistics manager zhang.wei, who books); wang.fang is
+// reminded of her claim after 7 and 21 days and at its due time (30 days),
+// then claims.
+func TestTripOverdue(t *testing.T) {
+	h := newTripHarness(t)
+	in := tripInput(t)
+	// Leave on 2027-01-10, back on the 12th, so that the booking's 48
+	// hours pass before the departure.
+	in.Request.Legs[0].Depart, in.Request.Legs[0].Return = "2027-01-10", "2027-01-12"
+	day := 24 * time.Hour
+	approve := h.tact(25*time.Hour, ttask("manager_approval", 1), houqin.ActionApprove, "zhang.wei", nil)
+	// Approved at 25h: the booking opens then.
+	bookNotYet := h.tact(26*time.Hour, ttask("book", 1), houqin.ActionComplete, "zhang.wei", booking())
+	book := h.tact(25*time.Hour+50*time.Hour, ttask("book", 1), houqin.ActionComplete, "zhang.wei", booking())
+	backAt := time.Date(2027, 1, 12, 16, 0, 0, 0, time.UTC).Sub(start)
+	claim := houqin.ExpenseClaim{Lines: []houqin.ClaimLine{{Category: "transport", Amount: 6000, Date: "2027-01-11", Receipt: "taxi-1"}}}
+	h.tact(backAt+31*day, ttask("claim", 1), houqin.ActionComplete, "wang.fang", claim)
+	h.tact(backAt+31*day+time.Hour, ttask("claim_finance", 1), houqin.ActionApprove, "chen.jing", nil)
+
+	res, err, events := h.runTrip(in)
+	if err != nil || res.Status != houqin.StatusCompleted {
+		t.Fatalf("result %+v, %v; want completed", res, err)
+	}
+	wantDone(t, approve)
+	wantDone(t, book)
+	wantCode(t, bookNotYet, houqin.EFORBIDDEN, `"zhang.wei" is not an assignee`)
+	ma, bk, cl := ttask("manager_approval", 1), ttask("book", 1), ttask("claim", 1)
+	want := []string{
+		"4h0m0s remind " + ma + " liu.yang by system",
+		"24h0m0s escalate " + ma + " +zhang.wei = liu.yang,zhang.wei (passed its due time)",
+		"49h0m0s remind " + bk + " li.na by system",
+		"73h0m0s escalate " + bk + " +zhang.wei = li.na,zhang.wei (passed its due time)",
+		fmt.Sprintf("%s remind %s wang.fang by system", backAt+7*day, cl),
+		fmt.Sprintf("%s remind %s wang.fang by system", backAt+21*day, cl),
+		fmt.Sprintf("%s remind %s wang.fang by system", backAt+30*day, cl),
+	}
+	if diff := cmp.Diff(want, overdueLog(t, events)); diff != "" {
+		t.Errorf("reminders and escalations (-want +got):\n%s", diff)
+	}
+	if r := of[*houqin.TripBooked](t, events); len(r) != 1 || r[0].By != "zhang.wei" {
+		t.Errorf("booked %+v, want by zhang.wei", r)
+	}
+	if r := of[*houqin.TripReimbursed](t, events); len(r) != 1 || r[0].Claim != 6000 {
+		t.Errorf("reimbursed %+v", r)
 	}
 }
