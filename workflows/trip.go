@@ -133,7 +133,14 @@ func (taskBooking) book(ctx workflow.Context, w *trip) (houqin.TripBooking, stri
 //	task.opened(book), task.completed, trip.booked
 //	trip.departed (00:00 of the first departure day, UTC+8), trip.returned (the end of the last return day)
 //	task.opened(claim), task.completed, trip.claim_submitted, [claim approval…], trip.claim_rejected → claim again
+//	  a return of the claim: process.returned, task.opened(resubmit, the traveller), process.resubmitted,
+//	  trip.claim_submitted{amended} if amended, the claim route again
 //	trip.reimbursed, trip.completed
+//
+// When an assistant submits, the traveller is the process's subject: they
+// approve nothing of their trip or claim (separation of duties), as the
+// requester. A booking is reminded after a day and escalates to the
+// bookers' managers at its due time; the claim reminds the traveller.
 func Trip(ctx workflow.Context, in TripInput) (TripResult, error) {
 	if err := in.validate(workflow.GetInfo(ctx).WorkflowExecution.ID); err != nil {
 		return TripResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
