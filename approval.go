@@ -113,6 +113,17 @@ type Resolver struct {
 // by their fallback, separation of duties, delegations, and the fallback
 // when nobody is left.
 func (r Resolver) Resolve(kp KindPolicy, i int, requester string, facts Facts, at time.Time) (Resolution, error) {
+	return r.ResolveFor(kp, i, requester, "", facts, at)
+}
+
+// ResolveFor is Resolve for a request submitted by requester for someone
+// else, subject (a trip's traveller when an assistant submits): the
+// separation of duties keeps both from approving it. An empty subject, or
+// the requester, is Resolve.
+func (r Resolver) ResolveFor(kp KindPolicy, i int, requester, subject string, facts Facts, at time.Time) (Resolution, error) {
+	if subject == requester {
+		subject = ""
+	}
 	if i < 0 || i >= len(kp.Steps) {
 		return Resolution{}, Errorf(EINVALID, "step: %s has no step %d", kp.Kind, i)
 	}
@@ -144,7 +155,7 @@ func (r Resolver) Resolve(kp KindPolicy, i int, requester string, facts Facts, a
 			as = append(as, Assignee{User: u, Rule: text})
 		}
 	}
-	as = r.replace(kp, as, requester, at, ex)
+	as = r.replace(kp, as, requester, subject, at, ex)
 	if len(as) == 0 {
 		fb := kp.FallbackFor(s)
 		switch fb.Action {
@@ -166,8 +177,11 @@ func (r Resolver) Resolve(kp KindPolicy, i int, requester string, facts Facts, a
 			}
 			ex.Fallback = fmt.Sprintf("no approver resolved; fallback role %s", fb.Role)
 		}
-		as = r.replace(kp, as, requester, at, ex)
+		as = r.replace(kp, as, requester, subject, at, ex)
 		if len(as) == 0 {
+			if subject != "" {
+				return Resolution{}, Errorf(EINVALID, "step %s: no approver resolved and the fallback (%s) names nobody but the requester and %s, whom the request is for", s.ID, ex.Fallback, subject)
+			}
 			return Resolution{}, Errorf(EINVALID, "step %s: no approver resolved and the fallback (%s) names nobody but the requester", s.ID, ex.Fallback)
 		}
 	}
@@ -220,34 +234,55 @@ func (r Resolver) rule(rule ApproverRule, requester string, facts Facts) ([]stri
 }
 
 // replace applies, in order, the replacements of approvers: a departed
-// approver by their fallback, the requester per the separation of duties,
-// an absent approver by their delegate; then drops repeats.
-func (r Resolver) replace(kp KindPolicy, as []Assignee, requester string, at time.Time, ex *Explanation) []Assignee {
+// approver by their fallback, the requester and the subject (whom the
+// request is for, if not the requester) per the separation of duties, an
+// absent approver by their delegate; then drops repeats.
+func (r Resolver) replace(kp KindPolicy, as []Assignee, requester, subject string, at time.Time, ex *Explanation) []Assignee {
+	// party says how u takes part in the request, "" if not at all.
+	party := func(u string) string {
+		switch {
+		case u == requester:
+			return "requested this"
+		case subject != "" && u == subject:
+			return "is the person this request is for"
+		}
+		return ""
+	}
 	out := make([]Assignee, 0, len(as))
 	for _, a := range as {
 		a, ok := r.stayer(a, ex)
 		if !ok {
 			continue
 		}
-		if a.User == requester {
+		if why := party(a.User); why != "" {
+			u := a.User
 			if kp.SelfApproval == "skip" {
-				ex.Rules = append(ex.Rules, fmt.Sprintf("separation of duties: %s requested this and is dropped from the step", requester))
+				ex.Rules = append(ex.Rules, fmt.Sprintf("separation of duties: %s %s and is dropped from the step", u, why))
 				continue
 			}
-			m, err := r.Org.Manager(requester, 1)
+			m, err := r.Org.Manager(u, 1)
 			if err != nil {
-				ex.Rules = append(ex.Rules, fmt.Sprintf("separation of duties: %s requested this and has no manager; dropped", requester))
+				ex.Rules = append(ex.Rules, fmt.Sprintf("separation of duties: %s %s and has no manager; dropped", u, why))
 				continue
 			}
-			ex.Rules = append(ex.Rules, fmt.Sprintf("separation of duties: %s requested this; routed to their manager %s", requester, m.ID))
-			a = Assignee{User: m.ID, Rule: a.Rule, Note: "separation of duties: the requester's manager"}
+			ex.Rules = append(ex.Rules, fmt.Sprintf("separation of duties: %s %s; routed to their manager %s", u, why, m.ID))
+			note := "separation of duties: the requester's manager"
+			if u != requester {
+				note = "separation of duties: the manager of the person the request is for"
+			}
+			a = Assignee{User: m.ID, Rule: a.Rule, Note: note}
 			if a, ok = r.stayer(a, ex); !ok {
 				continue
 			}
 		}
-		if a.User == requester {
+		switch party(a.User) {
+		case "":
+		case "requested this":
 			// The manager's replacement is the requester again.
 			ex.Rules = append(ex.Rules, fmt.Sprintf("separation of duties: the replacement of %s is the requester; dropped", a.User))
+			continue
+		default:
+			ex.Rules = append(ex.Rules, fmt.Sprintf("separation of duties: the replacement of %s is the person this request is for; dropped", a.User))
 			continue
 		}
 		if r.Delegation != nil {
@@ -257,6 +292,8 @@ func (r Resolver) replace(kp KindPolicy, as []Assignee, requester string, at tim
 				ex.Rules = append(ex.Rules, fmt.Sprintf("delegation of %s could not be read; not applied", a.User))
 			case ok && d.Delegate == requester:
 				ex.Rules = append(ex.Rules, fmt.Sprintf("delegation of %s to the requester %s is not applied (separation of duties)", a.User, requester))
+			case ok && subject != "" && d.Delegate == subject:
+				ex.Rules = append(ex.Rules, fmt.Sprintf("delegation of %s to %s, the person this request is for, is not applied (separation of duties)", a.User, subject))
 			case ok && r.left(d.Delegate):
 				ex.Rules = append(ex.Rules, fmt.Sprintf("delegation of %s to %s is not applied: %s has left", a.User, d.Delegate, d.Delegate))
 			case ok:
@@ -308,10 +345,16 @@ func (r Resolver) stayer(a Assignee, ex *Explanation) (Assignee, bool) {
 // notes each approver who approves an earlier step too: the engine carries
 // their approval over.
 func (r Resolver) Route(kp KindPolicy, requester string, facts Facts, at time.Time) ([]Resolution, error) {
+	return r.RouteFor(kp, requester, "", facts, at)
+}
+
+// RouteFor is Route for a request submitted by requester for subject (see
+// ResolveFor).
+func (r Resolver) RouteFor(kp KindPolicy, requester, subject string, facts Facts, at time.Time) ([]Resolution, error) {
 	out := make([]Resolution, 0, len(kp.Steps))
 	var approved []string
 	for i, s := range kp.Steps {
-		res, err := r.Resolve(kp, i, requester, facts, at)
+		res, err := r.ResolveFor(kp, i, requester, subject, facts, at)
 		if err != nil {
 			return nil, err
 		}

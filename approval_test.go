@@ -654,3 +654,91 @@ func TestActiveDelegation(t *testing.T) {
 		t.Error("ActiveDelegation(nil) found one")
 	}
 }
+
+// TestResolverSubject checks the separation of duties for the person a
+// request is for (a trip's traveller) when someone else submits it: wang.fang
+// holds the finance role here, and neither she nor the requester approves.
+func TestResolverSubject(t *testing.T) {
+	org := mustParseOrg(t, strings.Replace(string(config.DefaultOrg()),
+		"department: MKT, roles: [employee]", "department: MKT, roles: [employee, finance]", 1))
+	day := 24 * time.Hour
+	toSubject := houqin.Delegation{ID: "d1", User: "liu.yang", Delegate: "wang.fang", From: resolveAt.Add(-day), To: resolveAt.Add(day)}
+	tests := []struct {
+		name       string
+		kind       string
+		approvers  string
+		step       string
+		requester  string
+		subject    string
+		delegation func(string, time.Time) (houqin.Delegation, bool, error)
+		want       houqin.Resolution
+		wantErrHas string
+	}{
+		{name: "subject routed to their manager, who is the requester", approvers: `["role:finance"]`,
+			requester: "liu.yang", subject: "wang.fang",
+			want: s1Resolution(true, []houqin.Assignee{{User: "chen.jing", Rule: "role:finance"}}, []string{
+				"role:finance → chen.jing, wang.fang",
+				"separation of duties: wang.fang is the person this request is for; routed to their manager liu.yang",
+				"separation of duties: the replacement of liu.yang is the requester; dropped"}, "")},
+		{name: "subject routed to their manager", approvers: `["user:wang.fang"]`,
+			requester: "li.na", subject: "wang.fang",
+			want: s1Resolution(true, []houqin.Assignee{{User: "liu.yang", Rule: "user:wang.fang",
+				Note: "separation of duties: the manager of the person the request is for"}}, []string{
+				"user:wang.fang → wang.fang",
+				"separation of duties: wang.fang is the person this request is for; routed to their manager liu.yang"}, "")},
+		{name: "subject skipped", kind: "    self_approval: skip\n", approvers: `["role:finance"]`,
+			requester: "li.na", subject: "wang.fang",
+			want: s1Resolution(true, []houqin.Assignee{{User: "chen.jing", Rule: "role:finance"}}, []string{
+				"role:finance → chen.jing, wang.fang",
+				"separation of duties: wang.fang is the person this request is for and is dropped from the step"}, "")},
+		{name: "requester still excluded", approvers: `["user:li.na"]`, requester: "li.na", subject: "wang.fang",
+			want: s1Resolution(true, []houqin.Assignee{{User: "zhang.wei", Rule: "user:li.na",
+				Note: "separation of duties: the requester's manager"}}, []string{
+				"user:li.na → li.na",
+				"separation of duties: li.na requested this; routed to their manager zhang.wei"}, "")},
+		{name: "the requester's manager is the subject", approvers: `["user:wang.fang"]`, requester: "wang.fang", subject: "liu.yang",
+			want: s1Resolution(false, nil, []string{
+				"user:wang.fang → wang.fang",
+				"separation of duties: wang.fang requested this; routed to their manager liu.yang",
+				"separation of duties: the replacement of liu.yang is the person this request is for; dropped"},
+				"no approver resolved; the policy skips the step"),
+			kind: "    if_empty: {action: skip}\n"},
+		{name: "the subject is the requester", approvers: `["user:wang.fang"]`, requester: "wang.fang", subject: "wang.fang",
+			want: s1Resolution(true, []houqin.Assignee{{User: "liu.yang", Rule: "user:wang.fang",
+				Note: "separation of duties: the requester's manager"}}, []string{
+				"user:wang.fang → wang.fang",
+				"separation of duties: wang.fang requested this; routed to their manager liu.yang"}, "")},
+		{name: "no delegation to the subject", approvers: `["user:liu.yang"]`, requester: "li.na", subject: "wang.fang",
+			delegation: delegationsOf(toSubject),
+			want: s1Resolution(true, []houqin.Assignee{{User: "liu.yang", Rule: "user:liu.yang"}}, []string{
+				"user:liu.yang → liu.yang",
+				"delegation of liu.yang to wang.fang, the person this request is for, is not applied (separation of duties)"}, "")},
+		{name: "fallback names only the subject", kind: "    self_approval: skip\n    if_empty: {action: user, user: wang.fang}\n",
+			approvers: `["user:wang.fang"]`, requester: "li.na", subject: "wang.fang",
+			wantErrHas: "names nobody but the requester and wang.fang, whom the request is for"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := houqin.Resolver{Org: org, Delegation: tt.delegation}
+			kp := oneStepPolicy(t, tt.kind, tt.approvers, tt.step)
+			facts := purchaseFacts(tt.requester, 100, "office_supplies")
+			got, err := r.ResolveFor(kp, 0, tt.requester, tt.subject, facts, resolveAt)
+			if tt.wantErrHas != "" {
+				if houqin.ErrorCode(err) != houqin.EINVALID || !strings.Contains(houqin.ErrorMessage(err), tt.wantErrHas) {
+					t.Fatalf("ResolveFor: %+v, %v; want EINVALID containing %q", got, err, tt.wantErrHas)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("ResolveFor (-want +got):\n%s", diff)
+			}
+			route, err := r.RouteFor(kp, tt.requester, tt.subject, facts, resolveAt)
+			if err != nil || len(route) != 1 || !cmp.Equal(route[0], got) {
+				t.Errorf("RouteFor: %+v, %v; want the step as ResolveFor resolves it", route, err)
+			}
+		})
+	}
+}

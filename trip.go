@@ -467,8 +467,12 @@ type TitledTripRequest struct {
 
 // TripRequested is the first event of a trip's stream.
 type TripRequested struct {
-	ProcessID       string            `json:"process_id"`
-	Requester       string            `json:"requester"` // the traveller or an assistant
+	ProcessID string `json:"process_id"`
+	Requester string `json:"requester"` // the traveller or an assistant
+	// Subject is whom the process is for, the traveller: a first event
+	// naming a subject makes them a reader of the process and the
+	// respondent of its survey, whoever submitted it.
+	Subject         string            `json:"subject,omitempty"`
 	TravelerManager string            `json:"traveler_manager"`
 	Request         TitledTripRequest `json:"request"`
 	Days            int64             `json:"days"`
@@ -478,7 +482,7 @@ type TripRequested struct {
 
 // NewTripRequested returns the first event of a trip.
 func NewTripRequested(id, requester, travelerManager string, r TripRequest) TripRequested {
-	return TripRequested{ProcessID: id, Requester: requester, TravelerManager: travelerManager,
+	return TripRequested{ProcessID: id, Requester: requester, Subject: r.Traveler, TravelerManager: travelerManager,
 		Request: TitledTripRequest{TripRequest: r, Title: r.Title()}, Days: r.Days(),
 		Total: r.EstimatedCost, Currency: r.CurrencyOrDefault()}
 }
@@ -573,6 +577,9 @@ type TripClaimSubmitted struct {
 	OverCap []OverCap    `json:"over_cap,omitempty"`
 	Caps    []int64      `json:"caps"` // per line, as in force at the start; 0: no cap
 	Round   int          `json:"round"`
+	// Amended: the traveller amended the claim of this round when the
+	// claim route returned it; this claim replaces the round's earlier one.
+	Amended bool `json:"amended,omitempty"`
 }
 
 // EventType implements EventData.

@@ -13,18 +13,21 @@ type ResolveStepInput struct {
 	Policy    houqin.KindPolicy
 	Step      int // index in Policy.Steps
 	Requester string
-	Facts     houqin.Facts
-	At        time.Time // the moment of assignment: delegations in force then apply
+	// Subject is the person the request is for, if not the requester (a
+	// trip's traveller when an assistant submits); neither approves.
+	Subject string `json:",omitempty"`
+	Facts   houqin.Facts
+	At      time.Time // the moment of assignment: delegations in force then apply
 }
 
 // ResolveStep resolves the approvers of a step against the organisation
-// and the delegations in the store (houqin.Resolver.Resolve). Its result is
+// and the delegations in the store (houqin.Resolver.ResolveFor). Its result is
 // recorded in the workflow's history, so the route a process took replays
 // even after the organisation changed.
 //
 // A step that resolves nobody even through its fallback is EINVALID.
 func (a *Activities) ResolveStep(ctx context.Context, in ResolveStepInput) (houqin.Resolution, error) {
-	res, err := a.resolver(ctx).Resolve(in.Policy, in.Step, in.Requester, in.Facts, in.At)
+	res, err := a.resolver(ctx).ResolveFor(in.Policy, in.Step, in.Requester, in.Subject, in.Facts, in.At)
 	if err != nil {
 		return houqin.Resolution{}, temporalError(err)
 	}
@@ -63,17 +66,18 @@ func (a *Activities) ResolveUsers(ctx context.Context, in ResolveUsersInput) ([]
 type ManagersInput struct {
 	Users     []string
 	Requester string // never one of the managers returned
+	Subject   string `json:",omitempty"` // the person the request is for; never returned either
 }
 
 // Managers returns the direct manager of each user, each once, skipping
-// users at the top of the chain and the requester; managers who have left
+// users at the top of the chain, the requester and the subject; managers who have left
 // are replaced by their fallback.
 func (a *Activities) Managers(ctx context.Context, in ManagersInput) ([]string, error) {
 	var out []string
 	r := a.resolver(ctx)
 	for _, u := range in.Users {
 		m, ok := r.Manager(u)
-		if ok && m != in.Requester && !slices.Contains(out, m) {
+		if ok && m != in.Requester && (in.Subject == "" || m != in.Subject) && !slices.Contains(out, m) {
 			out = append(out, m)
 		}
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -211,11 +212,12 @@ func (s *Server) getProcess(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, processDetail{ProcessRow: p, Tasks: tasks, Timeline: timeline})
 }
 
-// canRead: the requester, anyone who has or had a task on the process or
-// acted on it (a task transferred away included), and the reader roles;
-// the caller adds the users the process was copied to.
+// canRead: the requester, the subject its first event names (a trip's
+// traveller, whoever submitted it), anyone who has or had a task on the
+// process or acted on it (a task transferred away included), and the
+// reader roles; the caller adds the users the process was copied to.
 func canRead(who houqin.Identity, p projections.ProcessRow, tasks []projections.TaskRow, timeline []projections.TimelineEntry) bool {
-	if p.Requester == who.UserID || hasAnyRole(who, readerRoles) {
+	if p.Requester == who.UserID || hasAnyRole(who, readerRoles) || subjectOf(timeline) == who.UserID {
 		return true
 	}
 	for _, t := range tasks {
@@ -224,6 +226,21 @@ func canRead(who houqin.Identity, p projections.ProcessRow, tasks []projections.
 		}
 	}
 	return slices.ContainsFunc(timeline, func(e projections.TimelineEntry) bool { return e.Actor == who.UserID })
+}
+
+// subjectOf returns the subject the first event of a process names, ""
+// if none.
+func subjectOf(timeline []projections.TimelineEntry) string {
+	if len(timeline) == 0 {
+		return ""
+	}
+	var first struct {
+		Subject string `json:"subject"`
+	}
+	if json.Unmarshal(timeline[0].Data, &first) != nil {
+		return ""
+	}
+	return first.Subject
 }
 
 func hasAnyRole(who houqin.Identity, roles []string) bool {

@@ -101,7 +101,7 @@ func (s *Server) tripInput(requester string, req houqin.TripRequest) (workflows.
 	}
 	// The route must resolve now: a trip nobody could approve is refused
 	// before a process exists.
-	if _, err := (houqin.Resolver{Org: s.cfg.Org}).Route(kp, requester, houqin.BudgetCheck{}.Facts(req.Facts(requester, manager)), s.cfg.Now()); err != nil {
+	if _, err := (houqin.Resolver{Org: s.cfg.Org}).RouteFor(kp, requester, req.Traveler, houqin.BudgetCheck{}.Facts(req.Facts(requester, manager)), s.cfg.Now()); err != nil {
 		return workflows.TripInput{}, err
 	}
 	// Logistics staff book, never the traveller: if the traveller is the

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/config"
+	"github.com/houqin/houqin/projections"
 )
 
 // TestTripInput: the traveller's department and manager are resolved from
@@ -57,6 +59,30 @@ func TestTripInput(t *testing.T) {
 		_, err := s.tripInput(tt.requester, r)
 		if houqin.ErrorCode(err) != tt.code || houqin.ErrorMessage(err) != tt.msg {
 			t.Errorf("%s: %v, want %s %q", tt.name, err, tt.code, tt.msg)
+		}
+	}
+}
+
+// TestCanReadSubject: the traveller a trip's first event names reads it
+// from the start, whoever submitted it; a first event without a subject
+// (other kinds) gives nobody more.
+func TestCanReadSubject(t *testing.T) {
+	first := projections.TimelineEntry{Type: "trip.requested",
+		Data: json.RawMessage(`{"process_id":"TR-2026-000001","requester":"li.na","subject":"wang.fang"}`)}
+	p := projections.ProcessRow{ID: "TR-2026-000001", Requester: "li.na"}
+	for _, tt := range []struct {
+		who      string
+		timeline []projections.TimelineEntry
+		want     bool
+	}{
+		{"wang.fang", []projections.TimelineEntry{first}, true},
+		{"li.na", []projections.TimelineEntry{first}, true},
+		{"zhou.qiang", []projections.TimelineEntry{first}, false},
+		{"wang.fang", []projections.TimelineEntry{{Type: "procurement.requisition_submitted", Data: json.RawMessage(`{"requester":"li.na"}`)}}, false},
+		{"wang.fang", nil, false},
+	} {
+		if got := canRead(houqin.Identity{UserID: tt.who}, p, nil, tt.timeline); got != tt.want {
+			t.Errorf("%s reads with timeline %v: %v, want %v", tt.who, tt.timeline, got, tt.want)
 		}
 	}
 }

@@ -28,8 +28,9 @@ type Trip struct {
 	Booking         *houqin.TripBooking
 	BookedBy        string
 	Booked          time.Time
-	Claim           *houqin.ExpenseClaim // the last claim submitted
+	Claim           *houqin.ExpenseClaim // the last claim submitted, as last amended
 	ClaimRound      int
+	ClaimAmended    bool // the traveller amended the claim after the claim route returned it
 	Claimed         time.Time
 	Lines           []ClaimRow
 	ClaimApprovals  []Approval // of the last claim
@@ -116,7 +117,9 @@ func FoldTrip(events []houqin.Event) (Trip, error) {
 			tr.Booking, tr.BookedBy, tr.Booked = &b, v.By, at(e)
 		case *houqin.TripClaimSubmitted:
 			c := v.Claim
-			tr.Claim, tr.ClaimRound, tr.Claimed, tr.ClaimApprovals, claiming = &c, v.Round, at(e), nil, true
+			// An amended claim (after a return) replaces the round's claim
+			// and the approvals given before the return.
+			tr.Claim, tr.ClaimRound, tr.ClaimAmended, tr.Claimed, tr.ClaimApprovals, claiming = &c, v.Round, v.Amended, at(e), nil, true
 			tr.Lines = claimRows(tr.Request, c, v.OverCap, v.Caps)
 		case *houqin.TripReimbursed:
 			r := *v
@@ -237,7 +240,11 @@ func expenseClaimXLSX(w io.Writer, tr Trip) error {
 	s := newSheet(f, "报销单 Claim", true)
 	tripHeader(s, tr, "差旅费报销单 Travel expense claim")
 	s.add("行程 Itinerary", tr.Request.Start()+" – "+tr.Request.End())
-	s.add("报销轮次 Round", tr.ClaimRound, stamp(tr.Claimed))
+	if tr.ClaimAmended {
+		s.add("报销轮次 Round", tr.ClaimRound, stamp(tr.Claimed), "已修改 Amended")
+	} else {
+		s.add("报销轮次 Round", tr.ClaimRound, stamp(tr.Claimed))
+	}
 	s.add()
 	s.add("#", "类别 Category", "日期 Date", "城市 City", "金额 Amount", "标准 Cap", "超标 Over cap", "票据 Receipt", "说明 Justification")
 	for i, r := range tr.Lines {

@@ -20,7 +20,9 @@ import (
 
 // SurveyTrigger sends a satisfaction survey after each completed service
 // (houqin.ServiceKinds): when "<kind>.completed" appears in the log it
-// starts the Survey workflow SV-<process ID> for the process's requester.
+// starts the Survey workflow SV-<process ID> for the process's requester,
+// or for its subject if the first event names one (a trip's traveller,
+// whoever submitted the trip).
 //
 // It runs as a projection in a Runner of its own, so its checkpoint sits in
 // the read-model database and it resumes where it stopped; the procurement
@@ -69,6 +71,7 @@ func (t *SurveyTrigger) Apply(ctx context.Context, _ *sql.Tx, events []houqin.Ev
 type serviceStart struct {
 	ProcessID string `json:"process_id"`
 	Requester string `json:"requester"`
+	Subject   string `json:"subject"` // whom the service is for, if not the requester
 	Request   struct {
 		Department string `json:"department"`
 		Reason     string `json:"reason"`
@@ -111,7 +114,11 @@ func (t *SurveyTrigger) send(ctx context.Context, kind houqin.ProcessKind, done 
 	if err := json.Unmarshal(first[0].Data, &s); err != nil {
 		return fmt.Errorf("survey for %s: %w", processID, err)
 	}
-	if s.Requester == "" {
+	respondent := s.Requester
+	if s.Subject != "" {
+		respondent = s.Subject
+	}
+	if respondent == "" {
 		return nil
 	}
 	title := s.Request.Title
@@ -120,7 +127,7 @@ func (t *SurveyTrigger) send(ctx context.Context, kind houqin.ProcessKind, done 
 			title = v
 		}
 	}
-	in := workflows.SurveyInput{SurveyID: sid, Respondent: s.Requester,
+	in := workflows.SurveyInput{SurveyID: sid, Respondent: respondent,
 		Service:     houqin.SurveyService{ID: processID, Kind: kind, Department: s.Request.Department, Title: title},
 		RemindAfter: t.Config.RemindAfter.D(), CloseAfter: t.Config.CloseAfter.D()}
 	_, err = t.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -132,6 +139,6 @@ func (t *SurveyTrigger) send(ctx context.Context, kind houqin.ProcessKind, done 
 	if err != nil && !errors.As(err, &started) {
 		return fmt.Errorf("start survey %s: %w", sid, err)
 	}
-	log.Info("survey sent", "survey_id", sid, "respondent", s.Requester, "service", processID)
+	log.Info("survey sent", "survey_id", sid, "respondent", respondent, "service", processID)
 	return nil
 }

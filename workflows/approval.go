@@ -39,6 +39,12 @@ type route struct {
 	// fixed, for processes started before the policy existed, is the one
 	// approval step they run: no resolution, no deadlines.
 	fixed *houqin.Resolution
+	// resubmitter resubmits a process returned to its requester; "" is the
+	// requester (a trip's claim goes back to the traveller who claimed).
+	resubmitter string
+	// resubmitted, if set, runs once an amended resubmission is recorded,
+	// with the decision, so the process can record what the amendment means.
+	resubmitted func(ctx workflow.Context, d *decision) error
 }
 
 // verdict is how an approval route ended, and the decision that ended it.
@@ -165,7 +171,7 @@ func (ap *approval) resolve(ctx workflow.Context, i int) (houqin.Resolution, err
 	if ap.r.fixed != nil {
 		return *ap.r.fixed, nil
 	}
-	in := activities.ResolveStepInput{Policy: ap.r.policy, Step: i, Requester: ap.p.requester, Facts: ap.r.facts(), At: workflow.Now(ctx)}
+	in := activities.ResolveStepInput{Policy: ap.r.policy, Step: i, Requester: ap.p.requester, Subject: ap.p.subject, Facts: ap.r.facts(), At: workflow.Now(ctx)}
 	var res houqin.Resolution
 	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ResolveStep, in).Get(ctx, &res); err != nil {
 		return houqin.Resolution{}, fmt.Errorf("resolve step %s: %w", ap.r.policy.Steps[i].ID, err)
@@ -173,10 +179,14 @@ func (ap *approval) resolve(ctx workflow.Context, i int) (houqin.Resolution, err
 	return res, nil
 }
 
-// resubmit waits for the requester to resubmit a returned process, with
-// the request amended or not.
+// resubmit waits for the requester (or the route's resubmitter) to
+// resubmit a returned process, with the request amended or not.
 func (ap *approval) resubmit(ctx workflow.Context) error {
 	p := ap.p
+	who, rule := p.requester, "requester"
+	if ap.r.resubmitter != "" {
+		who, rule = ap.r.resubmitter, "resubmitter"
+	}
 	check := func(act houqin.TaskAction) error {
 		if act.Action != houqin.ActionResubmit || len(act.Data) == 0 {
 			return nil
@@ -185,9 +195,9 @@ func (ap *approval) resubmit(ctx workflow.Context) error {
 	}
 	t := p.openTask(ctx, taskSpec{
 		step: StepResubmit, name: houqin.Text{Zh: "重新提交", En: "Resubmit"},
-		assignees: []houqin.Assignee{{User: p.requester, Rule: "requester"}},
+		assignees: []houqin.Assignee{{User: who, Rule: rule}},
 		actions:   []string{houqin.ActionResubmit, houqin.ActionComment}, sla: resubmitSLA,
-		check: check, forRequester: true,
+		check: check, forRequester: true, forSubject: true,
 	})
 	if err := p.flush(ctx); err != nil {
 		return err
@@ -211,7 +221,13 @@ func (ap *approval) resubmit(ctx workflow.Context) error {
 			ev.Request = d.Data
 		}
 		ap.last = d
-		return p.record(ctx, d.Actor, d.updateID, ev)
+		if err := p.record(ctx, d.Actor, d.updateID, ev); err != nil {
+			return err
+		}
+		if len(d.Data) > 0 && ap.r.resubmitted != nil {
+			return ap.r.resubmitted(ctx, d)
+		}
+		return nil
 	}
 }
 
@@ -479,7 +495,7 @@ func (ap *approval) deadline(ctx workflow.Context, s houqin.PolicyStep, sl *slot
 	}
 	// Escalate: the assignees' managers join the task.
 	var managers []string
-	in := activities.ManagersInput{Users: t.task.Assignees, Requester: p.requester}
+	in := activities.ManagersInput{Users: t.task.Assignees, Requester: p.requester, Subject: p.subject}
 	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.Managers, in).Get(ctx, &managers); err != nil {
 		return fmt.Errorf("escalate %s: %w", t.task.ID, err)
 	}

@@ -43,10 +43,15 @@ var errStopped = errors.New("process stopped by its requester")
 // task.opened — land in one append, and the action's outcome carries the
 // position of the last of them.
 type process struct {
-	id         string
-	kind       houqin.ProcessKind
-	stream     string
-	requester  string
+	id        string
+	kind      houqin.ProcessKind
+	stream    string
+	requester string
+	// subject is the person the process is for when it is not the
+	// requester (a trip's traveller when an assistant submits): like the
+	// requester, they approve no step of it and act only on the tasks
+	// meant for them.
+	subject    string
 	policyHash string
 	// correlation is the CorrelationID of the events; "" = the process ID.
 	// A finding's events correlate with their inspection.
@@ -83,8 +88,10 @@ type openTask struct {
 	// check adds the step's own rules for the actions that end the task.
 	check func(houqin.TaskAction) error
 	// forRequester marks a task the requester acts on (resubmit); on any
-	// other task the requester may not act.
+	// other task the requester may not act. forSubject is the same for the
+	// process's subject.
 	forRequester bool
+	forSubject   bool
 	decided      bool      // an action that ends the task was accepted
 	reminded     time.Time // when the requester last reminded its assignees
 	deadlines    []deadline
@@ -223,6 +230,7 @@ type taskSpec struct {
 	check        func(houqin.TaskAction) error
 	explanation  *houqin.Explanation
 	forRequester bool
+	forSubject   bool
 	reminders    []time.Duration // offsets after opening
 	escalate     time.Duration   // 0: never
 	timeout      bool            // something happens at the due time
@@ -252,7 +260,7 @@ func (p *process) openTask(ctx workflow.Context, s taskSpec) *openTask {
 			t.OnBehalfOf[a.User] = a.OnBehalfOf
 		}
 	}
-	ot := &openTask{task: t, check: s.check, forRequester: s.forRequester}
+	ot := &openTask{task: t, check: s.check, forRequester: s.forRequester, forSubject: s.forSubject}
 	for _, r := range s.reminders {
 		ot.deadlines = append(ot.deadlines, deadline{at: now.Add(r), what: "remind"})
 	}
@@ -414,6 +422,9 @@ func (p *process) minor(ctx workflow.Context, t *openTask, d *decision) error {
 	return p.flush(ctx)
 }
 
+// isSubject reports whether u is the process's subject (see process.subject).
+func (p *process) isSubject(u string) bool { return p.subject != "" && u == p.subject }
+
 // task returns the open task with an ID, nil if none.
 func (p *process) task(id string) *openTask {
 	for _, t := range p.open {
@@ -460,17 +471,19 @@ func (p *process) check(ctx workflow.Context, act houqin.TaskAction) error {
 	assignee := slices.Contains(t.task.Assignees, act.Actor)
 	switch act.Action {
 	case houqin.ActionComment:
-		if !assignee && act.Actor != p.requester && !slices.Contains(p.actors, act.Actor) {
+		if !assignee && act.Actor != p.requester && !p.isSubject(act.Actor) && !slices.Contains(p.actors, act.Actor) {
 			return houqin.Errorf(houqin.EFORBIDDEN, "actor: %q takes no part in %s", act.Actor, p.id)
 		}
 	case houqin.ActionRemind:
-		if act.Actor != p.requester {
+		if act.Actor != p.requester && !p.isSubject(act.Actor) {
 			return houqin.Errorf(houqin.EFORBIDDEN, "actor: only the requester %s may remind the assignees of %s", p.requester, act.TaskID)
 		}
 	default:
 		switch {
 		case act.Actor == p.requester && !t.forRequester:
 			return houqin.Errorf(houqin.EFORBIDDEN, "actor: %q requested %s and may not act on its task %s", act.Actor, p.id, act.TaskID)
+		case p.isSubject(act.Actor) && !t.forSubject:
+			return houqin.Errorf(houqin.EFORBIDDEN, "actor: %s is for %q, who may not act on its task %s", p.id, act.Actor, act.TaskID)
 		case !assignee:
 			return houqin.Errorf(houqin.EFORBIDDEN, "actor: %q is not an assignee of task %s", act.Actor, act.TaskID)
 		}
@@ -518,6 +531,8 @@ func (p *process) checkArgs(ctx workflow.Context, t *openTask, act houqin.TaskAc
 			return houqin.Errorf(houqin.EINVALID, "to: required")
 		case act.To == p.requester:
 			return houqin.Errorf(houqin.EINVALID, "to: %q requested %s and may not act on it", act.To, p.id)
+		case p.isSubject(act.To):
+			return houqin.Errorf(houqin.EINVALID, "to: %s is for %q, who may not act on it", p.id, act.To)
 		case slices.Contains(t.task.Assignees, act.To):
 			return houqin.Errorf(houqin.EINVALID, "to: %q is already an assignee of %s", act.To, act.TaskID)
 		}
@@ -535,6 +550,8 @@ func (p *process) checkArgs(ctx workflow.Context, t *openTask, act houqin.TaskAc
 			switch {
 			case u == p.requester:
 				return houqin.Errorf(houqin.EINVALID, "users[%d]: %q requested %s and may not approve it", i, u, p.id)
+			case p.isSubject(u):
+				return houqin.Errorf(houqin.EINVALID, "users[%d]: %s is for %q, who may not approve it", i, p.id, u)
 			case slices.Contains(t.task.Assignees, u):
 				return houqin.Errorf(houqin.EINVALID, "users[%d]: %q is already an assignee of %s", i, u, act.TaskID)
 			case slices.Index(act.Users, u) != i:
@@ -664,19 +681,34 @@ func (p *process) work(ctx workflow.Context, step string, name houqin.Text, assi
 // workFor is work; forRequester lets the requester, if an assignee, do the
 // work too (a logistics staffer who arranged a colleague's trip books it).
 func (p *process) workFor(ctx workflow.Context, step string, name houqin.Text, assignees []string, sla time.Duration, check func(houqin.TaskAction) error, forRequester bool) (*decision, error) {
-	as := make([]houqin.Assignee, len(assignees))
+	return p.workWith(ctx, taskSpec{step: step, name: name, sla: sla, check: check, forRequester: forRequester}, assignees, nil)
+}
+
+// workWith is work for a task of spec (its step, name, SLA, check,
+// forRequester, reminders and escalation; the assignees and actions are
+// work's); overdue, if set, handles the task's escalation when it fires.
+func (p *process) workWith(ctx workflow.Context, spec taskSpec, assignees []string, overdue func(workflow.Context, *openTask) error) (*decision, error) {
+	spec.assignees = make([]houqin.Assignee, len(assignees))
 	for i, u := range assignees {
-		as[i] = houqin.Assignee{User: u, Rule: "role"}
+		spec.assignees[i] = houqin.Assignee{User: u, Rule: "role"}
 	}
-	t := p.openTask(ctx, taskSpec{step: step, name: name, assignees: as, sla: sla, check: check, forRequester: forRequester,
-		actions: []string{houqin.ActionComplete, houqin.ActionTransfer, houqin.ActionComment, houqin.ActionRemind}})
+	spec.actions = []string{houqin.ActionComplete, houqin.ActionTransfer, houqin.ActionComment, houqin.ActionRemind}
+	t := p.openTask(ctx, spec)
 	if err := p.flush(ctx); err != nil {
 		return nil, err
 	}
 	for {
-		d, _, _, err := p.next(ctx)
+		d, fired, _, err := p.next(ctx)
 		if err != nil {
 			return nil, err
+		}
+		if fired != nil {
+			if overdue != nil {
+				if err := overdue(ctx, fired); err != nil {
+					return nil, err
+				}
+			}
+			continue
 		}
 		if d.Action == houqin.ActionComplete {
 			return d, p.complete(ctx, t, d)

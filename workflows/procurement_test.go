@@ -74,13 +74,18 @@ type harness struct {
 }
 
 func newHarness(t *testing.T, store houqin.EventStore) *harness {
+	return newHarnessOrg(t, store, demoOrg(t))
+}
+
+// newHarnessOrg is newHarness with the activities reading org.
+func newHarnessOrg(t *testing.T, store houqin.EventStore, org *houqin.Org) *harness {
 	var s testsuite.WorkflowTestSuite
 	s.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(testWriter{t}, nil))))
 	h := &harness{t: t, env: s.NewTestWorkflowEnvironment(), store: store}
 	h.env.SetStartTime(start)
 	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: pid})
 	h.env.RegisterWorkflow(workflows.Procurement)
-	h.env.RegisterActivity(&activities.Activities{Store: store, Org: demoOrg(t)})
+	h.env.RegisterActivity(&activities.Activities{Store: store, Org: org})
 	var mu sync.Mutex
 	h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
 		if info.ActivityType.Name != "AppendEvents" {

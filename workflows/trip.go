@@ -21,11 +21,17 @@ const (
 	StepClaim = "claim" // the traveller claims the expenses (报销)
 )
 
-// Task SLAs of a trip.
+// Task SLAs of a trip: a booking not done in bookSLA is reminded after
+// bookRemind and escalates to the bookers' managers (the logistics
+// manager) at its due time; the traveller is reminded of the claim at
+// claimReminders, the last at its due time.
 const (
-	bookSLA  = 48 * time.Hour
-	claimSLA = 30 * 24 * time.Hour
+	bookSLA    = 48 * time.Hour
+	bookRemind = 24 * time.Hour
+	claimSLA   = 30 * 24 * time.Hour
 )
+
+var claimReminders = []time.Duration{7 * 24 * time.Hour, 21 * 24 * time.Hour, claimSLA}
 
 // TripID returns the ID of the seq-th trip of a year, "TR-2026-000001";
 // it is also the workflow ID.
@@ -100,8 +106,9 @@ func (taskBooking) book(ctx workflow.Context, w *trip) (houqin.TripBooking, stri
 	}
 	// An arranger who submitted a colleague's trip may book it; nobody
 	// books their own trip (the API leaves the traveller out of Logistics).
-	d, err := w.p.workFor(ctx, StepBook, houqin.Text{Zh: "预订交通与住宿", En: "Book transport and lodging"}, w.in.Logistics, bookSLA, check,
-		w.in.Requester != w.in.Request.Traveler)
+	spec := taskSpec{step: StepBook, name: houqin.Text{Zh: "预订交通与住宿", En: "Book transport and lodging"}, sla: bookSLA, check: check,
+		forRequester: w.in.Requester != w.in.Request.Traveler, reminders: []time.Duration{bookRemind}, escalate: bookSLA}
+	d, err := w.p.workWith(ctx, spec, w.in.Logistics, w.overdue)
 	if err != nil {
 		return houqin.TripBooking{}, "", "", err
 	}
@@ -126,7 +133,14 @@ func (taskBooking) book(ctx workflow.Context, w *trip) (houqin.TripBooking, stri
 //	task.opened(book), task.completed, trip.booked
 //	trip.departed (00:00 of the first departure day, UTC+8), trip.returned (the end of the last return day)
 //	task.opened(claim), task.completed, trip.claim_submitted, [claim approval…], trip.claim_rejected → claim again
+//	  a return of the claim: process.returned, task.opened(resubmit, the traveller), process.resubmitted,
+//	  trip.claim_submitted{amended} if amended, the claim route again
 //	trip.reimbursed, trip.completed
+//
+// When an assistant submits, the traveller is the process's subject: they
+// approve nothing of their trip or claim (separation of duties), as the
+// requester. A booking is reminded after a day and escalates to the
+// bookers' managers at its due time; the claim reminds the traveller.
 func Trip(ctx workflow.Context, in TripInput) (TripResult, error) {
 	if err := in.validate(workflow.GetInfo(ctx).WorkflowExecution.ID); err != nil {
 		return TripResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
@@ -134,6 +148,11 @@ func Trip(ctx workflow.Context, in TripInput) (TripResult, error) {
 	p, err := newProcess(ctx, houqin.KindTrip, in.ProcessID, houqin.TripStream(in.ProcessID), in.Requester, in.Policy, in.PolicyHash)
 	if err != nil {
 		return TripResult{}, err
+	}
+	if in.Request.Traveler != in.Requester {
+		// An assistant submitted: the traveller approves no step of their
+		// own trip or claim either.
+		p.subject = in.Request.Traveler
 	}
 	w := &trip{in: in, p: p, booking: taskBooking{}}
 	if err := workflow.SetQueryHandler(ctx, QueryState, w.state); err != nil {
@@ -302,11 +321,14 @@ func (w *trip) amended(data json.RawMessage) (houqin.TripRequest, error) {
 
 // claimRoute returns the approval route of an expense claim: the policy's
 // claim steps over the claim's facts.
-func (w *trip) claimRoute(c houqin.ExpenseClaim, over []houqin.OverCap) route {
+func (w *trip) claimRoute(c houqin.ExpenseClaim, over []houqin.OverCap, round int) route {
 	kp := w.in.Policy
 	kp.Steps, kp.ClaimSteps = kp.ClaimSteps, nil
 	rt := route{
 		policy: kp,
+		// A claim returned to be resubmitted goes back to the traveller
+		// who claimed, not to an assistant who submitted the trip.
+		resubmitter: w.in.Request.Traveler,
 		facts: func() houqin.Facts {
 			return houqin.ClaimFacts(w.check.Facts(w.in.Request.Facts(w.in.Requester, w.in.TravelerManager)), c, over)
 		},
@@ -323,7 +345,18 @@ func (w *trip) claimRoute(c houqin.ExpenseClaim, over []houqin.OverCap) route {
 		c, over = c2, over2
 		return nil
 	}
+	// The amended claim is recorded as the round's claim, so the 报销单
+	// shows what is approved and reimbursed.
+	rt.resubmitted = func(ctx workflow.Context, d *decision) error {
+		return w.p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, w.claimSubmitted(d.Actor, c, over, round, true))
+	}
 	return rt
+}
+
+// claimSubmitted returns the trip.claim_submitted of a claim.
+func (w *trip) claimSubmitted(by string, c houqin.ExpenseClaim, over []houqin.OverCap, round int, amended bool) houqin.TripClaimSubmitted {
+	return houqin.TripClaimSubmitted{By: by, Claim: c, Total: c.Total(), OverCap: over,
+		Caps: w.in.Request.LineCaps(c, *w.in.Policy.Travel), Round: round, Amended: amended}
 }
 
 func (w *trip) checkClaim(data json.RawMessage) (houqin.ExpenseClaim, []houqin.OverCap, error) {
@@ -345,8 +378,8 @@ func (w *trip) claim(ctx workflow.Context) (TripResult, error) {
 			return inData(err)
 		}
 		t := p.openTask(ctx, taskSpec{step: StepClaim, name: houqin.Text{Zh: "填写报销单", En: "Claim the expenses"},
-			assignees: []houqin.Assignee{{User: traveler, Rule: "traveler"}}, forRequester: true,
-			actions: []string{houqin.ActionComplete, houqin.ActionComment}, sla: claimSLA, check: check})
+			assignees: []houqin.Assignee{{User: traveler, Rule: "traveler"}}, forRequester: true, forSubject: true,
+			actions: []string{houqin.ActionComplete, houqin.ActionComment}, sla: claimSLA, reminders: claimReminders, check: check})
 		if err := p.flush(ctx); err != nil {
 			return TripResult{}, err
 		}
@@ -369,12 +402,10 @@ func (w *trip) claim(ctx workflow.Context) (TripResult, error) {
 		if err != nil {
 			return TripResult{}, err
 		}
-		err = p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, houqin.TripClaimSubmitted{By: d.Actor, Claim: c, Total: c.Total(), OverCap: over,
-			Caps: w.in.Request.LineCaps(c, *w.in.Policy.Travel), Round: round})
-		if err != nil {
+		if err := p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, w.claimSubmitted(d.Actor, c, over, round, false)); err != nil {
 			return TripResult{}, err
 		}
-		rt := w.claimRoute(c, over)
+		rt := w.claimRoute(c, over, round)
 		v, err := p.approve(ctx, rt)
 		if err != nil {
 			return TripResult{}, err
@@ -414,6 +445,30 @@ func (w *trip) reimburse(ctx workflow.Context, v verdict, claimed int64) (TripRe
 		return TripResult{}, err
 	}
 	return w.finish(ctx)
+}
+
+// overdue escalates a booking past its due time: the managers of its
+// assignees (the logistics manager) join the task, once.
+func (w *trip) overdue(ctx workflow.Context, t *openTask) error {
+	p := w.p
+	var managers []string
+	in := activities.ManagersInput{Users: t.task.Assignees, Requester: p.requester, Subject: p.subject}
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.Managers, in).Get(ctx, &managers); err != nil {
+		return fmt.Errorf("escalate %s: %w", t.task.ID, err)
+	}
+	var added []string
+	for _, m := range managers {
+		if !slices.Contains(t.task.Assignees, m) && m != w.in.Request.Traveler {
+			added = append(added, m)
+			t.task.Assignees = append(t.task.Assignees, m)
+		}
+	}
+	p.log.Info("Task escalated", "task_id", t.task.ID, "added", added)
+	if err := p.record(ctx, "system", "", houqin.TaskEscalated{TaskID: t.task.ID, Added: added,
+		Assignees: slices.Clone(t.task.Assignees), DueAt: t.task.DueAt, Reason: "passed its due time"}); err != nil {
+		return err
+	}
+	return p.flush(ctx)
 }
 
 // checkBudget checks the estimated cost against the travel line of the

@@ -1,7 +1,9 @@
 package workflows_test
 
 import (
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -327,7 +329,232 @@ func TestTripSubmittedByAnAssistant(t *testing.T) {
 	if !slices.Equal(claimTask.Assignees, []string{"wang.fang"}) {
 		t.Errorf("claim task %+v, want wang.fang's", claimTask)
 	}
-	if first := decode[*houqin.TripRequested](t, events[0]); first.Requester != "li.na" || first.Request.Traveler != "wang.fang" {
+	if first := decode[*houqin.TripRequested](t, events[0]); first.Requester != "li.na" || first.Request.Traveler != "wang.fang" || first.Subject != "wang.fang" {
 		t.Errorf("first event %+v", first)
+	}
+}
+
+// financeTraveller is the demo organisation where wang.fang, of MKT, holds
+// the finance role.
+func financeTraveller(t *testing.T) *houqin.Org {
+	t.Helper()
+	org, err := houqin.ParseOrg([]byte(strings.Replace(string(config.DefaultOrg()),
+		"department: MKT, roles: [employee]", "department: MKT, roles: [employee, finance]", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := org.User("wang.fang"); !u.HasRole("finance") {
+		t.Fatal("wang.fang does not hold finance")
+	}
+	return org
+}
+
+// stepStarted returns the approval.step_started events of a step, in order.
+func stepStarted(t *testing.T, events []houqin.Event, step string) []*houqin.StepStarted {
+	var out []*houqin.StepStarted
+	for _, s := range of[*houqin.StepStarted](t, events) {
+		if s.Step == step {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// The separation of duties for the traveller: liu.yang, wang.fang's manager,
+// submits her trip; wang.fang holds finance. Neither approves a step of the
+// trip or of the claim: the manager steps go to liu.yang's manager
+// zhang.wei, and the finance step of her claim to chen.jing alone (her own
+// replacement, her manager, is the requester).
+func TestTripTravellerNeverApprovesTheirOwnTrip(t *testing.T) {
+	store, _ := budgetStore(t, 0)
+	h := newHarnessOrg(t, store, financeTraveller(t))
+	h.env.RegisterWorkflow(workflows.Trip)
+	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: tid})
+	in := tripInput(t)
+	in.Requester = "liu.yang"
+
+	requester := h.tact(time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "liu.yang", nil)
+	traveller := h.tact(2*time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "wang.fang", nil)
+	addTraveller := h.do(3*time.Minute, houqin.TaskAction{TaskID: ttask("manager_approval", 1), Action: houqin.ActionAddApprover,
+		Actor: "zhang.wei", Users: []string{"wang.fang"}, Position: houqin.AddParallel})
+	toTraveller := h.do(4*time.Minute, houqin.TaskAction{TaskID: ttask("manager_approval", 1), Action: houqin.ActionTransfer,
+		Actor: "zhang.wei", To: "wang.fang"})
+	remind := h.do(5*time.Minute, houqin.TaskAction{TaskID: ttask("manager_approval", 1), Action: houqin.ActionRemind, Actor: "wang.fang"})
+	approve := h.tact(10*time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "zhang.wei", nil)
+	h.tact(time.Hour, ttask("book", 1), houqin.ActionComplete, "li.na", booking())
+	back := returnAt.Sub(start)
+	claim := houqin.ExpenseClaim{Lines: []houqin.ClaimLine{
+		{Category: "per_diem", Amount: 20000, Date: "2026-12-11", Justification: "客户晚宴后加班"},
+		{Category: "transport", Amount: 6000, Date: "2026-12-11", Receipt: "taxi-1"}}}
+	byRequester := h.tact(back+time.Hour, ttask("claim", 1), houqin.ActionComplete, "liu.yang", claim)
+	h.tact(back+2*time.Hour, ttask("claim", 1), houqin.ActionComplete, "wang.fang", claim)
+	overCap := h.tact(back+3*time.Hour, ttask("claim_over_cap", 1), houqin.ActionApprove, "zhang.wei", nil)
+	ownClaim := h.tact(back+4*time.Hour, ttask("claim_finance", 1), houqin.ActionApprove, "wang.fang", nil)
+	finance := h.tact(back+5*time.Hour, ttask("claim_finance", 1), houqin.ActionApprove, "chen.jing", nil)
+
+	res, err, events := h.runTrip(in)
+	if err != nil || res.Status != houqin.StatusCompleted {
+		t.Fatalf("result %+v, %v; want completed", res, err)
+	}
+	for _, u := range []*update{remind, approve, overCap, finance} {
+		wantDone(t, u)
+	}
+	wantCode(t, requester, houqin.EFORBIDDEN, `"liu.yang" requested`)
+	wantCode(t, traveller, houqin.EFORBIDDEN, `is for "wang.fang", who may not act on its task`)
+	wantCode(t, addTraveller, houqin.EINVALID, `users[0]: TR-2026-000001 is for "wang.fang", who may not approve it`)
+	wantCode(t, toTraveller, houqin.EINVALID, `to: TR-2026-000001 is for "wang.fang"`)
+	wantCode(t, byRequester, houqin.EFORBIDDEN, `"liu.yang" is not an assignee`)
+	wantCode(t, ownClaim, houqin.EFORBIDDEN, `is for "wang.fang", who may not act on its task`)
+
+	type got struct {
+		Assignees []houqin.Assignee
+		Rules     []string
+	}
+	want := map[string]got{
+		"manager_approval": {[]houqin.Assignee{{User: "zhang.wei", Rule: "field:traveler_manager", Note: "separation of duties: the requester's manager"}},
+			[]string{"field:traveler_manager → liu.yang (field traveler_manager)",
+				"separation of duties: liu.yang requested this; routed to their manager zhang.wei"}},
+		"claim_over_cap": {[]houqin.Assignee{{User: "zhang.wei", Rule: "field:traveler_manager", Note: "separation of duties: the requester's manager"}},
+			[]string{"field:traveler_manager → liu.yang (field traveler_manager)",
+				"separation of duties: liu.yang requested this; routed to their manager zhang.wei"}},
+		"claim_finance": {[]houqin.Assignee{{User: "chen.jing", Rule: "role:finance"}},
+			[]string{"role:finance → chen.jing, wang.fang",
+				"separation of duties: wang.fang is the person this request is for; routed to their manager liu.yang",
+				"separation of duties: the replacement of liu.yang is the requester; dropped"}},
+	}
+	for step, w := range want {
+		s := stepStarted(t, events, step)
+		if len(s) != 1 {
+			t.Errorf("%s started %d times, want once", step, len(s))
+			continue
+		}
+		if diff := cmp.Diff(w, got{s[0].Assignees, s[0].Explanation.Rules}); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", step, diff)
+		}
+	}
+	if r := of[*houqin.TripReimbursed](t, events); len(r) != 1 || r[0].By != "chen.jing" || r[0].Claim != 26000 {
+		t.Errorf("reimbursed %+v", r)
+	}
+}
+
+// A claim returned by finance goes back to the traveller, not to the
+// assistant who submitted the trip; the amended claim is recorded as the
+// round's claim (amended) and is what is reimbursed.
+func TestTripClaimReturnedToTheTraveller(t *testing.T) {
+	h := newTripHarness(t)
+	in := tripInput(t)
+	in.Requester = "li.na"
+	h.tact(time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "liu.yang", nil)
+	h.tact(time.Hour, ttask("book", 1), houqin.ActionComplete, "li.na", booking())
+	back := returnAt.Sub(start)
+	claim := houqin.ExpenseClaim{Lines: []houqin.ClaimLine{
+		{Category: "transport", Amount: 6000, Date: "2026-12-11", Receipt: "taxi-1"},
+		{Category: "other", Amount: 30000, Date: "2026-12-11", Receipt: "礼品"}}}
+	h.tact(back+time.Hour, ttask("claim", 1), houqin.ActionComplete, "wang.fang", claim)
+	ret := h.do(back+2*time.Hour, houqin.TaskAction{TaskID: ttask("claim_finance", 1), Action: houqin.ActionReturn, Actor: "chen.jing", Comment: "礼品不可报销，请删除"})
+	amended := houqin.ExpenseClaim{Lines: claim.Lines[:1], Note: "删除礼品"}
+	byAssistant := h.tact(back+3*time.Hour, ttask("resubmit", 1), houqin.ActionResubmit, "li.na", amended)
+	badAmend := h.tact(back+3*time.Hour+time.Minute, ttask("resubmit", 1), houqin.ActionResubmit, "wang.fang",
+		houqin.ExpenseClaim{Lines: []houqin.ClaimLine{{Category: "hotel", Amount: 1, Date: "2026-12-11"}}})
+	resubmit := h.tact(back+4*time.Hour, ttask("resubmit", 1), houqin.ActionResubmit, "wang.fang", amended)
+	finance := h.tact(back+5*time.Hour, ttask("claim_finance", 2), houqin.ActionApprove, "chen.jing", nil)
+	res, err, events := h.runTrip(in)
+	if err != nil || res.Status != houqin.StatusCompleted {
+		t.Fatalf("result %+v, %v; want completed", res, err)
+	}
+	for _, u := range []*update{ret, resubmit, finance} {
+		wantDone(t, u)
+	}
+	wantCode(t, byAssistant, houqin.EFORBIDDEN, `"li.na" is not an assignee`)
+	wantCode(t, badAmend, houqin.EINVALID, "data.lines[0].receipt")
+	var resubmitTask houqin.Task
+	for _, task := range openedTasks(t, events) {
+		if task.Step == workflows.StepResubmit {
+			resubmitTask = task
+		}
+	}
+	if !slices.Equal(resubmitTask.Assignees, []string{"wang.fang"}) {
+		t.Errorf("resubmit task %+v, want wang.fang's", resubmitTask)
+	}
+	tail := types(events)
+	i := slices.Index(tail, "process.resubmitted")
+	if i < 0 || i+1 >= len(tail) || tail[i+1] != "trip.claim_submitted" {
+		t.Errorf("stream %q: want trip.claim_submitted right after process.resubmitted", tail)
+	}
+	sub := of[*houqin.TripClaimSubmitted](t, events)
+	if len(sub) != 2 || sub[0].Amended || sub[0].Total != 36000 ||
+		!sub[1].Amended || sub[1].Round != 1 || sub[1].By != "wang.fang" || sub[1].Total != 6000 || len(sub[1].Claim.Lines) != 1 ||
+		!slices.Equal(sub[1].Caps, []int64{0}) {
+		t.Errorf("claims submitted %+v, want the first then the amended one", sub)
+	}
+	if r := of[*houqin.TripReimbursed](t, events); len(r) != 1 || r[0].Claim != 6000 || r[0].Actual != 6000+230600 {
+		t.Errorf("reimbursed %+v, want the amended 60.00", r)
+	}
+}
+
+// overdueLog lists the reminders and escalations of a stream: "<offset from
+// start> remind|escalate <task> <assignees>".
+func overdueLog(t *testing.T, events []houqin.Event) []string {
+	var out []string
+	for _, e := range events {
+		d, _ := e.Decode()
+		switch v := d.(type) {
+		case *houqin.TaskReminded:
+			out = append(out, fmt.Sprintf("%s remind %s %s by %s", e.Meta.OccurredAt.Sub(start), v.TaskID, strings.Join(v.Assignees, ","), v.By))
+		case *houqin.TaskEscalated:
+			out = append(out, fmt.Sprintf("%s escalate %s +%s = %s (%s)", e.Meta.OccurredAt.Sub(start), v.TaskID,
+				strings.Join(v.Added, ","), strings.Join(v.Assignees, ","), v.Reason))
+		}
+	}
+	return out
+}
+
+// The overdue path: liu.yang lets the approval pass its 24 hours (reminded
+// after 4, then escalated to his manager zhang.wei, who approves); li.na
+// lets the booking pass its 48 hours (reminded after 24, then escalated to
+// her manager, the logistics manager zhang.wei, who books); wang.fang is
+// reminded of her claim after 7 and 21 days and at its due time (30 days),
+// then claims.
+func TestTripOverdue(t *testing.T) {
+	h := newTripHarness(t)
+	in := tripInput(t)
+	// Leave on 2027-01-10, back on the 12th, so that the booking's 48
+	// hours pass before the departure.
+	in.Request.Legs[0].Depart, in.Request.Legs[0].Return = "2027-01-10", "2027-01-12"
+	day := 24 * time.Hour
+	approve := h.tact(25*time.Hour, ttask("manager_approval", 1), houqin.ActionApprove, "zhang.wei", nil)
+	// Approved at 25h: the booking opens then.
+	bookNotYet := h.tact(26*time.Hour, ttask("book", 1), houqin.ActionComplete, "zhang.wei", booking())
+	book := h.tact(25*time.Hour+50*time.Hour, ttask("book", 1), houqin.ActionComplete, "zhang.wei", booking())
+	backAt := time.Date(2027, 1, 12, 16, 0, 0, 0, time.UTC).Sub(start)
+	claim := houqin.ExpenseClaim{Lines: []houqin.ClaimLine{{Category: "transport", Amount: 6000, Date: "2027-01-11", Receipt: "taxi-1"}}}
+	h.tact(backAt+31*day, ttask("claim", 1), houqin.ActionComplete, "wang.fang", claim)
+	h.tact(backAt+31*day+time.Hour, ttask("claim_finance", 1), houqin.ActionApprove, "chen.jing", nil)
+
+	res, err, events := h.runTrip(in)
+	if err != nil || res.Status != houqin.StatusCompleted {
+		t.Fatalf("result %+v, %v; want completed", res, err)
+	}
+	wantDone(t, approve)
+	wantDone(t, book)
+	wantCode(t, bookNotYet, houqin.EFORBIDDEN, `"zhang.wei" is not an assignee`)
+	ma, bk, cl := ttask("manager_approval", 1), ttask("book", 1), ttask("claim", 1)
+	want := []string{
+		"4h0m0s remind " + ma + " liu.yang by system",
+		"24h0m0s escalate " + ma + " +zhang.wei = liu.yang,zhang.wei (passed its due time)",
+		"49h0m0s remind " + bk + " li.na by system",
+		"73h0m0s escalate " + bk + " +zhang.wei = li.na,zhang.wei (passed its due time)",
+		fmt.Sprintf("%s remind %s wang.fang by system", backAt+7*day, cl),
+		fmt.Sprintf("%s remind %s wang.fang by system", backAt+21*day, cl),
+		fmt.Sprintf("%s remind %s wang.fang by system", backAt+30*day, cl),
+	}
+	if diff := cmp.Diff(want, overdueLog(t, events)); diff != "" {
+		t.Errorf("reminders and escalations (-want +got):\n%s", diff)
+	}
+	if r := of[*houqin.TripBooked](t, events); len(r) != 1 || r[0].By != "zhang.wei" {
+		t.Errorf("booked %+v, want by zhang.wei", r)
+	}
+	if r := of[*houqin.TripReimbursed](t, events); len(r) != 1 || r[0].Claim != 6000 {
+		t.Errorf("reimbursed %+v", r)
 	}
 }
