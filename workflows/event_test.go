@@ -237,6 +237,19 @@ func TestEventCompletedAfterMajorError(t *testing.T) {
 	if len(survey) == 0 || survey[0].Type != "survey.sent" {
 		t.Errorf("liu.yang's survey stream %q", types(survey))
 	}
+	// Unanswered, it is reminded after the configured 3 days and closed
+	// after 7, counted from the acceptance of the minutes.
+	var timeline []string
+	for _, e := range survey {
+		timeline = append(timeline, fmt.Sprintf("%s@%s", e.Type, e.Meta.OccurredAt.Sub(start.Add(eventStarts+13*time.Hour))))
+	}
+	if want := []string{"survey.sent@0s", "task.opened@0s", "task.reminded@72h0m0s", "survey.reminded@72h0m0s",
+		"task.cancelled@168h0m0s", "survey.closed@168h0m0s"}; !slices.Equal(timeline, want) {
+		t.Errorf("liu.yang's survey %q, want %q", timeline, want)
+	}
+	if c := of[*houqin.SurveyClosed](t, survey); len(c) != 1 || c[0].Answered {
+		t.Errorf("survey closed %+v, want closed unanswered", c)
+	}
 	reviews := storetest.MustReadStream(t, h.store, houqin.DeliverableStream(evid))
 	var outcomes []string
 	for _, e := range reviews {
