@@ -64,7 +64,7 @@ func (s *Server) startEvent(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, err)
 		return
 	}
-	in.ProcessID = workflows.EventID(year, n)
+	in.ProcessID = workflows.EventProcessID(year, n)
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		if in.ProcessID, err = s.claimKey(ctx, who.UserID, key, body, in.ProcessID); err != nil {
 			s.problems.Error(w, r, err)

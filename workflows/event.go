@@ -29,11 +29,12 @@ const (
 // escalates the unfinished arrangements; the arrangements are due then.
 const ReadinessLead = 24 * time.Hour
 
-// EventID returns the ID of the seq-th event of a year, "EV-2026-000001";
+// EventProcessID returns the ID of the seq-th event process of a year,
+// "EV-2026-000001" (not an event ID of the store: see houqin.EventID);
 // it is also the workflow ID.
-func EventID(year int, seq int64) string { return fmt.Sprintf("EV-%04d-%06d", year, seq) }
+func EventProcessID(year int, seq int64) string { return fmt.Sprintf("EV-%04d-%06d", year, seq) }
 
-var eventID = regexp.MustCompile(`^EV-[0-9]{4}-[0-9]{6,}$`)
+var eventProcessID = regexp.MustCompile(`^EV-[0-9]{4}-[0-9]{6,}$`)
 
 // EventInput starts an event or meeting (活动/会议). Everything it decides
 // by is resolved at the start: the attendees, who confirms, who arranges
@@ -70,7 +71,7 @@ type EventResult struct {
 
 func (in EventInput) validate(workflowID string) error {
 	switch {
-	case !eventID.MatchString(in.ProcessID):
+	case !eventProcessID.MatchString(in.ProcessID):
 		return houqin.Errorf(houqin.EINVALID, "process_id: must look like EV-2026-000001, got %q", in.ProcessID)
 	case in.ProcessID != workflowID:
 		return houqin.Errorf(houqin.EINVALID, "process_id: %q is not the workflow ID %q", in.ProcessID, workflowID)
