@@ -205,10 +205,17 @@ type Arrangement struct {
 	Name       Text     `json:"name"`
 }
 
-// ArrangementReport is the data of an arrangement task: what was arranged.
+// ArrangementReport is the data of an arrangement task: what was arranged
+// and, optionally, what it actually cost (fen, in the event's currency).
+// The cost of supplies a child procurement bought is that procurement's,
+// not the arrangement's (docs/BUDGET.md).
 type ArrangementReport struct {
 	Note string `json:"note"`
+	Cost int64  `json:"cost,omitempty"`
 }
+
+// maxArrangementCost bounds one arrangement's cost: 100 000 000.00.
+const maxArrangementCost = 10_000_000_000
 
 // Check reports as EINVALID, naming the field, what is wrong with r.
 func (r ArrangementReport) Check() error {
@@ -217,6 +224,10 @@ func (r ArrangementReport) Check() error {
 		return Errorf(EINVALID, "note: required, what was arranged")
 	case utf8.RuneCountInString(r.Note) > maxReasonLen:
 		return Errorf(EINVALID, "note: longer than %d characters", maxReasonLen)
+	case r.Cost < 0:
+		return Errorf(EINVALID, "cost: must not be negative, got %d", r.Cost)
+	case r.Cost > maxArrangementCost:
+		return Errorf(EINVALID, "cost: at most %d (fen), got %d", int64(maxArrangementCost), r.Cost)
 	}
 	return nil
 }
@@ -290,6 +301,42 @@ type EventBudgetChecked struct {
 // EventType implements EventData.
 func (EventBudgetChecked) EventType() string { return "event.budget_checked" }
 
+// EventBudgetReserved records the reservation of the estimated cost on the
+// organising department's line on approval.
+type EventBudgetReserved struct {
+	Line      string `json:"line"`
+	Amount    int64  `json:"amount"`
+	Status    string `json:"status"`
+	Exception bool   `json:"exception,omitempty"`
+}
+
+// EventType implements EventData.
+func (EventBudgetReserved) EventType() string { return "event.budget_reserved" }
+
+// EventBudgetReleased records what an event gave back to its line without
+// spending it: revoked before it was held, or held with no recorded cost.
+type EventBudgetReleased struct {
+	Line   string `json:"line"`
+	Amount int64  `json:"amount"`
+	Reason string `json:"reason"`
+}
+
+// EventType implements EventData.
+func (EventBudgetReleased) EventType() string { return "event.budget_released" }
+
+// EventBudgetConsumed records, when the event is held, the actual cost
+// (the arrangements' recorded costs) consumed from the line and what was
+// reserved but not spent, released.
+type EventBudgetConsumed struct {
+	Line     string `json:"line"`
+	Actual   int64  `json:"actual"`
+	Released int64  `json:"released"`
+	Currency string `json:"currency"`
+}
+
+// EventType implements EventData.
+func (EventBudgetConsumed) EventType() string { return "event.budget_consumed" }
+
 // EventApproved records that an event may be prepared.
 type EventApproved struct {
 	By      string `json:"by"`
@@ -344,11 +391,13 @@ type EventPublicityConfirmed struct {
 // EventType implements EventData.
 func (EventPublicityConfirmed) EventType() string { return "event.publicity_confirmed" }
 
-// EventArranged records an arrangement done.
+// EventArranged records an arrangement done and its actual cost (fen),
+// which the event consumes from its budget line when it is held.
 type EventArranged struct {
 	Step string `json:"step"`
 	By   string `json:"by"`
 	Note string `json:"note"`
+	Cost int64  `json:"cost,omitempty"`
 }
 
 // EventType implements EventData.
@@ -415,6 +464,9 @@ func (EventCompleted) EventType() string { return "event.completed" }
 func init() {
 	RegisterEventType(EventRequested{})
 	RegisterEventType(EventBudgetChecked{})
+	RegisterEventType(EventBudgetReserved{})
+	RegisterEventType(EventBudgetReleased{})
+	RegisterEventType(EventBudgetConsumed{})
 	RegisterEventType(EventApproved{})
 	RegisterEventType(EventRejected{})
 	RegisterEventType(EventSuppliesRequested{})

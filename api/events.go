@@ -64,7 +64,7 @@ func (s *Server) startEvent(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, err)
 		return
 	}
-	in.ProcessID = workflows.EventID(year, n)
+	in.ProcessID = workflows.EventProcessID(year, n)
 	if key := r.Header.Get("Idempotency-Key"); key != "" {
 		if in.ProcessID, err = s.claimKey(ctx, who.UserID, key, body, in.ProcessID); err != nil {
 			s.problems.Error(w, r, err)
@@ -76,7 +76,8 @@ func (s *Server) startEvent(w http.ResponseWriter, r *http.Request) {
 
 // eventInput validates an event request and resolves what the workflow
 // runs by; the caller sets the process ID. The organiser never works on
-// their own event's tasks: where they would, their manager does.
+// their own event's tasks, nor does an auditor (the head of AUD collects no
+// materials): where they would, their manager does.
 func (s *Server) eventInput(requester string, req houqin.EventRequest) (workflows.EventInput, error) {
 	if err := req.Validate(); err != nil {
 		return workflows.EventInput{}, err
@@ -107,7 +108,12 @@ func (s *Server) eventInput(requester string, req houqin.EventRequest) (workflow
 	if _, err := res.Route(kp, requester, facts, s.cfg.Now()); err != nil {
 		return workflows.EventInput{}, err
 	}
-	// users resolves rules, without the organiser (their manager instead).
+	auditor := func(id string) bool {
+		u, err := org.User(id)
+		return err == nil && u.HasRole("auditor")
+	}
+	// users resolves rules, without the organiser or auditors (a manager
+	// instead).
 	users := func(field string, rules ...string) ([]string, error) {
 		var out []string
 		for _, rule := range rules {
@@ -121,10 +127,19 @@ func (s *Server) eventInput(requester string, req houqin.EventRequest) (workflow
 				}
 			}
 		}
-		mine := slices.Contains(out, requester)
-		out = slices.DeleteFunc(out, func(u string) bool { return u == requester })
-		if len(out) == 0 && mine {
-			if m, ok := res.Manager(requester); ok {
+		// Neither the organiser nor an auditor (who reads but never acts)
+		// works on the event; where nobody else would, the manager of the
+		// first left out does.
+		var left []string
+		out = slices.DeleteFunc(out, func(u string) bool {
+			if u == requester || auditor(u) {
+				left = append(left, u)
+				return true
+			}
+			return false
+		})
+		for _, u := range left {
+			if m, ok := res.Manager(u); ok && len(out) == 0 && m != requester && !auditor(m) {
 				out = []string{m}
 			}
 		}

@@ -123,6 +123,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/events", s.startEvent)
 		r.Get("/events/{id}/plan", s.eventDocument("plan", documents.WriteEventPlan))
 		r.Get("/events/{id}/schedule", s.eventDocument("schedule", documents.WriteMeetingSchedule))
+		r.Get("/events/{id}/minutes", s.eventDocument("minutes", documents.WriteEventMinutes))
 		r.Post("/inspection-schedules", s.createInspectionSchedule)
 		r.Get("/inspection-schedules", s.listInspectionSchedules)
 		r.Post("/inspection-schedules/{name}/{action}", s.inspectionScheduleAction)

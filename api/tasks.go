@@ -174,8 +174,8 @@ func (s *Server) actOnTask(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, houqin.Errorf(houqin.EFORBIDDEN, "auditors read but never act"))
 		return
 	}
-	processID, _, ok := strings.Cut(taskID, ".")
-	if !ok || processID == "" {
+	processID, ok := taskProcess(taskID)
+	if !ok {
 		s.problems.Error(w, r, houqin.Errorf(houqin.ENOTFOUND, "task: no task %q", taskID))
 		return
 	}
@@ -190,6 +190,21 @@ func (s *Server) actOnTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, outcome)
+}
+
+// taskProcess returns the process of a task ID, "<process>.<step>.<n>":
+// everything before the step, so a process ID with a dot in it (a survey
+// of user liu.yang, "SV-EV-2026-000001-liu.yang") is whole.
+func taskProcess(taskID string) (string, bool) {
+	i := strings.LastIndex(taskID, ".")
+	if i <= 0 {
+		return "", false
+	}
+	j := strings.LastIndex(taskID[:i], ".")
+	if j <= 0 || j+1 == i || i+1 == len(taskID) {
+		return "", false
+	}
+	return taskID[:j], true
 }
 
 // noWorkflow turns Temporal's "no such workflow" for an update into

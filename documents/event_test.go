@@ -25,6 +25,11 @@ func training(t *testing.T) documents.EventPlan {
 		data, _ := json.Marshal(houqin.ArrangementReport{Note: note})
 		return houqin.TaskCompleted{TaskID: id + "." + step + ".1", Step: step, Action: houqin.ActionComplete, Actor: actor, Data: data}
 	}
+	doneCost := func(step, actor, note string, cost int64) houqin.TaskCompleted {
+		c := done(step, actor, note)
+		c.Data, _ = json.Marshal(houqin.ArrangementReport{Note: note, Cost: cost})
+		return c
+	}
 	req := houqin.EventRequest{Type: houqin.EventTraining, Title: "市场部产品培训", StartsAt: "2026-12-10T09:00:00+08:00",
 		EndsAt: "2026-12-10T17:00:00+08:00", AttendeeDepartments: []string{"MKT"}, Venue: "20 人会议室", Equipment: []string{"投影", "音响"},
 		Supplies: []houqin.ItemQuantity{{Name: "矿泉水", Quantity: 24}}, Catering: "午餐盒饭", BudgetCategory: "events",
@@ -32,6 +37,7 @@ func training(t *testing.T) documents.EventPlan {
 	s := &events{at: t0}
 	stream := s.stream(t, houqin.EventStream(id), id,
 		houqin.EventRequested{ProcessID: id, Requester: "wang.fang", Request: req, Attendees: []string{"liu.yang", "wang.fang"}, Total: 300050, Currency: "CNY"},
+		houqin.EventBudgetReserved{Line: "budget-2026-MKT-events", Amount: 300050, Status: houqin.BudgetWithin},
 		houqin.EventApproved{By: "liu.yang"},
 		houqin.EventSuppliesRequested{ProcurementID: "PR-2026-000007", Items: []houqin.ItemQuantity{{Name: "矿泉水", Quantity: 20}}},
 		opened("confirm_attendees", "确认参会人员", "Confirm the attendees", "zhao.lei"),
@@ -39,13 +45,16 @@ func training(t *testing.T) documents.EventPlan {
 		opened("catering", "餐饮安排", "Arrange the catering", "li.na"),
 		done("confirm_attendees", "zhao.lei", ""),
 		houqin.EventAttendeesConfirmed{By: "zhao.lei", Attendees: []string{"liu.yang", "wang.fang"}},
-		done("venue", "li.na", "已订 3 楼会议室"),
-		houqin.EventArranged{Step: "venue", By: "li.na", Note: "已订 3 楼会议室"},
+		doneCost("venue", "li.na", "已订 3 楼会议室", 150000),
+		houqin.EventArranged{Step: "venue", By: "li.na", Note: "已订 3 楼会议室", Cost: 150000},
 		houqin.EventReadinessChecked{Unfinished: []string{"catering"}, Added: []string{"zhang.wei"}},
 		houqin.TaskEscalated{TaskID: id + ".catering.1", Added: []string{"zhang.wei"}, Assignees: []string{"li.na", "zhang.wei"}, DueAt: due},
-		done("catering", "zhang.wei", "已订餐"),
+		doneCost("catering", "zhang.wei", "已订餐", 80000),
 		houqin.EventHeld{By: "wang.fang"},
+		houqin.EventBudgetConsumed{Line: "budget-2026-MKT-events", Actual: 230000, Released: 70050, Currency: "CNY"},
+		houqin.EventMinutesSubmitted{By: "wang.fang", Minutes: houqin.EventMinutes{Minutes: "一、产品介绍\n二、问答", Summary: "培训顺利"}, Round: 1},
 		houqin.EventMinutesReviewed{By: "zhang.wei", Outcome: houqin.OutcomeMajorError, Comment: "缺少决议事项", Round: 1},
+		houqin.EventMinutesSubmitted{By: "wang.fang", Minutes: houqin.EventMinutes{Minutes: "一、产品介绍\n二、问答\n三、决议：每季度培训一次", Summary: "培训顺利，满意度高"}, Round: 2},
 		houqin.EventMinutesReviewed{By: "zhang.wei", Outcome: houqin.OutcomeAccepted, Round: 2},
 		houqin.EventCompleted{},
 	)
@@ -68,12 +77,20 @@ func TestEventDocuments(t *testing.T) {
 	if got := p.Money(); got != "3000.50 CNY" {
 		t.Errorf("money %q", got)
 	}
+	if p.Costs() != 230000 || p.Reserved != 300050 || p.Actual != 230000 || p.Released != 70050 {
+		t.Errorf("costs %d, reserved %d, actual %d, released %d; want 230000, 300050, 230000, 70050", p.Costs(), p.Reserved, p.Actual, p.Released)
+	}
+	if m := p.LastMinutes(); len(p.Minutes) != 2 || m.Round != 2 || m.Review == nil || m.Review.Outcome != houqin.OutcomeAccepted ||
+		p.Minutes[0].Review.Outcome != houqin.OutcomeMajorError {
+		t.Errorf("minutes %+v", p.Minutes)
+	}
 	for _, tt := range []struct {
 		name  string
 		write func(*bytes.Buffer, string) error
 	}{
 		{"event_plan", func(b *bytes.Buffer, f string) error { return documents.WriteEventPlan(b, p, f) }},
 		{"meeting_schedule", func(b *bytes.Buffer, f string) error { return documents.WriteMeetingSchedule(b, p, f) }},
+		{"event_minutes", func(b *bytes.Buffer, f string) error { return documents.WriteEventMinutes(b, p, f) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var html, xlsx bytes.Buffer

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -28,11 +29,12 @@ const (
 // escalates the unfinished arrangements; the arrangements are due then.
 const ReadinessLead = 24 * time.Hour
 
-// EventID returns the ID of the seq-th event of a year, "EV-2026-000001";
+// EventProcessID returns the ID of the seq-th event process of a year,
+// "EV-2026-000001" (not an event ID of the store: see houqin.EventID);
 // it is also the workflow ID.
-func EventID(year int, seq int64) string { return fmt.Sprintf("EV-%04d-%06d", year, seq) }
+func EventProcessID(year int, seq int64) string { return fmt.Sprintf("EV-%04d-%06d", year, seq) }
 
-var eventID = regexp.MustCompile(`^EV-[0-9]{4}-[0-9]{6,}$`)
+var eventProcessID = regexp.MustCompile(`^EV-[0-9]{4}-[0-9]{6,}$`)
 
 // EventInput starts an event or meeting (活动/会议). Everything it decides
 // by is resolved at the start: the attendees, who confirms, who arranges
@@ -63,12 +65,13 @@ type EventInput struct {
 type EventResult struct {
 	ProcessID string        `json:"process_id"`
 	Status    houqin.Status `json:"status"`
+	Actual    int64         `json:"actual"` // consumed from the budget when the event was held
 	Position  int64         `json:"position"`
 }
 
 func (in EventInput) validate(workflowID string) error {
 	switch {
-	case !eventID.MatchString(in.ProcessID):
+	case !eventProcessID.MatchString(in.ProcessID):
 		return houqin.Errorf(houqin.EINVALID, "process_id: must look like EV-2026-000001, got %q", in.ProcessID)
 	case in.ProcessID != workflowID:
 		return houqin.Errorf(houqin.EINVALID, "process_id: %q is not the workflow ID %q", in.ProcessID, workflowID)
@@ -103,12 +106,15 @@ func (in EventInput) validate(workflowID string) error {
 // the event, when a readiness check escalates the unfinished ones; the
 // event is held (the organiser says so, or its end passes); the organiser
 // submits the minutes and summary, which a reviewer judges (a major error
-// sends them back). On its stream:
+// sends them back). The estimated cost is reserved on approval; when the
+// event is held the arrangements' recorded costs are consumed and the rest
+// released; a withdrawal, revocation, cancellation or failure before then
+// releases the reservation. On its stream:
 //
-//	event.requested, event.budget_checked, [approval…], event.approved | event.rejected (end)
+//	event.requested, event.budget_checked, [approval…], event.budget_reserved, event.approved | event.rejected (end)
 //	task.opened… (confirmations, arrangements), task.completed + event.attendees_confirmed |
-//	event.publicity_confirmed | event.arranged…, [event.readiness_checked, task.escalated…]
-//	task.opened(hold), task.completed, event.held
+//	event.publicity_confirmed | event.arranged {cost}…, [event.readiness_checked, task.escalated…]
+//	task.opened(hold), task.completed, event.held, event.budget_consumed | event.budget_released
 //	task.opened(minutes), task.completed, event.minutes_submitted, task.opened(review_minutes),
 //	task.completed, event.minutes_reviewed (…again after a major error), event.completed
 //
@@ -127,7 +133,18 @@ func Event(ctx workflow.Context, in EventInput) (EventResult, error) {
 		return EventResult{}, err
 	}
 	res, err := w.run(ctx)
-	return endRun(ctx, p, res, err, w.finish)
+	if errors.Is(err, errStopped) {
+		res, err = w.stop(ctx)
+	}
+	if err != nil && w.reserved > 0 {
+		// Cancelled or failed before the event was held: give back the
+		// reservation, whatever became of the workflow.
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		if rerr := w.release(dctx, "the event was cancelled", false); rerr != nil {
+			p.log.Error("Budget release failed", "error", rerr)
+		}
+	}
+	return res, p.ended(ctx, err)
 }
 
 type event struct {
@@ -135,6 +152,11 @@ type event struct {
 	attendees []string // as HR confirmed them
 	p         *process
 	budget    houqin.BudgetCheck
+
+	line     activities.BudgetLineRef
+	reserved int64 // what the event holds on its line
+	actual   int64 // the arrangements' recorded costs
+	consumed int64 // what the event consumed from its line when held
 }
 
 func (w *event) facts() houqin.Facts {
@@ -149,9 +171,9 @@ func (w *event) run(ctx workflow.Context) (EventResult, error) {
 	if err != nil {
 		return EventResult{}, err
 	}
-	line := activities.BudgetLineRef{Year: r.Start().In(chinaTime).Year(), Department: r.Department, Category: r.BudgetCategory}
+	w.line = activities.BudgetLineRef{Year: r.Start().In(chinaTime).Year(), Department: r.Department, Category: r.BudgetCategory}
 	var bc activities.BudgetCheckResult
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.CheckBudget, activities.CheckBudgetInput{Line: line, Amount: r.EstimatedCost}).Get(ctx, &bc); err != nil {
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.CheckBudget, activities.CheckBudgetInput{Line: w.line, Amount: r.EstimatedCost}).Get(ctx, &bc); err != nil {
 		return EventResult{}, fmt.Errorf("check budget: %w", err)
 	}
 	w.budget = bc.Check
@@ -180,6 +202,12 @@ func (w *event) run(ctx workflow.Context) (EventResult, error) {
 		}
 		return w.finish(ctx)
 	}
+	if refused, err := w.reserve(ctx, v); err != nil || refused {
+		if err != nil {
+			return EventResult{}, err
+		}
+		return w.finish(ctx)
+	}
 	p.phase = phaseWork
 	if err := p.record(ctx, v.By, v.cause, houqin.EventApproved{By: v.By, Comment: v.Comment}); err != nil {
 		return EventResult{}, err
@@ -193,6 +221,9 @@ func (w *event) run(ctx workflow.Context) (EventResult, error) {
 		return EventResult{}, err
 	}
 	if err := w.hold(ctx); err != nil {
+		return EventResult{}, err
+	}
+	if err := w.consume(ctx); err != nil {
 		return EventResult{}, err
 	}
 	if err := w.minutes(ctx); err != nil {
@@ -362,7 +393,8 @@ func (w *event) prepare(ctx workflow.Context) error {
 			if err := decodeData(d.Data, &r); err != nil {
 				return err
 			}
-			data = houqin.EventArranged{Step: t.task.Step, By: d.Actor, Note: r.Note}
+			w.actual += r.Cost
+			data = houqin.EventArranged{Step: t.task.Step, By: d.Actor, Note: r.Note, Cost: r.Cost}
 		}
 		if err := p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, data); err != nil {
 			return err
@@ -580,7 +612,98 @@ func (w *event) finish(ctx workflow.Context) (EventResult, error) {
 	if err := p.flush(ctx); err != nil {
 		return EventResult{}, err
 	}
-	return EventResult{ProcessID: w.in.ProcessID, Status: p.status, Position: p.position}, nil
+	return EventResult{ProcessID: w.in.ProcessID, Status: p.status, Actual: w.consumed, Position: p.position}, nil
+}
+
+// reserve reserves the estimated cost on approval, exactly once (the
+// activity's event ID derives from the process and the line); if the line
+// moved beyond what the approvers covered, nothing is reserved and the
+// event ends rejected by system, saying why (as a procurement does).
+func (w *event) reserve(ctx workflow.Context, v verdict) (refused bool, err error) {
+	in := activities.ReserveBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Amount: w.in.Request.EstimatedCost,
+		Allow: houqin.BudgetWithin, Approvers: v.approvers, Meta: w.meta(ctx, v.By, v.cause)}
+	var res activities.ReserveBudgetResult
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ReserveBudget, in).Get(ctx, &res); err != nil {
+		return false, fmt.Errorf("reserve budget: %w", err)
+	}
+	if res.Refused {
+		comment := fmt.Sprintf("budget: %s %s; the approval covers %s, not %s (%s)",
+			res.Line, res.Check.Status, res.Allow, res.Check.Status, res.Check.Reason)
+		w.p.status, w.p.phase = houqin.StatusRejected, phaseDone
+		return true, w.p.record(ctx, "system", v.cause, houqin.EventRejected{By: "system", Comment: comment})
+	}
+	w.reserved = res.Reserved
+	if res.Check.Status == houqin.BudgetNone || res.Reserved == 0 {
+		return false, nil
+	}
+	return false, w.p.record(ctx, "system", v.cause, houqin.EventBudgetReserved{Line: res.Line, Amount: res.Reserved,
+		Status: res.Check.Status, Exception: res.Exception})
+}
+
+// consume settles the budget once the event is held: the arrangements'
+// recorded costs are consumed from the line and the rest of the
+// reservation released in one append (ConsumeBudget); with no recorded
+// cost the whole reservation is released. An actual above the reservation
+// reserves the difference first. The costs are final then: revocation
+// closes at the hold step, and the minutes review has no bearing on them.
+func (w *event) consume(ctx workflow.Context) error {
+	if w.actual <= 0 {
+		return w.release(ctx, "the event was held with no recorded cost", true)
+	}
+	in := activities.ConsumeBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Amount: w.actual,
+		Document: w.in.ProcessID + " 活动费用", Meta: w.meta(ctx, "system", "")}
+	var res activities.ConsumeBudgetResult
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ConsumeBudget, in).Get(ctx, &res); err != nil {
+		return fmt.Errorf("consume budget: %w", err)
+	}
+	w.reserved = 0
+	if !res.Planned {
+		return nil
+	}
+	w.consumed = res.Consumed
+	return w.p.record(ctx, "system", "", houqin.EventBudgetConsumed{Line: res.Line, Actual: res.Consumed, Released: res.Released,
+		Currency: w.in.Request.CurrencyOrDefault()})
+}
+
+// release gives back the reservation; record says whether to record it on
+// the event's stream (not when the workflow is being cancelled).
+func (w *event) release(ctx workflow.Context, reason string, record bool) error {
+	if w.reserved <= 0 {
+		return nil
+	}
+	in := activities.ReleaseBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Reason: reason, Meta: w.meta(ctx, "system", "")}
+	var res activities.ReleaseBudgetResult
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ReleaseBudget, in).Get(ctx, &res); err != nil {
+		return fmt.Errorf("release budget: %w", err)
+	}
+	w.reserved = 0
+	w.p.log.Info("Budget released", "line", res.Line, "amount", res.Released, "reason", reason)
+	if !record {
+		return nil
+	}
+	return w.p.record(ctx, "system", "", houqin.EventBudgetReleased{Line: res.Line, Amount: res.Released, Reason: reason})
+}
+
+// stop ends an event its organiser withdrew (under approval) or revoked
+// (cancelled before it was held), releasing the reservation.
+func (w *event) stop(ctx workflow.Context) (EventResult, error) {
+	reason := "the organiser withdrew the event"
+	if w.p.stopping != nil && w.p.stopping.Action == houqin.ActionRevoke {
+		reason = "the organiser cancelled the event before it was held"
+	}
+	if err := w.p.stop(ctx); err != nil {
+		return EventResult{}, err
+	}
+	if err := w.release(ctx, reason, true); err != nil {
+		return EventResult{}, err
+	}
+	return w.finish(ctx)
+}
+
+// meta returns the metadata of a budget line event the event causes.
+func (w *event) meta(ctx workflow.Context, actor, cause string) houqin.Metadata {
+	return houqin.Metadata{Actor: actor, CorrelationID: w.in.ProcessID, CausationID: cause,
+		WorkflowID: w.p.workflowID, RunID: w.p.runID, OccurredAt: workflow.Now(ctx), PolicyHash: w.in.PolicyHash}
 }
 
 func (w *event) state() (State, error) {

@@ -1,16 +1,21 @@
 package workflows_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/activities"
 	"github.com/houqin/houqin/config"
 	"github.com/houqin/houqin/storetest"
 	"github.com/houqin/houqin/workflows"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 )
 
 const evid = "EV-2026-000001"
@@ -48,12 +53,63 @@ func eventInput(t *testing.T) workflows.EventInput {
 		Policy: kp, PolicyHash: kp.Hash()}
 }
 
+// eventsLine is MKT's 2026 events line of eventBudgetStore: a plan of
+// 10 000.00, control stop, a 5 % band.
+var eventsLine = activities.BudgetLineRef{Year: 2026, Department: "MKT", Category: "events"}
+
+// eventBudgetStore returns a store with the 2026 budget active, MKT events
+// 10 000.00.
+func eventBudgetStore(t *testing.T) (houqin.EventStore, *activities.Activities) {
+	t.Helper()
+	store := mustOpenStore(t)
+	a := &activities.Activities{Store: store, Org: demoOrg(t), Now: func() time.Time { return start }}
+	draft := houqin.BudgetDraft{Year: 2026, Lines: []houqin.BudgetLineDraft{{Department: "MKT", Category: "events", Amount: 1_000_000}}}
+	if res, err := a.ActivateBudget(context.Background(), activities.ActivateBudgetInput{ProcessID: "BU-2026-000001", Draft: draft}); err != nil || res.Refused != "" {
+		t.Fatalf("activate: %+v, %v", res, err)
+	}
+	return store, a
+}
+
 func newEventHarness(t *testing.T) *harness {
-	h := newHarness(t, mustOpenStore(t))
+	store, _ := eventBudgetStore(t)
+	h := newHarness(t, store)
 	h.env.RegisterWorkflow(workflows.Event)
 	h.env.RegisterWorkflow(workflows.Survey)
 	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: evid})
 	return h
+}
+
+// eventBudgetLog lists the budget events of an event's stream.
+func eventBudgetLog(t *testing.T, events []houqin.Event) []string {
+	t.Helper()
+	var out []string
+	for _, e := range events {
+		d, _ := e.Decode()
+		switch v := d.(type) {
+		case *houqin.EventBudgetChecked:
+			out = append(out, "check "+v.Check.Status)
+		case *houqin.EventBudgetReserved:
+			out = append(out, fmt.Sprintf("reserve %d %s", v.Amount, v.Status))
+		case *houqin.EventBudgetConsumed:
+			out = append(out, fmt.Sprintf("consume %d released %d", v.Actual, v.Released))
+		case *houqin.EventBudgetReleased:
+			out = append(out, fmt.Sprintf("release %d: %s", v.Amount, v.Reason))
+		}
+	}
+	return out
+}
+
+// wantEventBudget checks the budget events of the event's stream and the
+// figures of the MKT events line.
+func wantEventBudget(t *testing.T, h *harness, log []string, reserved, actual int64) {
+	t.Helper()
+	events := storetest.MustReadStream(t, h.store, houqin.EventStream(evid))
+	if diff := cmp.Diff(log, eventBudgetLog(t, events)); diff != "" {
+		t.Errorf("budget events (-want +got):\n%s", diff)
+	}
+	if l := lineState(t, h.store, "MKT", "events"); l.Reserved != reserved || l.Actual != actual {
+		t.Errorf("MKT events line: reserved %d, actual %d; want %d, %d", l.Reserved, l.Actual, reserved, actual)
+	}
 }
 
 func (h *harness) runEvent(in workflows.EventInput) (workflows.EventResult, error) {
@@ -76,24 +132,32 @@ func (h *harness) completeTask(d time.Duration, taskID, actor string, data any) 
 	return h.do(d, houqin.TaskAction{TaskID: taskID, Action: houqin.ActionComplete, Actor: actor, Data: mustJSON(h.t, data)})
 }
 
-// arrange completes the confirmations and every arrangement but skip.
-func (h *harness) arrange(d time.Duration, skip string) []*update {
+// arrange completes the confirmations and every arrangement but skip,
+// each with its cost in costs (fen; none if absent).
+func (h *harness) arrange(d time.Duration, skip string, costs map[string]int64) []*update {
 	var us []*update
 	us = append(us, h.completeTask(d, etask("confirm_attendees", 1), "zhao.lei", houqin.AttendeeConfirmation{Note: "名单无误"}))
 	us = append(us, h.completeTask(d+time.Minute, etask("confirm_publicity", 1), "liu.yang", nil))
 	for i, s := range [][2]string{{"venue", "li.na"}, {"equipment", "zheng.hao"}, {"supplies", "zhou.qiang"}, {"catering", "li.na"}, {"materials_MKT", "liu.yang"}} {
 		if s[0] != skip {
-			us = append(us, h.completeTask(d+time.Duration(i+2)*time.Minute, etask(s[0], 1), s[1], houqin.ArrangementReport{Note: s[0] + " 已安排"}))
+			us = append(us, h.completeTask(d+time.Duration(i+2)*time.Minute, etask(s[0], 1), s[1], houqin.ArrangementReport{Note: s[0] + " 已安排", Cost: costs[s[0]]}))
 		}
 	}
 	return us
 }
 
+// trainingCosts are the arrangements' costs of the training: 2300.00 of
+// the 3000.00 estimated.
+var trainingCosts = map[string]int64{"venue": 100000, "equipment": 50000, "catering": 80000}
+
 func TestEventCompletedAfterMajorError(t *testing.T) {
 	h := newEventHarness(t)
 	approve := h.approveBy(time.Minute, etask("dept_approval", 1), "liu.yang")
-	updates := h.arrange(time.Hour, "")
+	updates := h.arrange(time.Hour, "", trainingCosts)
 	noNote := h.completeTask(30*time.Minute, etask("venue", 1), "li.na", houqin.ArrangementReport{})
+	negative := h.completeTask(40*time.Minute, etask("venue", 1), "li.na", houqin.ArrangementReport{Note: "已订", Cost: -1})
+	var beforeHeld *houqin.BudgetLine
+	h.at(eventStarts, func() { beforeHeld = lineState(t, h.store, "MKT", "events") })
 	minutes1 := h.completeTask(eventStarts+10*time.Hour, etask("minutes", 1), "wang.fang", houqin.EventMinutes{Minutes: "纪要", Summary: "总结"})
 	self := h.completeTask(eventStarts+10*time.Hour+time.Minute, etask("review_minutes", 1), "wang.fang", houqin.MinutesReview{Outcome: "accepted"})
 	major := h.completeTask(eventStarts+11*time.Hour, etask("review_minutes", 1), "zhang.wei", houqin.MinutesReview{Outcome: "major_error", Comment: "缺少决议事项"})
@@ -109,7 +173,18 @@ func TestEventCompletedAfterMajorError(t *testing.T) {
 		wantDone(t, u)
 	}
 	wantCode(t, noNote, houqin.EINVALID, "data.note")
+	wantCode(t, negative, houqin.EINVALID, "data.cost: must not be negative, got -1")
 	wantCode(t, self, houqin.EFORBIDDEN, "")
+
+	// 3000.00 reserved on approval, held until the event is held; then
+	// the 2300.00 recorded consumed and 700.00 released.
+	if beforeHeld == nil || beforeHeld.Reserved != 300000 || beforeHeld.Actual != 0 {
+		t.Errorf("MKT events line before the event %+v, want 300000 reserved", beforeHeld)
+	}
+	wantEventBudget(t, h, []string{"check within", "reserve 300000 within", "consume 230000 released 70000"}, 0, 230000)
+	if res.Actual != 230000 {
+		t.Errorf("result actual %d, want 230000", res.Actual)
+	}
 
 	events := storetest.MustReadStream(t, h.store, houqin.EventStream(evid))
 	if err := houqin.Verify(events); err != nil {
@@ -125,8 +200,18 @@ func TestEventCompletedAfterMajorError(t *testing.T) {
 	if slices.Contains(got, "event.readiness_checked") {
 		t.Errorf("everything was ready, yet: %q", got)
 	}
-	if n := len(of[*houqin.EventArranged](t, events)); n != 5 {
-		t.Errorf("%d arrangements recorded, want 5", n)
+	var costs int64
+	for _, a := range of[*houqin.EventArranged](t, events) {
+		costs += a.Cost
+	}
+	if n := len(of[*houqin.EventArranged](t, events)); n != 5 || costs != 230000 {
+		t.Errorf("%d arrangements recorded costing %d, want 5 costing 230000", n, costs)
+	}
+	if i := slices.Index(got, "event.held"); i < 0 || got[i+1] != "event.budget_consumed" {
+		t.Errorf("stream %q: the budget is consumed when the event is held", got)
+	}
+	if i := slices.Index(got, "event.budget_reserved"); i < 0 || got[i+1] != "event.approved" {
+		t.Errorf("stream %q: the estimate is reserved on approval", got)
 	}
 	first := decode[*houqin.EventRequested](t, events[0])
 	if first.Request.Department != "MKT" || first.Request.Title != "市场部产品培训" || first.Request.StartsAt != "2026-12-10T09:00:00+08:00" {
@@ -152,6 +237,19 @@ func TestEventCompletedAfterMajorError(t *testing.T) {
 	if len(survey) == 0 || survey[0].Type != "survey.sent" {
 		t.Errorf("liu.yang's survey stream %q", types(survey))
 	}
+	// Unanswered, it is reminded after the configured 3 days and closed
+	// after 7, counted from the acceptance of the minutes.
+	var timeline []string
+	for _, e := range survey {
+		timeline = append(timeline, fmt.Sprintf("%s@%s", e.Type, e.Meta.OccurredAt.Sub(start.Add(eventStarts+13*time.Hour))))
+	}
+	if want := []string{"survey.sent@0s", "task.opened@0s", "task.reminded@72h0m0s", "survey.reminded@72h0m0s",
+		"task.cancelled@168h0m0s", "survey.closed@168h0m0s"}; !slices.Equal(timeline, want) {
+		t.Errorf("liu.yang's survey %q, want %q", timeline, want)
+	}
+	if c := of[*houqin.SurveyClosed](t, survey); len(c) != 1 || c[0].Answered {
+		t.Errorf("survey closed %+v, want closed unanswered", c)
+	}
 	reviews := storetest.MustReadStream(t, h.store, houqin.DeliverableStream(evid))
 	var outcomes []string
 	for _, e := range reviews {
@@ -169,7 +267,7 @@ func TestEventCompletedAfterMajorError(t *testing.T) {
 func TestEventOverdueArrangementEscalated(t *testing.T) {
 	h := newEventHarness(t)
 	h.approveBy(time.Minute, etask("dept_approval", 1), "liu.yang")
-	h.arrange(time.Hour, "catering")
+	h.arrange(time.Hour, "catering", nil)
 	boss := h.completeTask(eventStarts-20*time.Hour, etask("catering", 1), "zhang.wei", houqin.ArrangementReport{Note: "已订餐"})
 	held := h.completeTask(eventStarts+2*time.Hour, etask("hold", 1), "wang.fang", nil)
 	h.cancelAt(eventStarts + 3*time.Hour)
@@ -195,6 +293,76 @@ func TestEventOverdueArrangementEscalated(t *testing.T) {
 	if got := types(events); !slices.Contains(got, "event.held") || slices.Contains(got, "event.completed") {
 		t.Errorf("stream %q: want held, not completed", got)
 	}
+	// Held with no recorded cost: the whole reservation goes back; the
+	// cancellation afterwards has nothing left to release.
+	wantEventBudget(t, h, []string{"check within", "reserve 300000 within", "release 300000: the event was held with no recorded cost"}, 0, 0)
+}
+
+// TestEventCostAboveEstimate: the arrangements cost more than the
+// estimate; the difference is reserved and everything consumed when the
+// event is held; the workflow cancelled during the minutes leaves the line
+// as it is.
+func TestEventCostAboveEstimate(t *testing.T) {
+	h := newEventHarness(t)
+	h.approveBy(time.Minute, etask("dept_approval", 1), "liu.yang")
+	h.arrange(time.Hour, "", map[string]int64{"venue": 200000, "catering": 150000})
+	h.completeTask(eventStarts+time.Hour, etask("hold", 1), "wang.fang", nil)
+	h.cancelAt(eventStarts + 2*time.Hour)
+	_, err := h.runEvent(eventInput(t))
+	if !temporal.IsCanceledError(err) {
+		t.Fatalf("err %v, want cancelled", err)
+	}
+	wantEventBudget(t, h, []string{"check within", "reserve 300000 within", "consume 350000 released 0"}, 0, 350000)
+}
+
+// TestEventCancelledReleasesBudget: the workflow cancelled while the
+// arrangements are under way gives back the reservation on a disconnected
+// context; the event's stream records nothing more, the line does.
+func TestEventCancelledReleasesBudget(t *testing.T) {
+	h := newEventHarness(t)
+	h.approveBy(time.Minute, etask("dept_approval", 1), "liu.yang")
+	h.completeTask(time.Hour, etask("venue", 1), "li.na", houqin.ArrangementReport{Note: "已订", Cost: 100000})
+	var reserved int64
+	h.at(90*time.Minute, func() { reserved = lineState(t, h.store, "MKT", "events").Reserved })
+	h.cancelAt(2 * time.Hour)
+	if _, err := h.runEvent(eventInput(t)); !temporal.IsCanceledError(err) {
+		t.Fatalf("err %v, want cancelled", err)
+	}
+	if reserved != 300000 {
+		t.Errorf("reserved %d before the cancellation, want 300000", reserved)
+	}
+	wantEventBudget(t, h, []string{"check within", "reserve 300000 within"}, 0, 0)
+	line := storetest.MustReadStream(t, h.store, eventsLine.Stream())
+	if got := types(line); !slices.Equal(got, []string{"budget.line_planned", "budget.reserved", "budget.released"}) {
+		t.Errorf("line stream %q", got)
+	}
+}
+
+// TestEventBudgetMovedSinceTheCheck: another process takes most of the
+// line between the check and the approval; the reservation is refused and
+// the event ends rejected by system, nothing held.
+func TestEventBudgetMovedSinceTheCheck(t *testing.T) {
+	store, a := eventBudgetStore(t)
+	h := newHarness(t, store)
+	h.env.RegisterWorkflow(workflows.Event)
+	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: evid})
+	h.at(30*time.Second, func() {
+		r, err := a.ReserveBudget(context.Background(), activities.ReserveBudgetInput{ProcessID: "PR-2026-000900", Line: eventsLine, Amount: 900000, Allow: houqin.BudgetExceeded})
+		if err != nil || r.Refused {
+			t.Errorf("hold: %+v, %v", r, err)
+		}
+	})
+	h.approveBy(time.Minute, etask("dept_approval", 1), "liu.yang")
+	res, err := h.runEvent(eventInput(t))
+	if err != nil || res.Status != houqin.StatusRejected {
+		t.Fatalf("result %+v, %v; want rejected", res, err)
+	}
+	events := storetest.MustReadStream(t, h.store, houqin.EventStream(evid))
+	rej := of[*houqin.EventRejected](t, events)
+	if len(rej) != 1 || rej[0].By != "system" || !strings.Contains(rej[0].Comment, "budget-2026-MKT-events exceeded") {
+		t.Errorf("rejected %+v", rej)
+	}
+	wantEventBudget(t, h, []string{"check within"}, 900000, 0)
 }
 
 func TestEventRejectedWithdrawnRevoked(t *testing.T) {
@@ -209,6 +377,7 @@ func TestEventRejectedWithdrawnRevoked(t *testing.T) {
 		if got := streamLog(t, h, houqin.EventStream(evid)); !slices.Contains(got, "event.rejected") || slices.Contains(got, "event.approved") {
 			t.Errorf("stream %q", got)
 		}
+		wantEventBudget(t, h, []string{"check within"}, 0, 0)
 	})
 	t.Run("withdrawn", func(t *testing.T) {
 		h := newEventHarness(t)
@@ -218,11 +387,12 @@ func TestEventRejectedWithdrawnRevoked(t *testing.T) {
 			t.Fatalf("result %+v, %v; want withdrawn", res, err)
 		}
 		wantDone(t, w)
+		wantEventBudget(t, h, []string{"check within"}, 0, 0)
 	})
 	t.Run("revoked while arranging", func(t *testing.T) {
 		h := newEventHarness(t)
 		h.approveBy(time.Minute, etask("dept_approval", 1), "liu.yang")
-		h.completeTask(time.Hour, etask("venue", 1), "li.na", houqin.ArrangementReport{Note: "已订"})
+		h.completeTask(time.Hour, etask("venue", 1), "li.na", houqin.ArrangementReport{Note: "已订", Cost: 50000})
 		notOrganiser := h.doProcess(2*time.Hour, houqin.ProcessAction{Action: houqin.ActionRevoke, Actor: "liu.yang"})
 		rv := h.doProcess(3*time.Hour, houqin.ProcessAction{Action: houqin.ActionRevoke, Actor: "wang.fang", Comment: "培训取消"})
 		late := h.completeTask(4*time.Hour, etask("catering", 1), "li.na", houqin.ArrangementReport{Note: "x"})
@@ -239,9 +409,12 @@ func TestEventRejectedWithdrawnRevoked(t *testing.T) {
 		if n := len(of[*houqin.TaskCancelled](t, events)); n != 6 {
 			t.Errorf("%d tasks cancelled, want the 6 still open", n)
 		}
-		if got := types(events); got[len(got)-1] != "process.revoked" {
-			t.Errorf("stream %q does not end revoked", got)
+		if got := types(events); !slices.Equal(got[len(got)-2:], []string{"process.revoked", "event.budget_released"}) {
+			t.Errorf("stream %q does not end revoked, the budget released", got)
 		}
+		// The venue's cost was recorded but the event never held: nothing
+		// is consumed, the whole reservation goes back.
+		wantEventBudget(t, h, []string{"check within", "reserve 300000 within", "release 300000: the organiser cancelled the event before it was held"}, 0, 0)
 	})
 }
 
