@@ -414,6 +414,17 @@ type EventReadinessChecked struct {
 // EventType implements EventData.
 func (EventReadinessChecked) EventType() string { return "event.readiness_checked" }
 
+// EventReady records that every confirmation and arrangement of the event
+// is done: the department's promise before the event starts. Late says it
+// came at or after the start.
+type EventReady struct {
+	Arrangements int  `json:"arrangements"`
+	Late         bool `json:"late,omitempty"`
+}
+
+// EventType implements EventData.
+func (EventReady) EventType() string { return "event.ready" }
+
 // EventHeld records that the event took place: the organiser said so, or
 // its end passed.
 type EventHeld struct {
@@ -474,6 +485,7 @@ func init() {
 	RegisterEventType(EventPublicityConfirmed{})
 	RegisterEventType(EventArranged{})
 	RegisterEventType(EventReadinessChecked{})
+	RegisterEventType(EventReady{})
 	RegisterEventType(EventHeld{})
 	RegisterEventType(EventMinutesSubmitted{})
 	RegisterEventType(EventMinutesReviewed{})

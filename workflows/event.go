@@ -114,7 +114,7 @@ func (in EventInput) validate(workflowID string) error {
 //	event.requested, event.budget_checked, [approval…], event.budget_reserved, event.approved | event.rejected (end)
 //	task.opened… (confirmations, arrangements), task.completed + event.attendees_confirmed |
 //	event.publicity_confirmed | event.arranged {cost}…, [event.readiness_checked, task.escalated…]
-//	task.opened(hold), task.completed, event.held, event.budget_consumed | event.budget_released
+//	event.ready, task.opened(hold), task.completed, event.held, event.budget_consumed | event.budget_released
 //	task.opened(minutes), task.completed, event.minutes_submitted, task.opened(review_minutes),
 //	task.completed, event.minutes_reviewed (…again after a major error), event.completed
 //
@@ -310,7 +310,7 @@ func (w *event) surveys(ctx workflow.Context) error {
 }
 
 // prepare opens the confirmations and the arrangements together and waits
-// until every one is done; at the readiness time (the day before the
+// until every one is done, then records event.ready; at the readiness time (the day before the
 // event) the unfinished arrangements are escalated, once.
 func (w *event) prepare(ctx workflow.Context) error {
 	p, in := w.p, w.in
@@ -404,7 +404,9 @@ func (w *event) prepare(ctx workflow.Context) error {
 		}
 		left--
 	}
-	return nil
+	// Ready: what the department promised before the event (docs/KPI.md
+	// measures it against starts_at); written with the hold task.
+	return p.record(ctx, "system", "", houqin.EventReady{Arrangements: len(in.Arrangements), Late: !workflow.Now(ctx).Before(in.Request.Start())})
 }
 
 // readiness escalates every unfinished arrangement: the owners' managers

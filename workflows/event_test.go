@@ -207,6 +207,10 @@ func TestEventCompletedAfterMajorError(t *testing.T) {
 	if n := len(of[*houqin.EventArranged](t, events)); n != 5 || costs != 230000 {
 		t.Errorf("%d arrangements recorded costing %d, want 5 costing 230000", n, costs)
 	}
+	if ready := of[*houqin.EventReady](t, events); len(ready) != 1 || ready[0].Arrangements != 5 || ready[0].Late ||
+		slices.Index(got, "event.ready") > slices.Index(got, "event.held") {
+		t.Errorf("event.ready %+v in %q, want one, before the hold, on time, with 5 arrangements", ready, got)
+	}
 	if i := slices.Index(got, "event.held"); i < 0 || got[i+1] != "event.budget_consumed" {
 		t.Errorf("stream %q: the budget is consumed when the event is held", got)
 	}
@@ -290,7 +294,14 @@ func TestEventOverdueArrangementEscalated(t *testing.T) {
 	if len(esc) != 1 || esc[0].TaskID != etask("catering", 1) || !slices.Equal(esc[0].Assignees, []string{"li.na", "zhang.wei"}) {
 		t.Errorf("escalations %+v", esc)
 	}
-	if got := types(events); !slices.Contains(got, "event.held") || slices.Contains(got, "event.completed") {
+	for _, e := range events {
+		if e.Type == "event.ready" {
+			if want := start.Add(eventStarts - 20*time.Hour); !e.Meta.OccurredAt.Equal(want) || decode[*houqin.EventReady](t, e).Late {
+				t.Errorf("ready at %s (%+v), want when the escalated catering was done, %s, before the start", e.Meta.OccurredAt, e.Data, want)
+			}
+		}
+	}
+	if got := types(events); !slices.Contains(got, "event.ready") || !slices.Contains(got, "event.held") || slices.Contains(got, "event.completed") {
 		t.Errorf("stream %q: want held, not completed", got)
 	}
 	// Held with no recorded cost: the whole reservation goes back; the

@@ -63,6 +63,7 @@ func TestTripStartEndToEnd(t *testing.T) {
 	if out["position"] == nil {
 		t.Errorf("revoke answered %v", out)
 	}
+	exportHistory(t, d, id, "cancelled")
 }
 
 // TestTripFullEndToEnd runs a whole business trip through the HTTP API on
@@ -179,6 +180,7 @@ func TestTripFullEndToEnd(t *testing.T) {
 	if slices.ContainsFunc(items, func(it any) bool { return it.(map[string]any)["process_id"] == sid }) {
 		t.Errorf("li.na, who submitted the trip, has the survey %s", sid)
 	}
+	exportHistory(t, d, id, "reimbursed")
 }
 
 // xlsxCells fetches an XLSX document and checks that its first sheet shows
