@@ -1,16 +1,10 @@
 package api
 
 import (
-	"bytes"
-	"fmt"
-	"io"
 	"net/http"
 	"slices"
-	"strconv"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/houqin/houqin"
-	"github.com/houqin/houqin/documents"
 	"github.com/houqin/houqin/workflows"
 )
 
@@ -37,41 +31,20 @@ var arrangementNames = map[string]houqin.Text{
 // reviews the minutes are resolved now and copied into the workflow, like
 // the policy.
 func (s *Server) startEvent(w http.ResponseWriter, r *http.Request) {
-	ctx, who := r.Context(), identity(r)
-	if who.HasRole("auditor") {
-		s.problems.Error(w, r, houqin.Errorf(houqin.EFORBIDDEN, "auditors read but never act"))
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		s.problems.Error(w, r, decodeErr(err))
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	var req houqin.EventRequest
-	if err := decode(r, &req); err != nil {
-		s.problems.Error(w, r, err)
-		return
+	body, err := startBody(r, &req)
+	var in workflows.EventInput
+	if err == nil {
+		in, err = s.eventInput(identity(r).UserID, req)
 	}
-	in, err := s.eventInput(who.UserID, req)
 	if err != nil {
 		s.problems.Error(w, r, err)
 		return
 	}
-	year := s.cfg.Now().Year()
-	n, err := s.nextNumber(ctx, "EV-"+strconv.Itoa(year))
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	in.ProcessID = workflows.EventProcessID(year, n)
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if in.ProcessID, err = s.claimKey(ctx, who.UserID, key, body, in.ProcessID); err != nil {
-			s.problems.Error(w, r, err)
-			return
-		}
-	}
-	s.launch(w, r, houqin.KindEvent, in.ProcessID, workflows.Event, in)
+	s.startProcess(w, r, body, "EV", workflows.EventProcessID, houqin.KindEvent, workflows.Event, func(id string) any {
+		in.ProcessID = id
+		return in
+	})
 }
 
 // eventInput validates an event request and resolves what the workflow
@@ -202,44 +175,4 @@ func (s *Server) eventInput(requester string, req houqin.EventRequest) (workflow
 			Department: d, Owners: owners, Name: houqin.Text{Zh: "收集" + dept.Name + "材料", En: "Collect the materials of " + dept.NameEn}})
 	}
 	return in, nil
-}
-
-// eventDocument serves one of an event's documents, ?format=html (default)
-// or xlsx, folded from the event store; who may read the event may read
-// them.
-func (s *Server) eventDocument(name string, write func(io.Writer, documents.EventPlan, string) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, format := chi.URLParam(r, "id"), r.URL.Query().Get("format")
-		if format == "" {
-			format = documents.FormatHTML
-		}
-		err := oneOf("format", format, documents.FormatHTML, documents.FormatXLSX)
-		if err == nil {
-			err = s.waitMinPosition(r)
-		}
-		if err == nil {
-			err = s.mayRead(r, id)
-		}
-		var p documents.EventPlan
-		if err == nil {
-			p, err = documents.ReadEvent(r.Context(), s.cfg.Store, id)
-		}
-		if err != nil {
-			s.problems.Error(w, r, err)
-			return
-		}
-		p.Names = documents.NamesFrom(s.cfg.Org)
-		var buf bytes.Buffer
-		if err := write(&buf, p, format); err != nil {
-			s.problems.Error(w, r, err)
-			return
-		}
-		if format == documents.FormatXLSX {
-			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.xlsx"`, id, name))
-		} else {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		}
-		w.Write(buf.Bytes())
-	}
 }

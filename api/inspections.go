@@ -1,16 +1,10 @@
 package api
 
 import (
-	"bytes"
-	"fmt"
-	"io"
 	"net/http"
 	"slices"
-	"strconv"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/houqin/houqin"
-	"github.com/houqin/houqin/documents"
 	"github.com/houqin/houqin/projections"
 	"github.com/houqin/houqin/workflows"
 )
@@ -21,41 +15,20 @@ import (
 // checklists' owner rules) and the due time of each severity are copied
 // into the workflow, like the policy.
 func (s *Server) startInspection(w http.ResponseWriter, r *http.Request) {
-	ctx, who := r.Context(), identity(r)
-	if who.HasRole("auditor") {
-		s.problems.Error(w, r, houqin.Errorf(houqin.EFORBIDDEN, "auditors read but never act"))
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		s.problems.Error(w, r, decodeErr(err))
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	var req houqin.InspectionRequest
-	if err := decode(r, &req); err != nil {
-		s.problems.Error(w, r, err)
-		return
+	body, err := startBody(r, &req)
+	var in workflows.InspectionInput
+	if err == nil {
+		in, err = s.inspectionInput(identity(r).UserID, req, true)
 	}
-	in, err := s.inspectionInput(who.UserID, req, true)
 	if err != nil {
 		s.problems.Error(w, r, err)
 		return
 	}
-	year := s.cfg.Now().Year()
-	n, err := s.nextNumber(ctx, "IN-"+strconv.Itoa(year))
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	in.ProcessID = workflows.InspectionID(year, n)
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if in.ProcessID, err = s.claimKey(ctx, who.UserID, key, body, in.ProcessID); err != nil {
-			s.problems.Error(w, r, err)
-			return
-		}
-	}
-	s.launch(w, r, houqin.KindInspection, in.ProcessID, workflows.Inspection, in)
+	s.startProcess(w, r, body, "IN", workflows.InspectionID, houqin.KindInspection, workflows.Inspection, func(id string) any {
+		in.ProcessID = id
+		return in
+	})
 }
 
 // inspectionInput validates an inspection request and resolves what the
@@ -141,43 +114,4 @@ func (s *Server) mayRead(r *http.Request, id string) error {
 		return houqin.Errorf(houqin.EFORBIDDEN, "process: %s may not read %s", who.UserID, id)
 	}
 	return nil
-}
-
-// inspectionDocument serves one of an inspection's documents,
-// ?format=html (default) or xlsx, folded from the event store.
-func (s *Server) inspectionDocument(name string, write func(io.Writer, documents.Inspection, string) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, format := chi.URLParam(r, "id"), r.URL.Query().Get("format")
-		if format == "" {
-			format = documents.FormatHTML
-		}
-		err := oneOf("format", format, documents.FormatHTML, documents.FormatXLSX)
-		if err == nil {
-			err = s.waitMinPosition(r)
-		}
-		if err == nil {
-			err = s.mayRead(r, id)
-		}
-		var in documents.Inspection
-		if err == nil {
-			in, err = documents.ReadInspection(r.Context(), s.cfg.Store, id)
-		}
-		if err != nil {
-			s.problems.Error(w, r, err)
-			return
-		}
-		in.Names = documents.NamesFrom(s.cfg.Org)
-		var buf bytes.Buffer
-		if err := write(&buf, in, format); err != nil {
-			s.problems.Error(w, r, err)
-			return
-		}
-		if format == documents.FormatXLSX {
-			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.xlsx"`, id, name))
-		} else {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		}
-		w.Write(buf.Bytes())
-	}
 }

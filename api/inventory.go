@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -350,28 +349,6 @@ func (s *Server) kindPolicy(r *http.Request, kind houqin.ProcessKind, facts houq
 		return houqin.KindPolicy{}, err
 	}
 	return policy, nil
-}
-
-// startProcess numbers a process ("IS-2026"), honours Idempotency-Key,
-// starts its workflow with the input input(id) returns, and answers 201
-// once its first events are stored.
-func (s *Server) startProcess(w http.ResponseWriter, r *http.Request, body []byte, prefix string, idOf func(int, int64) string,
-	kind houqin.ProcessKind, workflow any, input func(id string) any) {
-	ctx, who := r.Context(), identity(r)
-	year := s.cfg.Now().Year()
-	n, err := s.nextNumber(ctx, prefix+"-"+strconv.Itoa(year))
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	processID := idOf(year, n)
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if processID, err = s.claimKey(ctx, who.UserID, key, body, processID); err != nil {
-			s.problems.Error(w, r, err)
-			return
-		}
-	}
-	s.launch(w, r, kind, processID, workflow, input(processID))
 }
 
 // reportZone is the time zone of report dates: the company's, China

@@ -1,15 +1,9 @@
 package api
 
 import (
-	"bytes"
-	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/houqin/houqin"
-	"github.com/houqin/houqin/documents"
 	"github.com/houqin/houqin/workflows"
 )
 
@@ -23,41 +17,20 @@ var tripArrangers = []string{"logistics_staff", "logistics_manager", "admin"}
 // department and manager are resolved now and copied into the workflow
 // with the policy (approval and claim routes, caps by city tier).
 func (s *Server) startTrip(w http.ResponseWriter, r *http.Request) {
-	ctx, who := r.Context(), identity(r)
-	if who.HasRole("auditor") {
-		s.problems.Error(w, r, houqin.Errorf(houqin.EFORBIDDEN, "auditors read but never act"))
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		s.problems.Error(w, r, decodeErr(err))
-		return
-	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	var req houqin.TripRequest
-	if err := decode(r, &req); err != nil {
-		s.problems.Error(w, r, err)
-		return
+	body, err := startBody(r, &req)
+	var in workflows.TripInput
+	if err == nil {
+		in, err = s.tripInput(identity(r).UserID, req)
 	}
-	in, err := s.tripInput(who.UserID, req)
 	if err != nil {
 		s.problems.Error(w, r, err)
 		return
 	}
-	year := s.cfg.Now().Year()
-	n, err := s.nextNumber(ctx, "TR-"+strconv.Itoa(year))
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	in.ProcessID = workflows.TripID(year, n)
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if in.ProcessID, err = s.claimKey(ctx, who.UserID, key, body, in.ProcessID); err != nil {
-			s.problems.Error(w, r, err)
-			return
-		}
-	}
-	s.launch(w, r, houqin.KindTrip, in.ProcessID, workflows.Trip, in)
+	s.startProcess(w, r, body, "TR", workflows.TripID, houqin.KindTrip, workflows.Trip, func(id string) any {
+		in.ProcessID = id
+		return in
+	})
 }
 
 // tripInput validates a trip request, checks that requester may submit it
@@ -122,44 +95,4 @@ func (s *Server) tripInput(requester string, req houqin.TripRequest) (workflows.
 	}
 	return workflows.TripInput{Requester: requester, Request: req, TravelerManager: manager,
 		Policy: kp, PolicyHash: kp.Hash(), Logistics: logistics}, nil
-}
-
-// tripDocument serves one of a trip's documents, ?format=html (default) or
-// xlsx, folded from the event store: the confirmation letter once booked,
-// the expense claim form once claimed (422 before).
-func (s *Server) tripDocument(name string, write func(io.Writer, documents.Trip, string) error) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, format := chi.URLParam(r, "id"), r.URL.Query().Get("format")
-		if format == "" {
-			format = documents.FormatHTML
-		}
-		err := oneOf("format", format, documents.FormatHTML, documents.FormatXLSX)
-		if err == nil {
-			err = s.waitMinPosition(r)
-		}
-		if err == nil {
-			err = s.mayRead(r, id)
-		}
-		var tr documents.Trip
-		if err == nil {
-			tr, err = documents.ReadTrip(r.Context(), s.cfg.Store, id)
-		}
-		if err != nil {
-			s.problems.Error(w, r, err)
-			return
-		}
-		tr.Names = documents.NamesFrom(s.cfg.Org)
-		var buf bytes.Buffer
-		if err := write(&buf, tr, format); err != nil {
-			s.problems.Error(w, r, err)
-			return
-		}
-		if format == documents.FormatXLSX {
-			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-			w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.xlsx"`, id, name))
-		} else {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		}
-		w.Write(buf.Bytes())
-	}
 }

@@ -37,7 +37,7 @@ type EventPlan struct {
 	Reviews      []houqin.EventMinutesReviewed
 	AsOf         time.Time
 	LastPosition int64
-	Names        map[string]string
+	Names
 }
 
 // ArrangementRecord is one confirmation or arrangement of an event.
@@ -63,23 +63,6 @@ type MinutesRound struct {
 	Minutes   houqin.EventMinutes
 	Review    *houqin.EventMinutesReviewed
 	Reviewed  time.Time
-}
-
-// Who returns how a document shows a user.
-func (p EventPlan) Who(id string) string {
-	if n, ok := p.Names[id]; ok {
-		return n
-	}
-	return id
-}
-
-// WhoAll returns how a document shows users, comma-separated.
-func (p EventPlan) WhoAll(ids []string) string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = p.Who(id)
-	}
-	return strings.Join(out, ", ")
 }
 
 // Money prints the estimated cost in major units with its currency.

@@ -35,32 +35,37 @@ type Inspection struct {
 	Completed    time.Time
 	AsOf         time.Time // the latest event folded
 	LastPosition int64
-	// Names maps user IDs to how documents show them, "李娜 Li Na"; an ID
-	// without a name shows as the ID.
-	Names map[string]string
+	Names
 }
 
+// Names maps user IDs to how documents show them, "李娜 Li Na"; an ID
+// without a name shows as the ID. Each document embeds it.
+type Names map[string]string
+
 // Who returns how a document shows a user.
-func (in Inspection) Who(id string) string {
-	if n, ok := in.Names[id]; ok {
-		return n
+func (n Names) Who(id string) string {
+	if name, ok := n[id]; ok {
+		return name
 	}
 	return id
 }
 
 // WhoAll returns how a document shows users, comma-separated.
-func (in Inspection) WhoAll(ids []string) string {
+func (n Names) WhoAll(ids []string) string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		out[i] = in.Who(id)
+		out[i] = n.Who(id)
 	}
 	return strings.Join(out, ", ")
 }
 
-// NamesFrom returns the names of every user of an organisation, for
-// Inspection.Names.
-func NamesFrom(org *houqin.Org) map[string]string {
-	names := map[string]string{}
+// SetNames sets the names the document shows people by.
+func (n *Names) SetNames(names Names) { *n = names }
+
+// NamesFrom returns the names of every user of an organisation, for a
+// document's Names.
+func NamesFrom(org *houqin.Org) Names {
+	names := Names{}
 	for _, u := range org.Users() {
 		names[u.ID] = strings.TrimSpace(u.Name + " " + u.NameEn)
 	}

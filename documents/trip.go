@@ -38,7 +38,7 @@ type Trip struct {
 	ReimbursedAt    time.Time
 	AsOf            time.Time
 	LastPosition    int64
-	Names           map[string]string
+	Names
 }
 
 // Approval is an approved step of a route.
@@ -54,19 +54,6 @@ type ClaimRow struct {
 	City string
 	Cap  int64 // 0: the category has no cap
 	Over bool
-}
-
-// Who returns how a document shows a user.
-func (tr Trip) Who(id string) string {
-	if n, ok := tr.Names[id]; ok {
-		return n
-	}
-	return id
-}
-
-// WhoAll returns how a document shows users, comma-separated.
-func (tr Trip) WhoAll(ids []string) string {
-	return Inspection{Names: tr.Names}.WhoAll(ids)
 }
 
 // ReadTrip folds a trip from the store; ENOTFOUND if there is none.

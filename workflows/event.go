@@ -128,7 +128,19 @@ func Event(ctx workflow.Context, in EventInput) (EventResult, error) {
 	if err != nil {
 		return EventResult{}, err
 	}
-	w := &event{in: in, p: p, budget: houqin.BudgetCheck{Status: houqin.BudgetNone}}
+	w := &event{in: in, p: p}
+	w.budget = budgetHold{p: p, check: houqin.BudgetCheck{Status: houqin.BudgetNone}, events: holdEvents{
+		checked: func(r activities.BudgetCheckResult) houqin.EventData {
+			return houqin.EventBudgetChecked{Line: r.Line, Check: r.Check}
+		},
+		reserved: func(r activities.ReserveBudgetResult) houqin.EventData {
+			return houqin.EventBudgetReserved{Line: r.Line, Amount: r.Reserved, Status: r.Check.Status, Exception: r.Exception}
+		},
+		refused: func(comment string) houqin.EventData { return houqin.EventRejected{By: "system", Comment: comment} },
+		released: func(r activities.ReleaseBudgetResult, reason string) houqin.EventData {
+			return houqin.EventBudgetReleased{Line: r.Line, Amount: r.Released, Reason: reason}
+		},
+	}}
 	if err := workflow.SetQueryHandler(ctx, QueryState, w.state); err != nil {
 		return EventResult{}, err
 	}
@@ -136,14 +148,9 @@ func Event(ctx workflow.Context, in EventInput) (EventResult, error) {
 	if errors.Is(err, errStopped) {
 		res, err = w.stop(ctx)
 	}
-	if err != nil && w.reserved > 0 {
-		// Cancelled or failed before the event was held: give back the
-		// reservation, whatever became of the workflow.
-		dctx, _ := workflow.NewDisconnectedContext(ctx)
-		if rerr := w.release(dctx, "the event was cancelled", false); rerr != nil {
-			p.log.Error("Budget release failed", "error", rerr)
-		}
-	}
+	// Cancelled or failed before the event was held: give back the
+	// reservation, whatever became of the workflow.
+	w.budget.giveBack(ctx, err, "the event was cancelled")
 	return res, p.ended(ctx, err)
 }
 
@@ -151,16 +158,13 @@ type event struct {
 	in        EventInput
 	attendees []string // as HR confirmed them
 	p         *process
-	budget    houqin.BudgetCheck
-
-	line     activities.BudgetLineRef
-	reserved int64 // what the event holds on its line
-	actual   int64 // the arrangements' recorded costs
-	consumed int64 // what the event consumed from its line when held
+	budget    budgetHold
+	actual    int64 // the arrangements' recorded costs
+	consumed  int64 // what the event consumed from its line when held
 }
 
 func (w *event) facts() houqin.Facts {
-	return w.in.Request.EventFacts(w.in.Requester, int64(len(w.in.Attendees)), w.budget.Status, w.budget.Remaining)
+	return w.in.Request.EventFacts(w.in.Requester, int64(len(w.in.Attendees)), w.budget.check.Status, w.budget.check.Remaining)
 }
 
 func (w *event) run(ctx workflow.Context) (EventResult, error) {
@@ -171,13 +175,8 @@ func (w *event) run(ctx workflow.Context) (EventResult, error) {
 	if err != nil {
 		return EventResult{}, err
 	}
-	w.line = activities.BudgetLineRef{Year: r.Start().In(chinaTime).Year(), Department: r.Department, Category: r.BudgetCategory}
-	var bc activities.BudgetCheckResult
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.CheckBudget, activities.CheckBudgetInput{Line: w.line, Amount: r.EstimatedCost}).Get(ctx, &bc); err != nil {
-		return EventResult{}, fmt.Errorf("check budget: %w", err)
-	}
-	w.budget = bc.Check
-	if err := p.record(ctx, "system", "", houqin.EventBudgetChecked{Line: bc.Line, Check: bc.Check}); err != nil {
+	line := activities.BudgetLineRef{Year: r.Start().In(chinaTime).Year(), Department: r.Department, Category: r.BudgetCategory}
+	if err := w.budget.checkAgainst(ctx, line, r.EstimatedCost); err != nil {
 		return EventResult{}, err
 	}
 	rt := route{
@@ -202,7 +201,7 @@ func (w *event) run(ctx workflow.Context) (EventResult, error) {
 		}
 		return w.finish(ctx)
 	}
-	if refused, err := w.reserve(ctx, v); err != nil || refused {
+	if refused, err := w.budget.reserve(ctx, v, r.EstimatedCost); err != nil || refused {
 		if err != nil {
 			return EventResult{}, err
 		}
@@ -617,31 +616,6 @@ func (w *event) finish(ctx workflow.Context) (EventResult, error) {
 	return EventResult{ProcessID: w.in.ProcessID, Status: p.status, Actual: w.consumed, Position: p.position}, nil
 }
 
-// reserve reserves the estimated cost on approval, exactly once (the
-// activity's event ID derives from the process and the line); if the line
-// moved beyond what the approvers covered, nothing is reserved and the
-// event ends rejected by system, saying why (as a procurement does).
-func (w *event) reserve(ctx workflow.Context, v verdict) (refused bool, err error) {
-	in := activities.ReserveBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Amount: w.in.Request.EstimatedCost,
-		Allow: houqin.BudgetWithin, Approvers: v.approvers, Meta: w.meta(ctx, v.By, v.cause)}
-	var res activities.ReserveBudgetResult
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ReserveBudget, in).Get(ctx, &res); err != nil {
-		return false, fmt.Errorf("reserve budget: %w", err)
-	}
-	if res.Refused {
-		comment := fmt.Sprintf("budget: %s %s; the approval covers %s, not %s (%s)",
-			res.Line, res.Check.Status, res.Allow, res.Check.Status, res.Check.Reason)
-		w.p.status, w.p.phase = houqin.StatusRejected, phaseDone
-		return true, w.p.record(ctx, "system", v.cause, houqin.EventRejected{By: "system", Comment: comment})
-	}
-	w.reserved = res.Reserved
-	if res.Check.Status == houqin.BudgetNone || res.Reserved == 0 {
-		return false, nil
-	}
-	return false, w.p.record(ctx, "system", v.cause, houqin.EventBudgetReserved{Line: res.Line, Amount: res.Reserved,
-		Status: res.Check.Status, Exception: res.Exception})
-}
-
 // consume settles the budget once the event is held: the arrangements'
 // recorded costs are consumed from the line and the rest of the
 // reservation released in one append (ConsumeBudget); with no recorded
@@ -650,40 +624,15 @@ func (w *event) reserve(ctx workflow.Context, v verdict) (refused bool, err erro
 // closes at the hold step, and the minutes review has no bearing on them.
 func (w *event) consume(ctx workflow.Context) error {
 	if w.actual <= 0 {
-		return w.release(ctx, "the event was held with no recorded cost", true)
+		return w.budget.release(ctx, "the event was held with no recorded cost", true)
 	}
-	in := activities.ConsumeBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Amount: w.actual,
-		Document: w.in.ProcessID + " 活动费用", Meta: w.meta(ctx, "system", "")}
-	var res activities.ConsumeBudgetResult
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ConsumeBudget, in).Get(ctx, &res); err != nil {
-		return fmt.Errorf("consume budget: %w", err)
-	}
-	w.reserved = 0
-	if !res.Planned {
-		return nil
+	res, err := w.budget.consume(ctx, w.actual, w.in.ProcessID+" 活动费用", "system", "")
+	if err != nil || !res.Planned {
+		return err
 	}
 	w.consumed = res.Consumed
 	return w.p.record(ctx, "system", "", houqin.EventBudgetConsumed{Line: res.Line, Actual: res.Consumed, Released: res.Released,
 		Currency: w.in.Request.CurrencyOrDefault()})
-}
-
-// release gives back the reservation; record says whether to record it on
-// the event's stream (not when the workflow is being cancelled).
-func (w *event) release(ctx workflow.Context, reason string, record bool) error {
-	if w.reserved <= 0 {
-		return nil
-	}
-	in := activities.ReleaseBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Reason: reason, Meta: w.meta(ctx, "system", "")}
-	var res activities.ReleaseBudgetResult
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ReleaseBudget, in).Get(ctx, &res); err != nil {
-		return fmt.Errorf("release budget: %w", err)
-	}
-	w.reserved = 0
-	w.p.log.Info("Budget released", "line", res.Line, "amount", res.Released, "reason", reason)
-	if !record {
-		return nil
-	}
-	return w.p.record(ctx, "system", "", houqin.EventBudgetReleased{Line: res.Line, Amount: res.Released, Reason: reason})
 }
 
 // stop ends an event its organiser withdrew (under approval) or revoked
@@ -696,16 +645,10 @@ func (w *event) stop(ctx workflow.Context) (EventResult, error) {
 	if err := w.p.stop(ctx); err != nil {
 		return EventResult{}, err
 	}
-	if err := w.release(ctx, reason, true); err != nil {
+	if err := w.budget.release(ctx, reason, true); err != nil {
 		return EventResult{}, err
 	}
 	return w.finish(ctx)
-}
-
-// meta returns the metadata of a budget line event the event causes.
-func (w *event) meta(ctx workflow.Context, actor, cause string) houqin.Metadata {
-	return houqin.Metadata{Actor: actor, CorrelationID: w.in.ProcessID, CausationID: cause,
-		WorkflowID: w.p.workflowID, RunID: w.p.runID, OccurredAt: workflow.Now(ctx), PolicyHash: w.in.PolicyHash}
 }
 
 func (w *event) state() (State, error) {

@@ -155,6 +155,18 @@ func Trip(ctx workflow.Context, in TripInput) (TripResult, error) {
 		p.subject = in.Request.Traveler
 	}
 	w := &trip{in: in, p: p, booking: taskBooking{}}
+	w.budget = budgetHold{p: p, events: holdEvents{
+		checked: func(r activities.BudgetCheckResult) houqin.EventData {
+			return houqin.TripBudgetChecked{Line: r.Line, Check: r.Check}
+		},
+		reserved: func(r activities.ReserveBudgetResult) houqin.EventData {
+			return houqin.TripBudgetReserved{Line: r.Line, Amount: r.Reserved, Status: r.Check.Status, Exception: r.Exception}
+		},
+		refused: func(comment string) houqin.EventData { return houqin.TripRejected{By: "system", Comment: comment} },
+		released: func(r activities.ReleaseBudgetResult, reason string) houqin.EventData {
+			return houqin.TripBudgetReleased{Line: r.Line, Amount: r.Released, Reason: reason}
+		},
+	}}
 	if err := workflow.SetQueryHandler(ctx, QueryState, w.state); err != nil {
 		return TripResult{}, err
 	}
@@ -162,14 +174,9 @@ func Trip(ctx workflow.Context, in TripInput) (TripResult, error) {
 	if errors.Is(err, errStopped) {
 		res, err = w.stop(ctx)
 	}
-	if err != nil && w.reserved > 0 {
-		// Cancelled or failed before the reimbursement: give back the
-		// reservation, whatever became of the workflow.
-		dctx, _ := workflow.NewDisconnectedContext(ctx)
-		if rerr := w.release(dctx, "the trip was cancelled", false); rerr != nil {
-			p.log.Error("Budget release failed", "error", rerr)
-		}
-	}
+	// Cancelled or failed before the reimbursement: give back the
+	// reservation, whatever became of the workflow.
+	w.budget.giveBack(ctx, err, "the trip was cancelled")
 	return res, p.ended(ctx, err)
 }
 
@@ -179,11 +186,9 @@ type trip struct {
 	p       *process
 	booking bookingProvider
 
-	line     activities.BudgetLineRef
-	check    houqin.BudgetCheck
-	reserved int64 // what the trip holds on its line
-	booked   int64 // the bookings' total
-	actual   int64
+	budget budgetHold
+	booked int64 // the bookings' total
+	actual int64
 }
 
 func (w *trip) run(ctx workflow.Context) (TripResult, error) {
@@ -209,7 +214,7 @@ func (w *trip) run(ctx workflow.Context) (TripResult, error) {
 		}
 		return w.finish(ctx)
 	}
-	if refused, err := w.reserve(ctx, v); err != nil || refused {
+	if refused, err := w.budget.reserve(ctx, v, in.Request.EstimatedCost); err != nil || refused {
 		if err != nil {
 			return TripResult{}, err
 		}
@@ -278,7 +283,7 @@ func (w *trip) route() route {
 	rt := route{
 		policy: w.in.Policy,
 		facts: func() houqin.Facts {
-			return w.check.Facts(w.in.Request.Facts(w.in.Requester, w.in.TravelerManager))
+			return w.budget.check.Facts(w.in.Request.Facts(w.in.Requester, w.in.TravelerManager))
 		},
 		checkAmend: func(data json.RawMessage) error {
 			_, err := w.amended(data)
@@ -330,7 +335,7 @@ func (w *trip) claimRoute(c houqin.ExpenseClaim, over []houqin.OverCap, round in
 		// who claimed, not to an assistant who submitted the trip.
 		resubmitter: w.in.Request.Traveler,
 		facts: func() houqin.Facts {
-			return houqin.ClaimFacts(w.check.Facts(w.in.Request.Facts(w.in.Requester, w.in.TravelerManager)), c, over)
+			return houqin.ClaimFacts(w.budget.check.Facts(w.in.Request.Facts(w.in.Requester, w.in.TravelerManager)), c, over)
 		},
 		checkAmend: func(data json.RawMessage) error {
 			_, _, err := w.checkClaim(data)
@@ -428,14 +433,12 @@ func (w *trip) claim(ctx workflow.Context) (TripResult, error) {
 func (w *trip) reimburse(ctx workflow.Context, v verdict, claimed int64) (TripResult, error) {
 	p := w.p
 	actual := claimed + w.booked
-	in := activities.ConsumeBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Amount: actual,
-		Document: w.in.ProcessID + " 报销单", Meta: w.meta(ctx, v.By, v.cause)}
-	var res activities.ConsumeBudgetResult
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ConsumeBudget, in).Get(ctx, &res); err != nil {
-		return TripResult{}, fmt.Errorf("consume budget: %w", err)
+	res, err := w.budget.consume(ctx, actual, w.in.ProcessID+" 报销单", v.By, v.cause)
+	if err != nil {
+		return TripResult{}, err
 	}
-	w.reserved, w.actual = 0, actual
-	err := p.record(ctx, v.By, v.cause, houqin.TripReimbursed{By: v.By, Claim: claimed, Bookings: w.booked, Actual: actual,
+	w.actual = actual
+	err = p.record(ctx, v.By, v.cause, houqin.TripReimbursed{By: v.By, Claim: claimed, Bookings: w.booked, Actual: actual,
 		Released: res.Released, Currency: w.in.Request.CurrencyOrDefault()})
 	if err != nil {
 		return TripResult{}, err
@@ -474,56 +477,8 @@ func (w *trip) overdue(ctx workflow.Context, t *openTask) error {
 // checkBudget checks the estimated cost against the travel line of the
 // traveller's department (the year of now in UTC+8) and records it.
 func (w *trip) checkBudget(ctx workflow.Context) error {
-	w.line = activities.BudgetLineRef{Year: workflow.Now(ctx).In(chinaTime).Year(), Department: w.in.Request.Department, Category: houqin.TravelBudgetCategory}
-	var res activities.BudgetCheckResult
-	in := activities.CheckBudgetInput{Line: w.line, Amount: w.in.Request.EstimatedCost}
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.CheckBudget, in).Get(ctx, &res); err != nil {
-		return fmt.Errorf("check budget: %w", err)
-	}
-	w.check = res.Check
-	return w.p.record(ctx, "system", "", houqin.TripBudgetChecked{Line: res.Line, Check: res.Check})
-}
-
-// reserve reserves the estimated cost on approval; if the line moved
-// beyond what the approvers covered, nothing is reserved and the trip ends
-// rejected by system, saying why (as a procurement does).
-func (w *trip) reserve(ctx workflow.Context, v verdict) (refused bool, err error) {
-	in := activities.ReserveBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Amount: w.in.Request.EstimatedCost,
-		Allow: houqin.BudgetWithin, Approvers: v.approvers, Meta: w.meta(ctx, v.By, v.cause)}
-	var res activities.ReserveBudgetResult
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ReserveBudget, in).Get(ctx, &res); err != nil {
-		return false, fmt.Errorf("reserve budget: %w", err)
-	}
-	if res.Refused {
-		comment := fmt.Sprintf("budget: %s %s; the approval covers %s, not %s (%s)",
-			res.Line, res.Check.Status, res.Allow, res.Check.Status, res.Check.Reason)
-		w.p.status, w.p.phase = houqin.StatusRejected, phaseDone
-		return true, w.p.record(ctx, "system", v.cause, houqin.TripRejected{By: "system", Comment: comment})
-	}
-	w.reserved = res.Reserved
-	if res.Check.Status == houqin.BudgetNone {
-		return false, nil
-	}
-	return false, w.p.record(ctx, "system", v.cause, houqin.TripBudgetReserved{Line: res.Line, Amount: res.Reserved,
-		Status: res.Check.Status, Exception: res.Exception})
-}
-
-// release gives back the reservation; record says whether to record it on
-// the trip's stream (not when the workflow is being cancelled).
-func (w *trip) release(ctx workflow.Context, reason string, record bool) error {
-	if w.reserved <= 0 {
-		return nil
-	}
-	in := activities.ReleaseBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Reason: reason, Meta: w.meta(ctx, "system", "")}
-	var res activities.ReleaseBudgetResult
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ReleaseBudget, in).Get(ctx, &res); err != nil {
-		return fmt.Errorf("release budget: %w", err)
-	}
-	w.reserved = 0
-	if !record {
-		return nil
-	}
-	return w.p.record(ctx, "system", "", houqin.TripBudgetReleased{Line: res.Line, Amount: res.Released, Reason: reason})
+	line := activities.BudgetLineRef{Year: workflow.Now(ctx).In(chinaTime).Year(), Department: w.in.Request.Department, Category: houqin.TravelBudgetCategory}
+	return w.budget.checkAgainst(ctx, line, w.in.Request.EstimatedCost)
 }
 
 // stop ends a trip its requester withdrew (under approval) or revoked
@@ -536,7 +491,7 @@ func (w *trip) stop(ctx workflow.Context) (TripResult, error) {
 	if err := w.p.stop(ctx); err != nil {
 		return TripResult{}, err
 	}
-	if err := w.release(ctx, reason, true); err != nil {
+	if err := w.budget.release(ctx, reason, true); err != nil {
 		return TripResult{}, err
 	}
 	return w.finish(ctx)
@@ -560,10 +515,4 @@ func (w *trip) finish(ctx workflow.Context) (TripResult, error) {
 func (w *trip) state() (State, error) {
 	return State{ProcessID: w.in.ProcessID, Status: w.p.status, Tasks: w.p.tasks(), Outstanding: []houqin.ItemQuantity{},
 		Version: w.p.version, Position: w.p.position}, nil
-}
-
-// meta returns the metadata of a budget line event the trip causes.
-func (w *trip) meta(ctx workflow.Context, actor, cause string) houqin.Metadata {
-	return houqin.Metadata{Actor: actor, CorrelationID: w.in.ProcessID, CausationID: cause,
-		WorkflowID: w.p.workflowID, RunID: w.p.runID, OccurredAt: workflow.Now(ctx), PolicyHash: w.in.PolicyHash}
 }
