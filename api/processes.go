@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -171,7 +170,7 @@ func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request) {
 	}
 	f := projections.ProcessFilter{Kind: q.Get("kind"), Status: q.Get("status"), Before: before, Limit: limit}
 	if q.Get("mine") == "true" || !hasAnyRole(who, readerRoles) {
-		f.Requester = who.UserID // everyone sees their own; readers see all
+		f.Party = who.UserID // everyone sees their own (and trips made for them); readers see all
 	}
 	items, err := projections.ListProcesses(r.Context(), s.cfg.ReadModels, f)
 	if err != nil {
@@ -219,12 +218,12 @@ func (s *Server) getProcess(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, processDetail{ProcessRow: p, Tasks: tasks, Timeline: timeline})
 }
 
-// canRead: the requester, the subject its first event names (a trip's
-// traveller, whoever submitted it), anyone who has or had a task on the
+// canRead: the requester, the subject (a trip's traveller, whoever
+// submitted it), anyone who has or had a task on the
 // process or acted on it (a task transferred away included), and the
 // reader roles; the caller adds the users the process was copied to.
 func canRead(who houqin.Identity, p projections.ProcessRow, tasks []projections.TaskRow, timeline []projections.TimelineEntry) bool {
-	if p.Requester == who.UserID || hasAnyRole(who, readerRoles) || subjectOf(timeline) == who.UserID {
+	if p.Requester == who.UserID || hasAnyRole(who, readerRoles) || p.Subject == who.UserID {
 		return true
 	}
 	for _, t := range tasks {
@@ -233,21 +232,6 @@ func canRead(who houqin.Identity, p projections.ProcessRow, tasks []projections.
 		}
 	}
 	return slices.ContainsFunc(timeline, func(e projections.TimelineEntry) bool { return e.Actor == who.UserID })
-}
-
-// subjectOf returns the subject the first event of a process names, ""
-// if none.
-func subjectOf(timeline []projections.TimelineEntry) string {
-	if len(timeline) == 0 {
-		return ""
-	}
-	var first struct {
-		Subject string `json:"subject"`
-	}
-	if json.Unmarshal(timeline[0].Data, &first) != nil {
-		return ""
-	}
-	return first.Subject
 }
 
 func hasAnyRole(who houqin.Identity, roles []string) bool {

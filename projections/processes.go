@@ -42,9 +42,9 @@ var processActionEndings = map[string]houqin.Status{
 }
 
 // Processes is the process list and each process's timeline: one row per
-// process (kind, status, requester, department, title, amount, whether it
-// is returned to the requester), one row per event of its stream, whatever
-// its type.
+// process (kind, status, requester, the subject it is for if not the
+// requester, department, title, amount, whether it is returned to the
+// requester), one row per event of its stream, whatever its type.
 type Processes struct{}
 
 var _ Projection = Processes{}
@@ -53,8 +53,8 @@ var _ Projection = Processes{}
 func (Processes) Name() string { return "processes" }
 
 // Version implements Projection. 2: withdrawn and revoked processes, the
-// returned flag.
-func (Processes) Version() int { return 2 }
+// returned flag; 3: the subject.
+func (Processes) Version() int { return 3 }
 
 // Setup implements Projection.
 func (Processes) Setup(ctx context.Context, tx *sql.Tx) error {
@@ -74,7 +74,13 @@ func (Processes) Reset(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 	}
-	return Processes{}.Setup(ctx, tx)
+	if err := (Processes{}).Setup(ctx, tx); err != nil {
+		return err
+	}
+	// Columns newer than version 1 are indexed here, after the table is
+	// created afresh.
+	_, err := tx.ExecContext(ctx, `CREATE INDEX IF NOT EXISTS processes_subject ON processes (subject, position)`)
+	return err
 }
 
 // processesDDL creates the tables; indexes name only columns that version 1
@@ -85,6 +91,7 @@ var processesDDL = []string{
 			kind          TEXT   NOT NULL,
 			status        TEXT   NOT NULL,
 			requester     TEXT   NOT NULL,
+			subject       TEXT   NOT NULL DEFAULT '', -- whom it is for, if not the requester (a trip's traveller)
 			department    TEXT   NOT NULL,
 			title         TEXT   NOT NULL,
 			amount        BIGINT NOT NULL,
@@ -112,6 +119,7 @@ var processesDDL = []string{
 type submitted struct {
 	ProcessID string `json:"process_id"`
 	Requester string `json:"requester"`
+	Subject   string `json:"subject"`
 	Total     int64  `json:"total"`
 	Currency  string `json:"currency"`
 	Request   struct {
@@ -156,11 +164,11 @@ func (Processes) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event) e
 			}
 			title := firstNonEmpty(s.Request.Title, s.Request.Reason, s.Request.Purpose)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO processes
-				(id, kind, status, requester, department, title, amount, currency, created_at, updated_at, position, last_position)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $10)
+				(id, kind, status, requester, subject, department, title, amount, currency, created_at, updated_at, position, last_position)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $11)
 				ON CONFLICT (id) DO NOTHING`,
-				id, string(kind), string(houqin.StatusRunning), firstNonEmpty(s.Requester, e.Meta.Actor), s.Request.Department,
-				title, s.Total, firstNonEmpty(s.Currency, "CNY"), at, e.Position); err != nil {
+				id, string(kind), string(houqin.StatusRunning), firstNonEmpty(s.Requester, e.Meta.Actor), subjectBesides(s.Subject, s.Requester),
+				s.Request.Department, title, s.Total, firstNonEmpty(s.Currency, "CNY"), at, e.Position); err != nil {
 				return fmt.Errorf("process %s: %w", id, err)
 			}
 		case verb != "":
@@ -245,12 +253,22 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
+// subjectBesides is the subject a first event names, "" if it is the
+// requester.
+func subjectBesides(subject, requester string) string {
+	if subject == requester {
+		return ""
+	}
+	return subject
+}
+
 // ProcessRow is one process of the processes read model.
 type ProcessRow struct {
 	ID         string             `json:"id"`
 	Kind       houqin.ProcessKind `json:"kind"`
 	Status     houqin.Status      `json:"status"`
 	Requester  string             `json:"requester"`
+	Subject    string             `json:"subject,omitempty"` // whom it is for, if not the requester (a trip's traveller)
 	Department string             `json:"department"`
 	Title      string             `json:"title"`
 	Amount     int64              `json:"amount"`
@@ -272,14 +290,14 @@ type TimelineEntry struct {
 
 // ProcessFilter selects processes for ListProcesses.
 type ProcessFilter struct {
-	Kind      string
-	Status    string
-	Requester string // "" for all
-	Before    int64  // cursor: processes started before this position; 0 = newest
-	Limit     int
+	Kind   string
+	Status string
+	Party  string // "" for all; else what this user requested or is the subject of
+	Before int64  // cursor: processes started before this position; 0 = newest
+	Limit  int
 }
 
-const processColumns = `id, kind, status, requester, department, title, amount, currency, created_at, updated_at, returned, position`
+const processColumns = `id, kind, status, requester, subject, department, title, amount, currency, created_at, updated_at, returned, position`
 
 // ListProcesses returns processes matching f, newest first.
 func ListProcesses(ctx context.Context, db *sql.DB, f ProcessFilter) ([]ProcessRow, error) {
@@ -294,8 +312,9 @@ func ListProcesses(ctx context.Context, db *sql.DB, f ProcessFilter) ([]ProcessR
 	if f.Status != "" {
 		where = append(where, "status = "+arg(f.Status))
 	}
-	if f.Requester != "" {
-		where = append(where, "requester = "+arg(f.Requester))
+	if f.Party != "" {
+		a := arg(f.Party)
+		where = append(where, "(requester = "+a+" OR subject = "+a+")")
 	}
 	if f.Before > 0 {
 		where = append(where, "position < "+arg(f.Before))
@@ -354,7 +373,7 @@ func scanProcesses(rows *sql.Rows) ([]ProcessRow, error) {
 			kind, status string
 			returned     int64
 		)
-		if err := rows.Scan(&p.ID, &kind, &status, &p.Requester, &p.Department, &p.Title, &p.Amount, &p.Currency,
+		if err := rows.Scan(&p.ID, &kind, &status, &p.Requester, &p.Subject, &p.Department, &p.Title, &p.Amount, &p.Currency,
 			&p.CreatedAt, &p.UpdatedAt, &returned, &p.Position); err != nil {
 			return nil, fmt.Errorf("read processes: %w", err)
 		}

@@ -99,10 +99,17 @@ func TestTripFullEndToEnd(t *testing.T) {
 	id := created["id"].(string)
 	// The traveller reads her trip from the start; others do not.
 	p := d.must(t, 200, "wang.fang", "GET", "/v1/processes/"+id+"?min_position="+pos(created["position"]), nil)
-	if p["requester"] != "li.na" || p["kind"] != "trip" {
+	if p["requester"] != "li.na" || p["subject"] != "wang.fang" || p["kind"] != "trip" {
 		t.Errorf("process %v", p)
 	}
 	d.must(t, 403, "zhou.qiang", "GET", "/v1/processes/"+id, nil)
+	// Her own list shows it, as li.na's does.
+	for _, who := range []string{"wang.fang", "li.na"} {
+		mine := d.must(t, 200, who, "GET", "/v1/processes?mine=true&kind=trip", nil)["items"].([]any)
+		if !slices.ContainsFunc(mine, func(it any) bool { return it.(map[string]any)["id"] == id }) {
+			t.Errorf("%s's trips %v lack %s", who, mine, id)
+		}
+	}
 
 	review := taskIn(t, d.inbox(t, "liu.yang", "pending", created["position"]), id, "liu.yang's approval")
 	out := d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+review["id"].(string)+"/approve", map[string]any{"comment": "同意"})
