@@ -11,8 +11,10 @@ import (
 
 // factsFunc reads the request body that starts a process of one kind,
 // validates it exactly as starting the process does (400 naming the
-// field), and returns the facts its policy conditions test.
-type factsFunc func(s *Server, r *http.Request, requester string) (houqin.Facts, error)
+// field), and returns the facts its policy conditions test and, for a
+// request made for someone else, its subject (a trip's traveller), who
+// approves no step of it.
+type factsFunc func(s *Server, r *http.Request, requester string) (facts houqin.Facts, subject string, err error)
 
 // previewKinds maps the path of each kind's start route to its kind; each
 // gets POST /v1/<path>/preview. A kind plugs in with an entry here and one
@@ -20,31 +22,65 @@ type factsFunc func(s *Server, r *http.Request, requester string) (houqin.Facts,
 var previewKinds = map[string]houqin.ProcessKind{
 	"procurements":     houqin.KindProcurement,
 	"inventory/issues": houqin.KindIssue,
+	"trips":            houqin.KindTrip,
+	"events":           houqin.KindEvent,
 }
 
 // kindFacts are the facts readers of each previewable kind.
 var kindFacts = map[houqin.ProcessKind]factsFunc{
-	houqin.KindProcurement: func(s *Server, r *http.Request, requester string) (houqin.Facts, error) {
+	houqin.KindProcurement: func(s *Server, r *http.Request, requester string) (houqin.Facts, string, error) {
 		req, err := s.procurementRequest(r)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		// The route a procurement takes depends on its budget line now,
 		// as the workflow's check at the start will find it.
-		line, err := activities.ReadBudgetLine(r.Context(), s.cfg.Store,
-			houqin.BudgetLineStream(s.cfg.Now().In(projections.BooksZone).Year(), req.Department, req.BudgetCategory))
-		if err != nil {
-			return nil, err
-		}
-		return line.Check(req.Total()).Facts(req.Facts(requester)), nil
+		check, err := s.budgetCheck(r, s.cfg.Now().In(projections.BooksZone).Year(), req.Department, req.BudgetCategory, req.Total())
+		return check.Facts(req.Facts(requester)), "", err
 	},
-	houqin.KindIssue: func(s *Server, r *http.Request, requester string) (houqin.Facts, error) {
+	houqin.KindIssue: func(s *Server, r *http.Request, requester string) (houqin.Facts, string, error) {
 		req, terms, err := s.issueRequest(r, requester)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
-		return houqin.IssueFacts(req, terms, requester), nil
+		return houqin.IssueFacts(req, terms, requester), "", nil
 	},
+	houqin.KindTrip: func(s *Server, r *http.Request, requester string) (houqin.Facts, string, error) {
+		var req houqin.TripRequest
+		if err := decode(r, &req); err != nil {
+			return nil, "", err
+		}
+		in, err := s.tripInput(requester, req)
+		if err != nil {
+			return nil, "", err
+		}
+		check, err := s.budgetCheck(r, s.cfg.Now().In(projections.BooksZone).Year(), in.Request.Department, houqin.TravelBudgetCategory, in.Request.EstimatedCost)
+		return check.Facts(in.Request.Facts(requester, in.TravelerManager)), in.Request.Traveler, err
+	},
+	houqin.KindEvent: func(s *Server, r *http.Request, requester string) (houqin.Facts, string, error) {
+		var req houqin.EventRequest
+		if err := decode(r, &req); err != nil {
+			return nil, "", err
+		}
+		in, err := s.eventInput(requester, req)
+		if err != nil {
+			return nil, "", err
+		}
+		// An event spends from the line of the year it starts in.
+		check, err := s.budgetCheck(r, in.Request.Start().In(projections.BooksZone).Year(), in.Request.Department, in.Request.BudgetCategory, in.Request.EstimatedCost)
+		return in.Request.EventFacts(requester, int64(len(in.Attendees)), check.Status, check.Remaining), "", err
+	},
+}
+
+// budgetCheck checks an amount against a budget line as it stands now,
+// as the workflow's check at its start will (houqin.BudgetNone without
+// an active line).
+func (s *Server) budgetCheck(r *http.Request, year int, department, category string, amount int64) (houqin.BudgetCheck, error) {
+	line, err := activities.ReadBudgetLine(r.Context(), s.cfg.Store, houqin.BudgetLineStream(year, department, category))
+	if err != nil {
+		return houqin.BudgetCheck{}, err
+	}
+	return line.Check(amount), nil
 }
 
 // procurementRequest decodes and validates the body of POST
@@ -69,6 +105,7 @@ func (s *Server) procurementRequest(r *http.Request) (houqin.ProcurementRequest,
 type previewBody struct {
 	Kind       houqin.ProcessKind  `json:"kind"`
 	Requester  string              `json:"requester"`
+	Subject    string              `json:"subject,omitempty"` // whom the request is for, if not the requester
 	At         string              `json:"at"`
 	PolicyHash string              `json:"policy_hash"`
 	Steps      []houqin.Resolution `json:"steps"`
@@ -81,7 +118,7 @@ type previewBody struct {
 func (s *Server) preview(kind houqin.ProcessKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		who, now := identity(r), s.cfg.Now()
-		facts, err := kindFacts[kind](s, r, who.UserID)
+		facts, subject, err := kindFacts[kind](s, r, who.UserID)
 		if err != nil {
 			s.problems.Error(w, r, err)
 			return
@@ -96,12 +133,12 @@ func (s *Server) preview(kind houqin.ProcessKind) http.HandlerFunc {
 			return
 		}
 		res := houqin.Resolver{Org: s.cfg.Org, Delegation: houqin.DelegationsIn(r.Context(), s.cfg.Store)}
-		steps, err := res.Route(kp, who.UserID, facts, now)
+		steps, err := res.RouteFor(kp, who.UserID, subject, facts, now)
 		if err != nil {
 			s.problems.Error(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, previewBody{Kind: kind, Requester: who.UserID, At: now.UTC().Format(time.RFC3339),
+		writeJSON(w, http.StatusOK, previewBody{Kind: kind, Requester: who.UserID, Subject: subject, At: now.UTC().Format(time.RFC3339),
 			PolicyHash: kp.Hash(), Steps: steps})
 	}
 }

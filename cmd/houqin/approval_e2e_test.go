@@ -56,16 +56,7 @@ func TestApprovalEndToEnd(t *testing.T) {
 	now := time.Now().UTC()
 
 	// 预览审批流程: what the request would go through.
-	preview := d.must(t, 200, "wang.fang", "POST", "/v1/procurements/preview", bigRequisition)
-	var route []string
-	for _, s := range preview["steps"].([]any) {
-		step := s.(map[string]any)
-		var users []string
-		for _, a := range step["assignees"].([]any) {
-			users = append(users, a.(map[string]any)["user"].(string))
-		}
-		route = append(route, fmt.Sprintf("%s %v %s", step["step"], step["applies"], strings.Join(users, ",")))
-	}
+	route, preview := previewRoute(t, d, "wang.fang", "/v1/procurements/preview", bigRequisition)
 	if want := []string{"dept_approval true liu.yang", "finance_review true chen.jing,zhang.wei", "director_approval false ", "budget_review false ", "budget_exception false "}; !slices.Equal(route, want) {
 		t.Fatalf("preview route %q, want %q", route, want)
 	}
@@ -263,4 +254,20 @@ func TestApprovalEndToEnd(t *testing.T) {
 			}
 		}
 	})
+}
+
+// previewRoute previews a request's approval route (POST <path>) as user:
+// each step as "<step> <applies> <assignees>", and the whole answer.
+func previewRoute(t *testing.T, d *devProcess, user, path string, body any) (route []string, preview map[string]any) {
+	t.Helper()
+	preview = d.must(t, 200, user, "POST", path, body)
+	for _, s := range preview["steps"].([]any) {
+		step := s.(map[string]any)
+		var users []string
+		for _, a := range step["assignees"].([]any) {
+			users = append(users, a.(map[string]any)["user"].(string))
+		}
+		route = append(route, fmt.Sprintf("%s %v %s", step["step"], step["applies"], strings.Join(users, ",")))
+	}
+	return route, preview
 }

@@ -158,11 +158,17 @@ func TestEventAnnualMeetingEndToEnd(t *testing.T) {
 		t.Fatalf("MKT events 2027 %v", l)
 	}
 
-	created := d.must(t, 201, "wang.fang", "POST", "/v1/events", map[string]any{
+	meeting := map[string]any{
 		"type": "annual_meeting", "title": "2026 全员大会", "starts_at": "2027-01-15T09:00:00+08:00",
 		"ends_at": "2027-01-15T17:00:00+08:00", "attendee_departments": []string{"ALL"},
 		"budget_category": "events", "estimated_cost": 8000000,
-		"venue": "总部大礼堂（300 人）", "equipment": []string{"音响", "投影"}, "catering": "茶歇与午餐", "expected_attendees": 11})
+		"venue": "总部大礼堂（300 人）", "equipment": []string{"音响", "投影"}, "catering": "茶歇与午餐", "expected_attendees": 11}
+	// 预览审批流程, before submitting: the route below.
+	if route, _ := previewRoute(t, d, "wang.fang", "/v1/events/preview", meeting); !slices.Equal(route, []string{"dept_approval true liu.yang",
+		"logistics_review true zhang.wei", "director_approval true zhang.wei", "budget_review false ", "budget_exception false "}) {
+		t.Errorf("preview route %q", route)
+	}
+	created := d.must(t, 201, "wang.fang", "POST", "/v1/events", meeting)
 	id := created["id"].(string)
 
 	// The approval route of the policy: liu.yang (MKT head), zhang.wei

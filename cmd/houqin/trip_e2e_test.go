@@ -95,6 +95,20 @@ func TestTripFullEndToEnd(t *testing.T) {
 	body := map[string]any{"traveler": "wang.fang", "purpose": "客户拜访", "budget_category": "travel", "estimated_cost": 350000,
 		"transport": "train", "lodging": true,
 		"legs": []map[string]any{{"from": "上海", "to": "北京", "depart": depart, "return": back}}}
+	// 预览审批流程: li.na sees who will approve wang.fang's trip.
+	route, preview := previewRoute(t, d, "li.na", "/v1/trips/preview", body)
+	if want := []string{"manager_approval true liu.yang", "hr_approval false ", "finance_approval false ", "budget_review false ", "budget_exception false "}; !slices.Equal(route, want) || preview["subject"] != "wang.fang" {
+		t.Errorf("preview route %q for %v, want %q for wang.fang", route, preview["subject"], want)
+	}
+	// A long, dear trip of chen.jing, the only one with the finance role,
+	// submitted by li.na: chen.jing approves no step of it; her manager
+	// (admin) takes the finance step.
+	long := map[string]any{"traveler": "chen.jing", "purpose": "审计培训", "budget_category": "travel", "estimated_cost": 1200000,
+		"transport": "plane", "lodging": true, "legs": []map[string]any{{"from": "上海", "to": "成都", "depart": "2027-03-01", "return": "2027-03-08"}}}
+	if route, preview := previewRoute(t, d, "li.na", "/v1/trips/preview", long); !slices.Equal(route, []string{"manager_approval true admin",
+		"hr_approval true zhao.lei", "finance_approval true admin", "budget_review false ", "budget_exception false "}) || preview["subject"] != "chen.jing" {
+		t.Errorf("preview of chen.jing's trip %q for %v, want finance_approval by her manager admin", route, preview["subject"])
+	}
 	created = d.must(t, 201, "li.na", "POST", "/v1/trips", body)
 	id := created["id"].(string)
 	// The traveller reads her trip from the start; others do not.
