@@ -84,6 +84,18 @@ func (a *Activities) Managers(ctx context.Context, in ManagersInput) ([]string, 
 	return out, nil
 }
 
+// Strangers returns the users of ids the organisation does not have, or
+// who have left, in the order given.
+func (a *Activities) Strangers(ctx context.Context, ids []string) ([]string, error) {
+	var out []string
+	for _, id := range ids {
+		if u, err := a.Org.User(id); err != nil || u.Left {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
 func (a *Activities) resolver(ctx context.Context) houqin.Resolver {
 	r := houqin.Resolver{Org: a.Org}
 	if a.Store != nil {

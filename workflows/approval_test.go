@@ -109,6 +109,21 @@ func wantDone(t *testing.T, u *update) {
 
 // wantCode checks that u's validator refused it with code, and that the
 // message contains part.
+// wantFailed checks that the workflow accepted u but refused it when taking
+// it (a rule it checks by an activity), with an application error of code
+// whose message contains part.
+func wantFailed(t *testing.T, u *update, code, part string) {
+	t.Helper()
+	var ae *temporal.ApplicationError
+	if !u.accepted || !u.done || !errors.As(u.err, &ae) {
+		t.Errorf("%s (%s %s by %s): accepted %v, done %v, err %v; want it refused with %s", u.id, u.action.Action, u.action.TaskID, u.action.Actor, u.accepted, u.done, u.err, code)
+		return
+	}
+	if ae.Type() != code || !strings.Contains(ae.Message(), part) {
+		t.Errorf("%s failed with %s %q, want %s containing %q", u.id, ae.Type(), ae.Message(), code, part)
+	}
+}
+
 func wantCode(t *testing.T, u *update, code, part string) {
 	t.Helper()
 	if u.accepted || u.done {

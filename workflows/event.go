@@ -370,6 +370,14 @@ func (w *event) prepare(ctx workflow.Context) error {
 			continue
 		}
 		t := p.task(d.TaskID)
+		if t.task.Step == StepConfirmAttendees {
+			if refused, err := w.strangers(ctx, t, d); err != nil || refused {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		if err := p.complete(ctx, t, d); err != nil {
 			return err
 		}
@@ -406,6 +414,35 @@ func (w *event) prepare(ctx workflow.Context) error {
 	// Ready: what the department promised before the event (docs/KPI.md
 	// measures it against starts_at); written with the hold task.
 	return p.record(ctx, "system", "", houqin.EventReady{Arrangements: len(in.Arrangements), Late: !workflow.Now(ctx).Before(in.Request.Start())})
+}
+
+// attendeeCheck is the version of the Event workflow that checks HR's
+// attendee list against the organisation (strangers); events that
+// confirmed their list before it took the list as it was.
+const attendeeCheck = 1
+
+// strangers refuses HR's confirmation of a list naming someone the
+// organisation does not have, or who has left: 400 naming the entry, the
+// task stays open. The organisation is read by an activity, so the check
+// runs when the action is taken, not in the update's validator.
+func (w *event) strangers(ctx workflow.Context, t *openTask, d *decision) (refused bool, err error) {
+	var c houqin.AttendeeConfirmation
+	if err := decodeData(d.Data, &c); err != nil || len(c.Attendees) == 0 {
+		return false, err
+	}
+	if workflow.GetVersion(ctx, "attendee-check", workflow.DefaultVersion, attendeeCheck) == workflow.DefaultVersion {
+		return false, nil
+	}
+	var unknown []string
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.Strangers, c.Attendees).Get(ctx, &unknown); err != nil {
+		return false, fmt.Errorf("check attendees: %w", err)
+	}
+	if len(unknown) == 0 {
+		return false, nil
+	}
+	i := slices.Index(c.Attendees, unknown[0])
+	w.p.refuse(t, d, houqin.Errorf(houqin.EINVALID, "data.attendees[%d]: no user %q in the organisation", i, unknown[0]))
+	return true, nil
 }
 
 // readiness escalates every unfinished arrangement: the owners' managers

@@ -153,6 +153,7 @@ var trainingCosts = map[string]int64{"venue": 100000, "equipment": 50000, "cater
 func TestEventCompletedAfterMajorError(t *testing.T) {
 	h := newEventHarness(t)
 	approve := h.approveBy(time.Minute, etask("dept_approval", 1), "liu.yang")
+	stranger := h.completeTask(50*time.Minute, etask("confirm_attendees", 1), "zhao.lei", houqin.AttendeeConfirmation{Attendees: []string{"liu.yang", "ghost.user"}})
 	updates := h.arrange(time.Hour, "", trainingCosts)
 	noNote := h.completeTask(30*time.Minute, etask("venue", 1), "li.na", houqin.ArrangementReport{})
 	negative := h.completeTask(40*time.Minute, etask("venue", 1), "li.na", houqin.ArrangementReport{Note: "已订", Cost: -1})
@@ -172,6 +173,7 @@ func TestEventCompletedAfterMajorError(t *testing.T) {
 	for _, u := range append(updates, approve, minutes1, major, minutes2, accepted) {
 		wantDone(t, u)
 	}
+	wantFailed(t, stranger, houqin.EINVALID, `data.attendees[1]: no user "ghost.user" in the organisation`)
 	wantCode(t, noNote, houqin.EINVALID, "data.note")
 	wantCode(t, negative, houqin.EINVALID, "data.cost: must not be negative, got -1")
 	wantCode(t, self, houqin.EFORBIDDEN, "")
@@ -206,6 +208,9 @@ func TestEventCompletedAfterMajorError(t *testing.T) {
 	}
 	if n := len(of[*houqin.EventArranged](t, events)); n != 5 || costs != 230000 {
 		t.Errorf("%d arrangements recorded costing %d, want 5 costing 230000", n, costs)
+	}
+	if confirmed := of[*houqin.EventAttendeesConfirmed](t, events); len(confirmed) != 1 || slices.Contains(confirmed[0].Attendees, "ghost.user") {
+		t.Errorf("attendees confirmed %+v, want once, without the stranger refused before", confirmed)
 	}
 	if ready := of[*houqin.EventReady](t, events); len(ready) != 1 || ready[0].Arrangements != 5 || ready[0].Late ||
 		slices.Index(got, "event.ready") > slices.Index(got, "event.held") {

@@ -594,6 +594,14 @@ func (p *process) act(ctx workflow.Context, act houqin.TaskAction) (houqin.TaskO
 	return d.outcome, d.err
 }
 
+// refuse answers an accepted action on t with err and leaves t open for
+// another action: for rules checked when the workflow takes the action
+// (they read something outside it, by an activity), not in the validator.
+func (p *process) refuse(t *openTask, d *decision, err error) {
+	t.decided = false
+	d.err, d.done = applicationError(err), true
+}
+
 // validateProcess is the UpdateProcess validator.
 func (p *process) validateProcess(ctx workflow.Context, act houqin.ProcessAction) error {
 	if err := p.checkProcess(act); err != nil {

@@ -198,6 +198,9 @@ func TestEventAnnualMeetingEndToEnd(t *testing.T) {
 	// property company's staff (external).
 	attendees := []string{"zhang.wei", "li.na", "wang.fang", "liu.yang", "chen.jing", "zhao.lei", "sun.li", "zhou.qiang", "wu.min", "ma.chao", "huang.xin"}
 	act(400, "zhao.lei", hrTask, "complete", map[string]any{"data": map[string]any{"attendees": []string{"li.na", "li.na"}}})
+	if p := act(400, "zhao.lei", hrTask, "complete", map[string]any{"data": map[string]any{"attendees": []string{"li.na", "li.ma"}}}); !strings.Contains(fmt.Sprint(p["detail"]), `data.attendees[1]: no user "li.ma"`) {
+		t.Errorf("a stranger on the list: %v", p)
+	}
 	out = act(200, "zhao.lei", hrTask, "complete", map[string]any{"data": map[string]any{"attendees": attendees, "note": "不含系统管理员与物业外包人员"}})
 	out = act(200, "liu.yang", pendingStep(t, d, "liu.yang", id, "confirm_publicity", out["position"]), "complete", map[string]any{"comment": "海报与内网通知已发布"})
 
@@ -337,5 +340,5 @@ func TestEventAnnualMeetingEndToEnd(t *testing.T) {
 	}
 	d.rawOK(t, 404, "zhang.wei", "/v1/events/EV-2026-999999/minutes")
 	d.rawOK(t, 400, "zhang.wei", "/v1/events/"+id+"/minutes?format=pdf")
-	exportHistory(t, d, id, "annual-meeting")
+	exportHistory(t, d, id, "annual-meeting-attendees-checked")
 }
