@@ -8,13 +8,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 )
 
-// budgetHold is what a spending process — a trip, an event — holds on its
-// budget line: the estimate checked at the start, reserved on approval,
-// the actual consumed (and the rest released) at the end, or everything
-// given back when it ends early, whatever becomes of the workflow. The
-// line's events come from the budget activities; the process's stream
-// records each step with the kind's own event types (holdEvents).
-// Procurement keeps its own, older, code: its histories pin it.
+// budgetHold is what a spending process — a procurement, a trip, an
+// event — holds on its budget line: the estimate checked at the start,
+// reserved on approval, the actual consumed (and the rest released) at the
+// end, or everything given back when it ends early, whatever becomes of
+// the workflow. The line's events come from the budget activities; the
+// process's stream records each step with the kind's own event types
+// (holdEvents). A procurement holds one only under its budget-control
+// version.
 type budgetHold struct {
 	p        *process
 	events   holdEvents

@@ -117,6 +117,20 @@ func Procurement(ctx workflow.Context, in ProcurementInput) (ProcurementResult, 
 		return ProcurementResult{}, err
 	}
 	w := &procurement{in: in, sla: in.SLA.withDefaults(), p: p, outstanding: in.Request.Quantities()}
+	w.budget = budgetHold{p: p, events: holdEvents{
+		checked: func(r activities.BudgetCheckResult) houqin.EventData {
+			return houqin.ProcurementBudgetChecked{Line: r.Line, Check: r.Check}
+		},
+		reserved: func(r activities.ReserveBudgetResult) houqin.EventData {
+			return houqin.ProcurementBudgetReserved{Line: r.Line, Amount: r.Reserved, Status: r.Check.Status, Exception: r.Exception}
+		},
+		refused: func(comment string) houqin.EventData {
+			return houqin.ProcurementRejected{By: "system", Comment: comment}
+		},
+		released: func(r activities.ReleaseBudgetResult, reason string) houqin.EventData {
+			return houqin.ProcurementBudgetReleased{Line: r.Line, Amount: r.Released, Reason: reason}
+		},
+	}}
 	if err := workflow.SetQueryHandler(ctx, QueryState, w.state); err != nil {
 		return ProcurementResult{}, err
 	}
@@ -125,14 +139,9 @@ func Procurement(ctx workflow.Context, in ProcurementInput) (ProcurementResult, 
 	if errors.Is(err, errStopped) {
 		res, err = w.stop(ctx)
 	}
-	if err != nil && w.budgeted {
-		// Cancelled or failed before the invoice: give back what the
-		// process holds on its line, whatever became of the workflow.
-		dctx, _ := workflow.NewDisconnectedContext(ctx)
-		if rerr := w.release(dctx, "the procurement was cancelled", false); rerr != nil {
-			p.log.Error("Budget release failed", "error", rerr)
-		}
-	}
+	// Cancelled or failed before the invoice: give back what the process
+	// holds on its line, whatever became of the workflow.
+	w.budget.giveBack(ctx, err, "the procurement was cancelled")
 	return res, p.ended(ctx, err)
 }
 
@@ -180,11 +189,8 @@ type procurement struct {
 	// Budget control (version budgetControl of the workflow; see
 	// docs/BUDGET.md): the line, the check at the start, what is reserved.
 	budgeted bool
-	line     activities.BudgetLineRef
-	check    houqin.BudgetCheck
-	reserved int64 // what the process holds on its line
+	budget   budgetHold
 	order    int64 // the purchase order's total
-	invoiced bool
 }
 
 // budgetControl is the version of the procurement workflow that checks,
@@ -226,7 +232,7 @@ func (w *procurement) run(ctx workflow.Context) (ProcurementResult, error) {
 		return w.finish(ctx)
 	}
 	if w.budgeted {
-		refused, err := w.reserve(ctx, v)
+		refused, err := w.budget.reserve(ctx, v, w.in.Request.Total())
 		if err != nil {
 			return ProcurementResult{}, err
 		}
@@ -265,7 +271,7 @@ func (w *procurement) route() route {
 		policy: w.in.Policy,
 		facts: func() houqin.Facts {
 			if w.budgeted {
-				return w.check.Facts(w.in.Request.Facts(w.in.Requester))
+				return w.budget.check.Facts(w.in.Request.Facts(w.in.Requester))
 			}
 			return w.in.Request.Facts(w.in.Requester)
 		},
@@ -317,7 +323,7 @@ func (w *procurement) stop(ctx workflow.Context) (ProcurementResult, error) {
 	if err := w.p.stop(ctx); err != nil {
 		return ProcurementResult{}, err
 	}
-	if err := w.release(ctx, reason, true); err != nil {
+	if err := w.budget.release(ctx, reason, true); err != nil {
 		return ProcurementResult{}, err
 	}
 	return w.finish(ctx)
@@ -431,41 +437,8 @@ const StepRecordInvoice = "record_invoice"
 // budget_remaining.
 func (w *procurement) checkBudget(ctx workflow.Context) error {
 	w.budgeted = true
-	w.line = activities.BudgetLineRef{Year: workflow.Now(ctx).In(chinaTime).Year(), Department: w.in.Request.Department, Category: w.in.Request.BudgetCategory}
-	var res activities.BudgetCheckResult
-	in := activities.CheckBudgetInput{Line: w.line, Amount: w.in.Request.Total()}
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.CheckBudget, in).Get(ctx, &res); err != nil {
-		return fmt.Errorf("check budget: %w", err)
-	}
-	w.check = res.Check
-	w.p.log.Info("Budget checked", "line", res.Line, "status", res.Check.Status)
-	return w.p.record(ctx, "system", "", houqin.ProcurementBudgetChecked{Line: res.Line, Check: res.Check})
-}
-
-// reserve reserves the approved total on the budget line. If the line
-// moved since the check beyond what the approvers covered (finance for the
-// band, budget_exception beyond it), nothing is reserved and the
-// procurement ends rejected, saying why.
-func (w *procurement) reserve(ctx workflow.Context, v verdict) (refused bool, err error) {
-	in := activities.ReserveBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Amount: w.in.Request.Total(),
-		Allow: houqin.BudgetWithin, Approvers: v.approvers, Meta: w.meta(ctx, v.By, v.cause)}
-	var res activities.ReserveBudgetResult
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ReserveBudget, in).Get(ctx, &res); err != nil {
-		return false, fmt.Errorf("reserve budget: %w", err)
-	}
-	if res.Refused {
-		comment := fmt.Sprintf("budget: %s %s; the approval covers %s, not %s (%s)",
-			res.Line, res.Check.Status, res.Allow, res.Check.Status, res.Check.Reason)
-		w.p.log.Info("Budget reservation refused", "line", res.Line, "status", res.Check.Status, "allow", res.Allow)
-		w.p.status, w.p.phase = houqin.StatusRejected, phaseDone
-		return true, w.p.record(ctx, "system", v.cause, houqin.ProcurementRejected{By: "system", Comment: comment})
-	}
-	w.reserved = res.Reserved
-	if res.Check.Status == houqin.BudgetNone {
-		return false, nil
-	}
-	return false, w.p.record(ctx, "system", v.cause, houqin.ProcurementBudgetReserved{Line: res.Line, Amount: res.Reserved,
-		Status: res.Check.Status, Exception: res.Exception})
+	line := activities.BudgetLineRef{Year: workflow.Now(ctx).In(chinaTime).Year(), Department: w.in.Request.Department, Category: w.in.Request.BudgetCategory}
+	return w.budget.checkAgainst(ctx, line, w.in.Request.Total())
 }
 
 // recordInvoice waits for logistics to record the invoice, then consumes
@@ -487,38 +460,10 @@ func (w *procurement) recordInvoice(ctx workflow.Context) error {
 	if err := decodeData(d.Data, &inv); err != nil {
 		return err
 	}
-	in := activities.ConsumeBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Amount: inv.Amount, Document: inv.Number, Meta: w.meta(ctx, d.Actor, d.updateID)}
-	var res activities.ConsumeBudgetResult
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ConsumeBudget, in).Get(ctx, &res); err != nil {
-		return fmt.Errorf("consume budget: %w", err)
+	res, err := w.budget.consume(ctx, inv.Amount, inv.Number, d.Actor, d.updateID)
+	if err != nil {
+		return err
 	}
-	w.invoiced, w.reserved = true, 0
 	return w.p.record(ctx, d.Actor, d.updateID, houqin.InvoiceRecorded{Number: inv.Number, Amount: inv.Amount,
 		Currency: w.in.Request.CurrencyOrDefault(), Released: res.Released})
-}
-
-// release gives back what the process holds on its budget line; record
-// says whether to record it on the process's stream (not when the workflow
-// is being cancelled).
-func (w *procurement) release(ctx workflow.Context, reason string, record bool) error {
-	if !w.budgeted || w.reserved <= 0 || w.invoiced {
-		return nil
-	}
-	in := activities.ReleaseBudgetInput{ProcessID: w.in.ProcessID, Line: w.line, Reason: reason, Meta: w.meta(ctx, "system", "")}
-	var res activities.ReleaseBudgetResult
-	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ReleaseBudget, in).Get(ctx, &res); err != nil {
-		return fmt.Errorf("release budget: %w", err)
-	}
-	w.reserved = 0
-	w.p.log.Info("Budget released", "line", res.Line, "amount", res.Released, "reason", reason)
-	if !record {
-		return nil
-	}
-	return w.p.record(ctx, "system", "", houqin.ProcurementBudgetReleased{Line: res.Line, Amount: res.Released, Reason: reason})
-}
-
-// meta returns the metadata of a budget line event the process causes.
-func (w *procurement) meta(ctx workflow.Context, actor, cause string) houqin.Metadata {
-	return houqin.Metadata{Actor: actor, CorrelationID: w.in.ProcessID, CausationID: cause,
-		WorkflowID: w.p.workflowID, RunID: w.p.runID, OccurredAt: workflow.Now(ctx), PolicyHash: w.in.PolicyHash}
 }
