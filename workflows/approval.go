@@ -417,7 +417,7 @@ func (ap *approval) step(ctx workflow.Context, i int, s houqin.PolicyStep, res h
 		default:
 			// complete and resubmit are not actions of approval tasks; the
 			// validator refused them.
-			d.err, d.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", d.Action, d.TaskID)), true
+			p.notAllowed(d)
 		}
 	}
 }

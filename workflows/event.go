@@ -366,12 +366,12 @@ func (w *event) prepare(ctx workflow.Context) error {
 			continue
 		}
 		if d.Action != houqin.ActionComplete {
-			d.err, d.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", d.Action, d.TaskID)), true
+			p.notAllowed(d)
 			continue
 		}
 		t := p.task(d.TaskID)
 		if t.task.Step == StepConfirmAttendees {
-			if refused, err := w.strangers(ctx, t, d); err != nil || refused {
+			if refused, err := w.strangers(ctx, d); err != nil || refused {
 				if err != nil {
 					return err
 				}
@@ -425,7 +425,7 @@ const attendeeCheck = 1
 // organisation does not have, or who has left: 400 naming the entry, the
 // task stays open. The organisation is read by an activity, so the check
 // runs when the action is taken, not in the update's validator.
-func (w *event) strangers(ctx workflow.Context, t *openTask, d *decision) (refused bool, err error) {
+func (w *event) strangers(ctx workflow.Context, d *decision) (refused bool, err error) {
 	var c houqin.AttendeeConfirmation
 	if err := decodeData(d.Data, &c); err != nil || len(c.Attendees) == 0 {
 		return false, err
@@ -441,7 +441,7 @@ func (w *event) strangers(ctx workflow.Context, t *openTask, d *decision) (refus
 		return false, nil
 	}
 	i := slices.Index(c.Attendees, unknown[0])
-	w.p.refuse(t, d, houqin.Errorf(houqin.EINVALID, "data.attendees[%d]: no user %q in the organisation", i, unknown[0]))
+	w.p.refuse(d, houqin.Errorf(houqin.EINVALID, "data.attendees[%d]: no user %q in the organisation", i, unknown[0]))
 	return true, nil
 }
 
@@ -518,7 +518,7 @@ func (w *event) hold(ctx workflow.Context) error {
 			return p.record(ctx, "system", "", houqin.EventHeld{By: "system"})
 		}
 		if d.Action != houqin.ActionComplete {
-			d.err, d.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", d.Action, d.TaskID)), true
+			p.notAllowed(d)
 			continue
 		}
 		if err := p.complete(ctx, t, d); err != nil {
@@ -542,7 +542,7 @@ func (w *event) until(ctx workflow.Context, t *openTask) (*decision, error) {
 		if d.Action == houqin.ActionComplete {
 			return d, p.complete(ctx, t, d)
 		}
-		d.err, d.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", d.Action, d.TaskID)), true
+		p.notAllowed(d)
 	}
 }
 

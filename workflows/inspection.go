@@ -311,26 +311,11 @@ func (w *finding) run(ctx workflow.Context) (FindingResult, error) {
 		if err := p.flush(ctx); err != nil {
 			return FindingResult{}, err
 		}
-		var d *decision
-		for d == nil {
-			next, fired, _, err := p.next(ctx)
-			if err != nil {
-				return FindingResult{}, err
-			}
-			if fired != nil {
-				if err := w.overdue(ctx, fired); err != nil {
-					return FindingResult{}, err
-				}
-				escalated = true
-				continue
-			}
-			if next.Action != houqin.ActionComplete {
-				next.err, next.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", next.Action, next.TaskID)), true
-				continue
-			}
-			d = next
-		}
-		if err := p.complete(ctx, t, d); err != nil {
+		d, err := p.completion(ctx, t, func(ctx workflow.Context, fired *openTask) error {
+			escalated = true
+			return w.overdue(ctx, fired)
+		})
+		if err != nil {
 			return FindingResult{}, err
 		}
 		var report houqin.FixReport
@@ -358,19 +343,8 @@ func (w *finding) run(ctx workflow.Context) (FindingResult, error) {
 		if err := p.flush(ctx); err != nil {
 			return FindingResult{}, err
 		}
-		var vd *decision
-		for vd == nil {
-			next, _, _, err := p.next(ctx)
-			if err != nil {
-				return FindingResult{}, err
-			}
-			if next.Action != houqin.ActionComplete {
-				next.err, next.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", next.Action, next.TaskID)), true
-				continue
-			}
-			vd = next
-		}
-		if err := p.complete(ctx, vt, vd); err != nil {
+		vd, err := p.completion(ctx, vt, nil)
+		if err != nil {
 			return FindingResult{}, err
 		}
 		var v houqin.Verification

@@ -173,7 +173,7 @@ func (w *issue) handOut(ctx workflow.Context) (handedOut, error) {
 			return nil, err
 		}
 		if d.Action != houqin.ActionComplete {
-			d.err, d.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", d.Action, d.TaskID)), true
+			w.p.notAllowed(d)
 			continue
 		}
 		in := activities.IssueStockInput{ProcessID: w.in.ProcessID, Department: w.in.Request.Department, Requester: w.in.Requester,

@@ -594,12 +594,20 @@ func (p *process) act(ctx workflow.Context, act houqin.TaskAction) (houqin.TaskO
 	return d.outcome, d.err
 }
 
-// refuse answers an accepted action on t with err and leaves t open for
+// refuse answers an accepted action with err and leaves its task open for
 // another action: for rules checked when the workflow takes the action
 // (they read something outside it, by an activity), not in the validator.
-func (p *process) refuse(t *openTask, d *decision, err error) {
-	t.decided = false
+func (p *process) refuse(d *decision, err error) {
+	if t := p.task(d.TaskID); t != nil {
+		t.decided = false
+	}
 	d.err, d.done = applicationError(err), true
+}
+
+// notAllowed refuses an action the step does not take where the workflow
+// stands (the validator lets through what the task's actions list).
+func (p *process) notAllowed(d *decision) {
+	p.refuse(d, houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", d.Action, d.TaskID))
 }
 
 // validateProcess is the UpdateProcess validator.
@@ -705,6 +713,13 @@ func (p *process) workWith(ctx workflow.Context, spec taskSpec, assignees []stri
 	if err := p.flush(ctx); err != nil {
 		return nil, err
 	}
+	return p.completion(ctx, t, overdue)
+}
+
+// completion waits for the action that completes t, the process's one
+// open task, refusing any other (notAllowed), and records it (complete).
+// A deadline that fires on the way goes to overdue, if given.
+func (p *process) completion(ctx workflow.Context, t *openTask, overdue func(workflow.Context, *openTask) error) (*decision, error) {
 	for {
 		d, fired, _, err := p.next(ctx)
 		if err != nil {
@@ -721,7 +736,7 @@ func (p *process) workWith(ctx workflow.Context, spec taskSpec, assignees []stri
 		if d.Action == houqin.ActionComplete {
 			return d, p.complete(ctx, t, d)
 		}
-		d.err, d.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", d.Action, d.TaskID)), true
+		p.notAllowed(d)
 	}
 }
 

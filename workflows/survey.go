@@ -144,7 +144,7 @@ func (s *survey) run(ctx workflow.Context) (SurveyResult, error) {
 			p.log.Info("Survey answered", "score", a.Score)
 			return SurveyResult{SurveyID: in.SurveyID, Status: p.status, Answered: true, Score: a.Score, Position: p.position}, nil
 		case d != nil:
-			d.err, d.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", d.Action, d.TaskID)), true
+			p.notAllowed(d)
 		case what == "escalate":
 			if err := p.record(ctx, "system", "", houqin.TaskReminded{TaskID: fired.task.ID, By: "system", Assignees: fired.task.Assignees}); err != nil {
 				return SurveyResult{}, err

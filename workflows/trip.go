@@ -388,19 +388,8 @@ func (w *trip) claim(ctx workflow.Context) (TripResult, error) {
 		if err := p.flush(ctx); err != nil {
 			return TripResult{}, err
 		}
-		var d *decision
-		for d == nil {
-			next, _, _, err := p.next(ctx)
-			if err != nil {
-				return TripResult{}, err
-			}
-			if next.Action != houqin.ActionComplete {
-				next.err, next.done = applicationError(houqin.Errorf(houqin.ENOTALLOWED, "action: %q is not allowed on task %s", next.Action, next.TaskID)), true
-				continue
-			}
-			d = next
-		}
-		if err := p.complete(ctx, t, d); err != nil {
+		d, err := p.completion(ctx, t, nil)
+		if err != nil {
 			return TripResult{}, err
 		}
 		c, over, err := w.checkClaim(d.Data)
