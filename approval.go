@@ -466,6 +466,16 @@ type ProcessRevoked struct {
 // EventType implements EventData.
 func (ProcessRevoked) EventType() string { return "process.revoked" }
 
+// ProcessCancelled records that the process's workflow was cancelled in
+// Temporal (an operator's cancellation, a parent's): the process ends
+// cancelled and its open tasks with it.
+type ProcessCancelled struct {
+	Reason string `json:"reason"`
+}
+
+// EventType implements EventData.
+func (ProcessCancelled) EventType() string { return "process.cancelled" }
+
 // ProcessCopied records that users were copied (抄送) on a process, at its
 // start or its finish.
 type ProcessCopied struct {
@@ -534,6 +544,7 @@ func init() {
 	RegisterEventType(ProcessResubmitted{})
 	RegisterEventType(ProcessWithdrawn{})
 	RegisterEventType(ProcessRevoked{})
+	RegisterEventType(ProcessCancelled{})
 	RegisterEventType(ProcessCopied{})
 	RegisterEventType(DelegationSet{})
 	RegisterEventType(DelegationCancelled{})

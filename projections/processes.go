@@ -35,10 +35,12 @@ var endings = map[string]houqin.Status{
 
 // processActionEndings are the events of the approval engine, common to
 // every kind ("process.<verb>" on a process stream), that end a process:
-// the requester's withdrawal (撤回) and revocation (撤销).
+// the requester's withdrawal (撤回) and revocation (撤销), and the
+// cancellation of its workflow.
 var processActionEndings = map[string]houqin.Status{
 	"process.withdrawn": houqin.StatusWithdrawn,
 	"process.revoked":   houqin.StatusCancelled,
+	"process.cancelled": houqin.StatusCancelled,
 }
 
 // Processes is the process list and each process's timeline: one row per

@@ -14,7 +14,7 @@ import (
 // TestProcessSubject: a process submitted for someone else (a trip an
 // assistant submits for the traveller) is listed as the subject's too; a
 // subject who is the requester is no subject; and the rows say who is
-// whom.
+// whom; a workflow's cancellation ends its process cancelled.
 func TestProcessSubject(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
@@ -35,6 +35,13 @@ func TestProcessSubject(t *testing.T) {
 		start("trip-TR-2026-000001", "li.na", "wang.fang")     // an assistant for wang.fang
 		start("trip-TR-2026-000002", "wang.fang", "wang.fang") // her own
 		start("trip-TR-2026-000003", "li.na", "zhou.qiang")    // an assistant for someone else
+		// TR-3's workflow is cancelled: the process ends cancelled.
+		n++
+		cancelled, err := houqin.NewEvent(houqin.EventID("subject", fmt.Sprint(n)), houqin.ProcessCancelled{Reason: "the workflow was cancelled"}, houqin.Metadata{Actor: "system", OccurredAt: utc(6, 2, 4)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.MustAppend(t, b.store, "trip-TR-2026-000003", 0, cancelled)
 
 		r := projections.NewRunner(b.store, b.db, []projections.Projection{projections.Processes{}}, projections.Options{})
 		if err := r.Rebuild(ctx, "processes", nil, 0); err != nil {
@@ -48,7 +55,7 @@ func TestProcessSubject(t *testing.T) {
 			}
 			var out []string
 			for _, p := range rows {
-				out = append(out, p.ID+" "+p.Requester+" for "+p.Subject)
+				out = append(out, p.ID+" "+string(p.Status)+" "+p.Requester+" for "+p.Subject)
 			}
 			return out
 		}
@@ -56,9 +63,9 @@ func TestProcessSubject(t *testing.T) {
 			party string
 			want  []string
 		}{
-			{"wang.fang", []string{"TR-2026-000002 wang.fang for ", "TR-2026-000001 li.na for wang.fang"}},
-			{"li.na", []string{"TR-2026-000003 li.na for zhou.qiang", "TR-2026-000001 li.na for wang.fang"}},
-			{"zhou.qiang", []string{"TR-2026-000003 li.na for zhou.qiang"}},
+			{"wang.fang", []string{"TR-2026-000002 running wang.fang for ", "TR-2026-000001 running li.na for wang.fang"}},
+			{"li.na", []string{"TR-2026-000003 cancelled li.na for zhou.qiang", "TR-2026-000001 running li.na for wang.fang"}},
+			{"zhou.qiang", []string{"TR-2026-000003 cancelled li.na for zhou.qiang"}},
 			{"liu.yang", nil},
 		} {
 			if diff := cmp.Diff(tt.want, list(tt.party)); diff != "" {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/activities"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -110,14 +111,15 @@ func (b *budgetHold) release(ctx workflow.Context, reason string, record bool) e
 
 // giveBack releases the reservation of a run that ends with err (cancelled
 // or failed), on a disconnected context so a cancellation cannot stop it.
-// The line records the release; the process's stream does not (its
-// workflow is ending).
+// The line records the release; after a cancellation the process's stream
+// does too, with process.cancelled (process.cancelled); after a failure it
+// does not (its stream may be what failed).
 func (b *budgetHold) giveBack(ctx workflow.Context, err error, reason string) {
 	if err == nil || b.reserved <= 0 {
 		return
 	}
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
-	if rerr := b.release(dctx, reason, false); rerr != nil {
+	if rerr := b.release(dctx, reason, temporal.IsCanceledError(err)); rerr != nil {
 		b.p.log.Error("Budget release failed", "error", rerr)
 	}
 }

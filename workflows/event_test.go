@@ -333,7 +333,8 @@ func TestEventCostAboveEstimate(t *testing.T) {
 
 // TestEventCancelledReleasesBudget: the workflow cancelled while the
 // arrangements are under way gives back the reservation on a disconnected
-// context; the event's stream records nothing more, the line does.
+// context; the line records it, and the event's stream the release, the
+// open tasks cancelled and process.cancelled.
 func TestEventCancelledReleasesBudget(t *testing.T) {
 	h := newEventHarness(t)
 	h.approveBy(time.Minute, etask("dept_approval", 1), "liu.yang")
@@ -347,7 +348,11 @@ func TestEventCancelledReleasesBudget(t *testing.T) {
 	if reserved != 300000 {
 		t.Errorf("reserved %d before the cancellation, want 300000", reserved)
 	}
-	wantEventBudget(t, h, []string{"check within", "reserve 300000 within"}, 0, 0)
+	wantEventBudget(t, h, []string{"check within", "reserve 300000 within", "release 300000: the event was cancelled"}, 0, 0)
+	events := storetest.MustReadStream(t, h.store, houqin.EventStream(evid))
+	if got := types(events); got[len(got)-1] != "process.cancelled" {
+		t.Errorf("stream %q, want it to end with process.cancelled", got)
+	}
 	line := storetest.MustReadStream(t, h.store, eventsLine.Stream())
 	if got := types(line); !slices.Equal(got, []string{"budget.line_planned", "budget.reserved", "budget.released"}) {
 		t.Errorf("line stream %q", got)

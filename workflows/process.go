@@ -752,6 +752,36 @@ func endRun[R any](ctx workflow.Context, p *process, res R, err error, finish fu
 	return res, p.ended(ctx, err)
 }
 
+// cancelRecorded is the version of the process machinery that records a
+// cancellation of the workflow on the process's stream; runs cancelled
+// before it ended with their stream open.
+const cancelRecorded = 1
+
+// cancelled records, on a disconnected context, that the workflow was
+// cancelled while the process was running: its open tasks cancelled and
+// process.cancelled, with whatever was pending (a budget release), so the
+// read models end it. A process that had already ended records only what
+// is pending.
+func (p *process) cancelled(ctx workflow.Context, open []*openTask) error {
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	if workflow.GetVersion(dctx, "cancel-recorded", workflow.DefaultVersion, cancelRecorded) == workflow.DefaultVersion {
+		return nil
+	}
+	if p.status == houqin.StatusRunning {
+		const reason = "the workflow was cancelled"
+		for _, t := range open {
+			if err := p.record(dctx, "system", "", houqin.TaskCancelled{TaskID: t.task.ID, Reason: reason}); err != nil {
+				return err
+			}
+		}
+		p.status, p.phase = houqin.StatusCancelled, phaseDone
+		if err := p.record(dctx, "system", "", houqin.ProcessCancelled{Reason: reason}); err != nil {
+			return err
+		}
+	}
+	return p.flush(dctx)
+}
+
 // ended answers what still waits when a run ends with err: after a
 // cancellation or a failure every accepted action gets the error, and
 // every accepted update returns its outcome before the run ends. It
@@ -760,7 +790,11 @@ func (p *process) ended(ctx workflow.Context, err error) error {
 	switch {
 	case temporal.IsCanceledError(err):
 		p.log.Info("Process cancelled")
+		open := p.open
 		p.abort(err)
+		if rerr := p.cancelled(ctx, open); rerr != nil {
+			p.log.Error("Recording the cancellation failed", "error", rerr)
+		}
 	case err != nil:
 		p.log.Error("Process failed", "error", err)
 		p.abort(err)

@@ -660,8 +660,14 @@ func TestProcurementSelfApproval(t *testing.T) {
 	if len(state.Tasks) != 1 || state.Tasks[0].ID != task("dept_approval", 1) {
 		t.Errorf("open tasks %+v, want the approval still open", state.Tasks)
 	}
-	if got := types(storetest.MustReadStream(t, store, stream)); !cmp.Equal(got, []string{"procurement.requisition_submitted", "task.opened"}) {
+	// The cancellation is recorded: the open task cancelled, then the
+	// process, so the read models end it.
+	events := storetest.MustReadStream(t, store, stream)
+	if got := types(events); !cmp.Equal(got, []string{"procurement.requisition_submitted", "task.opened", "task.cancelled", "process.cancelled"}) {
 		t.Errorf("events %v", got)
+	}
+	if c := of[*houqin.TaskCancelled](t, events); len(c) != 1 || c[0].TaskID != task("dept_approval", 1) || c[0].Reason != "the workflow was cancelled" {
+		t.Errorf("tasks cancelled %+v", c)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -392,4 +393,38 @@ func checkStreamIn(t *testing.T, dsn, id string) []houqin.Event {
 		seen[key] = true
 	}
 	return events
+}
+
+// TestCancelledWorkflowEndsProcess: an operator cancels a procurement's
+// workflow in Temporal (not the requester's revocation); the process ends
+// cancelled in the read models and its approval leaves the approver's
+// inbox.
+func TestCancelledWorkflowEndsProcess(t *testing.T) {
+	d := startDev(t)
+	created := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)
+	id := created["id"].(string)
+	d.pendingTask(t, "liu.yang", id, created["position"])
+
+	if err := temporalClient(t, d).CancelWorkflow(context.Background(), id, ""); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var p map[string]any
+	for {
+		p = d.must(t, 200, "wang.fang", "GET", "/v1/processes/"+id, nil)
+		if p["status"] == "cancelled" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	timeline := p["timeline"].([]any)
+	if last := timeline[len(timeline)-1].(map[string]any); p["status"] != "cancelled" || last["type"] != "process.cancelled" {
+		t.Fatalf("process %s is %v, its timeline ending %v; want cancelled by process.cancelled", id, p["status"], last)
+	}
+	items := d.must(t, 200, "liu.yang", "GET", "/v1/tasks?assignee=me&status=pending", nil)["items"].([]any)
+	if slices.ContainsFunc(items, func(it any) bool { return it.(map[string]any)["process_id"] == id }) {
+		t.Errorf("liu.yang still has a pending task on the cancelled %s: %v", id, items)
+	}
+	// An action on it now is refused: the process has ended.
+	d.must(t, 409, "liu.yang", "POST", "/v1/tasks/"+id+".dept_approval.1/approve", map[string]any{})
 }

@@ -25,12 +25,8 @@ var updateHistories = flag.Bool("update-histories", false, "write the e2e workfl
 func exportHistory(t *testing.T, d *devProcess, workflowID, name string) {
 	t.Helper()
 	ctx := context.Background()
+	c := temporalClient(t, d)
 	quiet := log.NewStructuredLogger(slog.New(slog.DiscardHandler))
-	c, err := client.DialContext(ctx, client.Options{HostPort: d.temporal, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	var h historypb.History
 	it := c.GetWorkflowHistory(ctx, workflowID, "", false, 0)
 	for it.HasNext() {
@@ -53,4 +49,17 @@ func exportHistory(t *testing.T, d *devProcess, workflowID, name string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// temporalClient dials the dev server's Temporal frontend, quietly; the
+// test closes it.
+func temporalClient(t *testing.T, d *devProcess) client.Client {
+	t.Helper()
+	quiet := log.NewStructuredLogger(slog.New(slog.DiscardHandler))
+	c, err := client.DialContext(context.Background(), client.Options{HostPort: d.temporal, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
 }
