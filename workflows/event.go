@@ -161,7 +161,17 @@ type event struct {
 	budget    budgetHold
 	actual    int64 // the arrangements' recorded costs
 	consumed  int64 // what the event consumed from its line when held
+	// confirmationsEscalate: the readiness check escalates HR's and
+	// marketing's confirmations too (version readinessConfirmations).
+	confirmationsEscalate bool
 }
+
+// readinessConfirmations is the version of the Event workflow whose
+// readiness check escalates the unfinished confirmations (HR's list,
+// marketing's publicity) with the arrangements: all are due the day before.
+// Events started before it escalate only the arrangements, and a check
+// never came when only a confirmation was late.
+const readinessConfirmations = 1
 
 func (w *event) facts() houqin.Facts {
 	return w.in.Request.EventFacts(w.in.Requester, int64(len(w.in.Attendees)), w.budget.check.Status, w.budget.check.Remaining)
@@ -342,10 +352,14 @@ func (w *event) prepare(ctx workflow.Context) error {
 		}
 		return nil
 	}
+	var confirmEscalate time.Duration
+	if workflow.GetVersion(ctx, "readiness-confirmations", workflow.DefaultVersion, readinessConfirmations) >= readinessConfirmations {
+		confirmEscalate, w.confirmationsEscalate = due, true
+	}
 	p.openTask(ctx, taskSpec{step: StepConfirmAttendees, name: houqin.Text{Zh: "确认参会人员", En: "Confirm the attendees"},
-		assignees: assignees(in.HR, "role:hr"), actions: actions, sla: due, check: checkAttendees})
+		assignees: assignees(in.HR, "role:hr"), actions: actions, sla: due, escalate: confirmEscalate, check: checkAttendees})
 	p.openTask(ctx, taskSpec{step: StepConfirmPublicity, name: houqin.Text{Zh: "确认宣传", En: "Confirm the publicity"},
-		assignees: assignees(in.Marketing, "dept_head(MKT)"), actions: actions, sla: due})
+		assignees: assignees(in.Marketing, "dept_head(MKT)"), actions: actions, sla: due, escalate: confirmEscalate})
 	arrangements := map[string]*openTask{}
 	for _, ar := range in.Arrangements {
 		arrangements[ar.Step] = p.openTask(ctx, taskSpec{step: ar.Step, name: ar.Name, assignees: assignees(ar.Owners, "owner of "+ar.Step),
@@ -445,9 +459,10 @@ func (w *event) strangers(ctx workflow.Context, d *decision) (refused bool, err 
 	return true, nil
 }
 
-// readiness escalates every unfinished arrangement: the owners' managers
-// and the escalation users join its task. It runs once: it clears the
-// escalation deadline of every arrangement.
+// readiness escalates every unfinished arrangement (and confirmation,
+// since readinessConfirmations): the owners' managers and the escalation
+// users join its task. It runs once: it clears the escalation deadline of
+// every task.
 func (w *event) readiness(ctx workflow.Context) error {
 	p := w.p
 	var unfinished []*openTask
@@ -455,7 +470,8 @@ func (w *event) readiness(ctx workflow.Context) error {
 		if i := slices.IndexFunc(t.deadlines, func(d deadline) bool { return d.what == "escalate" }); i >= 0 {
 			t.deadlines = slices.Delete(t.deadlines, i, i+1)
 		}
-		if slices.ContainsFunc(w.in.Arrangements, func(ar houqin.Arrangement) bool { return ar.Step == t.task.Step }) {
+		confirmation := t.task.Step == StepConfirmAttendees || t.task.Step == StepConfirmPublicity
+		if (confirmation && w.confirmationsEscalate) || slices.ContainsFunc(w.in.Arrangements, func(ar houqin.Arrangement) bool { return ar.Step == t.task.Step }) {
 			unfinished = append(unfinished, t)
 		}
 	}

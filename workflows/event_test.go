@@ -314,6 +314,46 @@ func TestEventOverdueArrangementEscalated(t *testing.T) {
 	wantEventBudget(t, h, []string{"check within", "reserve 300000 within", "release 300000: the event was held with no recorded cost"}, 0, 0)
 }
 
+// TestEventOverdueConfirmationsEscalated: every arrangement is done but
+// neither HR nor marketing has confirmed the day before: the readiness
+// check escalates both confirmations to their managers (zhao.lei's is
+// zhang.wei; liu.yang's is zhang.wei) and the logistics manager; the event
+// is ready only when HR confirms.
+func TestEventOverdueConfirmationsEscalated(t *testing.T) {
+	h := newEventHarness(t)
+	h.approveBy(time.Minute, etask("dept_approval", 1), "liu.yang")
+	for i, s := range [][2]string{{"venue", "li.na"}, {"equipment", "zheng.hao"}, {"supplies", "zhou.qiang"}, {"catering", "li.na"}, {"materials_MKT", "liu.yang"}} {
+		h.completeTask(time.Hour+time.Duration(i)*time.Minute, etask(s[0], 1), s[1], houqin.ArrangementReport{Note: s[0] + " 已安排"})
+	}
+	publicity := h.completeTask(eventStarts-20*time.Hour, etask("confirm_publicity", 1), "liu.yang", nil)
+	attendees := h.completeTask(eventStarts-19*time.Hour, etask("confirm_attendees", 1), "zhang.wei", houqin.AttendeeConfirmation{Note: "代为确认"})
+	h.cancelAt(eventStarts - 18*time.Hour)
+	h.runEvent(eventInput(t))
+	wantDone(t, publicity)
+	wantDone(t, attendees) // zhang.wei joined HR's task at the readiness check
+	events := storetest.MustReadStream(t, h.store, houqin.EventStream(evid))
+	checks := of[*houqin.EventReadinessChecked](t, events)
+	if len(checks) != 1 || !slices.Equal(checks[0].Unfinished, []string{"confirm_attendees", "confirm_publicity"}) {
+		t.Fatalf("readiness checks %+v, want one escalating both confirmations", checks)
+	}
+	esc := of[*houqin.TaskEscalated](t, events)
+	if len(esc) != 2 || !slices.Contains(esc[0].Assignees, "zhang.wei") || !slices.Contains(esc[1].Assignees, "zhang.wei") {
+		t.Errorf("escalations %+v, want both confirmations with zhang.wei", esc)
+	}
+	ready := -1
+	for i, e := range events {
+		if e.Type == "event.ready" {
+			ready = i
+			if want := start.Add(eventStarts - 19*time.Hour); !e.Meta.OccurredAt.Equal(want) {
+				t.Errorf("ready at %s, want when HR's list was confirmed, %s", e.Meta.OccurredAt, want)
+			}
+		}
+	}
+	if ready < 0 {
+		t.Errorf("stream %q: never ready", types(events))
+	}
+}
+
 // TestEventCostAboveEstimate: the arrangements cost more than the
 // estimate; the difference is reserved and everything consumed when the
 // event is held; the workflow cancelled during the minutes leaves the line

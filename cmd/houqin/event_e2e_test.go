@@ -340,5 +340,5 @@ func TestEventAnnualMeetingEndToEnd(t *testing.T) {
 	}
 	d.rawOK(t, 404, "zhang.wei", "/v1/events/EV-2026-999999/minutes")
 	d.rawOK(t, 400, "zhang.wei", "/v1/events/"+id+"/minutes?format=pdf")
-	exportHistory(t, d, id, "annual-meeting-attendees-checked")
+	exportHistory(t, d, id, "annual-meeting-confirmations-escalated")
 }
