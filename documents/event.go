@@ -310,9 +310,9 @@ func meetingScheduleXLSX(w io.Writer, p EventPlan) error {
 	s.add("会议安排表 Meeting schedule", p.ID, p.Request.Title, eventTime(p.Request.StartsAt)+" – "+eventTime(p.Request.EndsAt))
 	s.add("事项 Task", "Task (en)", "负责人 Owners", "期限 Due (UTC+8)", "状态 Status", "完成人 Done by", "完成时间 Done at (UTC+8)", "说明 Note", "升级 Escalated to", "费用 Cost")
 	for _, t := range p.Tasks {
-		s.add(t.Name.Zh, t.Name.En, p.WhoAll(t.Owners), stamp(t.DueAt), taskState(t), p.Who(t.By), stamp(t.Done), t.Note, p.WhoAll(t.Escalated), houqin.Money(t.Cost))
+		s.add(t.Name.Zh, t.Name.En, p.WhoAll(t.Owners), stamp(t.DueAt), taskState(t), p.Who(t.By), stamp(t.Done), t.Note, p.WhoAll(t.Escalated), yuan(t.Cost))
 	}
-	s.add("合计 Total", "", "", "", "", "", "", "", "", houqin.Money(p.Costs()))
+	s.add("合计 Total", "", "", "", "", "", "", "", "", yuan(p.Costs()))
 	s.add()
 	s.add("就绪检查 Readiness check (UTC+8)", stamp(p.Readiness))
 	s.add("举办 Held (UTC+8)", stamp(p.Held))

@@ -129,7 +129,9 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-// cells dumps every sheet of a workbook as tab-separated lines.
+// cells dumps every sheet of a workbook as tab-separated lines, each cell
+// as shown; a cell stored otherwise (an amount, a number shown with two
+// decimals) adds its stored value: "2592.00 (=2592)".
 func cells(t *testing.T, b []byte) []byte {
 	t.Helper()
 	f, err := excelize.OpenReader(bytes.NewReader(b))
@@ -144,7 +146,16 @@ func cells(t *testing.T, b []byte) []byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range rows {
+		raw, err := f.GetRows(name, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rows {
+			for j, c := range r {
+				if j < len(raw[i]) && raw[i][j] != c {
+					r[j] = c + " (=" + raw[i][j] + ")"
+				}
+			}
 			out.WriteString(strings.Join(r, "\t") + "\n")
 		}
 	}

@@ -110,11 +110,17 @@ func page(w io.Writer, name string, in Inspection) error {
 
 // sheet is a workbook being written: rows appended to one sheet.
 type sheet struct {
-	f    *excelize.File
-	name string
-	row  int
-	err  error
+	f     *excelize.File
+	name  string
+	row   int
+	err   error
+	money int // the style of yuan cells; 0 until the first
 }
+
+// yuan is an amount in minor units (fen) written to a sheet as a number
+// of yuan shown with two decimals ("2592.00"), so a spreadsheet sums it;
+// the HTML pages show houqin.Money.
+type yuan int64
 
 func newSheet(f *excelize.File, name string, first bool) *sheet {
 	s := &sheet{f: f, name: name}
@@ -126,15 +132,34 @@ func newSheet(f *excelize.File, name string, first bool) *sheet {
 	return s
 }
 
-// add appends a row.
+// add appends a row; yuan cells become numbers with two decimals.
 func (s *sheet) add(cells ...any) {
 	if s.err != nil {
 		return
 	}
 	s.row++
+	var amounts []int
+	for i, c := range cells {
+		if v, ok := c.(yuan); ok {
+			cells[i] = float64(v) / 100
+			amounts = append(amounts, i+1)
+		}
+	}
 	cell, err := excelize.CoordinatesToCellName(1, s.row)
 	if err == nil {
 		err = s.f.SetSheetRow(s.name, cell, &cells)
+	}
+	if err == nil && len(amounts) > 0 && s.money == 0 {
+		s.money, err = s.f.NewStyle(&excelize.Style{NumFmt: 2}) // 0.00
+	}
+	for _, col := range amounts {
+		if err != nil {
+			break
+		}
+		cell, err = excelize.CoordinatesToCellName(col, s.row)
+		if err == nil {
+			err = s.f.SetCellStyle(s.name, cell, cell, s.money)
+		}
 	}
 	s.err = err
 }

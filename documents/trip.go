@@ -192,7 +192,7 @@ func tripConfirmationXLSX(w io.Writer, tr Trip) error {
 	defer f.Close()
 	s := newSheet(f, "确认函 Confirmation", true)
 	tripHeader(s, tr, "出差安排确认函 Trip confirmation letter")
-	s.add("预计费用 Estimated cost", houqin.Money(tr.Request.EstimatedCost), tr.Request.CurrencyOrDefault())
+	s.add("预计费用 Estimated cost", yuan(tr.Request.EstimatedCost), tr.Request.CurrencyOrDefault())
 	s.add()
 	s.add("#", "出发地 From", "目的地 To", "出发日期 Depart", "返回日期 Return")
 	for i, l := range tr.Request.Legs {
@@ -201,12 +201,12 @@ func tripConfirmationXLSX(w io.Writer, tr Trip) error {
 	s.add()
 	s.add("类别 Kind", "预订内容 Booking", "预订编号 Reference", "金额 Amount")
 	for _, it := range tr.Booking.Transport {
-		s.add("交通 Transport", it.Description, it.Reference, houqin.Money(it.Amount))
+		s.add("交通 Transport", it.Description, it.Reference, yuan(it.Amount))
 	}
 	for _, it := range tr.Booking.Lodging {
-		s.add("住宿 Lodging", it.Description, it.Reference, houqin.Money(it.Amount))
+		s.add("住宿 Lodging", it.Description, it.Reference, yuan(it.Amount))
 	}
-	s.add("合计 Total", "", "", houqin.Money(tr.Booking.Total()))
+	s.add("合计 Total", "", "", yuan(tr.Booking.Total()))
 	s.add("预订人 Booked by", tr.Who(tr.BookedBy), stamp(tr.Booked))
 	s.add()
 	s.add("审批 Approval", "审批人 Approved by", "时间 At (UTC+8)")
@@ -235,18 +235,19 @@ func expenseClaimXLSX(w io.Writer, tr Trip) error {
 	s.add()
 	s.add("#", "类别 Category", "日期 Date", "城市 City", "金额 Amount", "标准 Cap", "超标 Over cap", "票据 Receipt", "说明 Justification")
 	for i, r := range tr.Lines {
-		capped, over := "", ""
+		var capped any = ""
+		over := ""
 		if r.Cap > 0 {
-			capped = houqin.Money(r.Cap)
+			capped = yuan(r.Cap)
 		}
 		if r.Over {
 			over = "是 Yes"
 		}
-		s.add(i+1, label(r.Category), r.Date, r.City, houqin.Money(r.Amount), capped, over, r.Receipt, r.Justification)
+		s.add(i+1, label(r.Category), r.Date, r.City, yuan(r.Amount), capped, over, r.Receipt, r.Justification)
 	}
-	s.add("报销合计 Claim total", "", "", "", houqin.Money(tr.Claim.Total()))
+	s.add("报销合计 Claim total", "", "", "", yuan(tr.Claim.Total()))
 	if tr.Booking != nil {
-		s.add("公司预订 Booked by the company", "", "", "", houqin.Money(tr.Booking.Total()))
+		s.add("公司预订 Booked by the company", "", "", "", yuan(tr.Booking.Total()))
 	}
 	s.add()
 	s.add("审批 Approval", "审批人 Approved by", "时间 At (UTC+8)")
@@ -255,8 +256,8 @@ func expenseClaimXLSX(w io.Writer, tr Trip) error {
 	}
 	if r := tr.Reimbursed; r != nil {
 		s.add()
-		s.add("已报销 Reimbursed", houqin.Money(r.Claim), r.Currency, stamp(tr.ReimbursedAt))
-		s.add("实际费用 Actual cost", houqin.Money(r.Actual), "预算释放 Released", houqin.Money(r.Released))
+		s.add("已报销 Reimbursed", yuan(r.Claim), r.Currency, stamp(tr.ReimbursedAt))
+		s.add("实际费用 Actual cost", yuan(r.Actual), "预算释放 Released", yuan(r.Released))
 	}
 	s.add()
 	s.add("生成依据 Generated from events up to (UTC+8)", stamp(tr.AsOf), fmt.Sprintf("position %d", tr.LastPosition))
