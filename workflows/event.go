@@ -281,7 +281,8 @@ func (w *event) supplies(ctx workflow.Context) error {
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	})
 	child := workflow.ExecuteChildWorkflow(cctx, Procurement, ProcurementInput{ProcessID: id, Requester: in.Requester,
-		Request: prep.Request, Policy: in.ProcurementPolicy, PolicyHash: in.ProcurementPolicy.Hash(), Logistics: prep.Logistics})
+		Request: prep.Request, Policy: in.ProcurementPolicy, PolicyHash: in.ProcurementPolicy.Hash(), Logistics: prep.Logistics,
+		BudgetYear: r.Start().In(chinaTime).Year()})
 	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		return fmt.Errorf("start the procurement %s of the supplies: %w", id, err)
 	}

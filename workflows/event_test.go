@@ -507,3 +507,37 @@ func TestEventSuppliesShortStartProcurement(t *testing.T) {
 		t.Errorf("procurement.requested %+v", first)
 	}
 }
+
+// TestEventSuppliesSpendFromTheEventYear: a meeting in January 2027
+// planned in December 2026 spends from its 2027 line, and so does the
+// procurement of its supplies, started in 2026.
+func TestEventSuppliesSpendFromTheEventYear(t *testing.T) {
+	h := newEventHarness(t)
+	in := eventInput(t)
+	in.Request.StartsAt, in.Request.EndsAt = "2027-01-15T09:00:00+08:00", "2027-01-15T17:00:00+08:00"
+	p, err := houqin.ParsePolicy("policy.yaml", config.DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.ProcurementPolicy, err = p.Kind(houqin.KindProcurement); err != nil {
+		t.Fatal(err)
+	}
+	h.approveBy(time.Minute, etask("dept_approval", 1), "liu.yang")
+	var pr []houqin.Event
+	h.at(time.Hour, func() { pr = storetest.MustReadStream(t, h.store, houqin.ProcurementStream("PR-2026-000001")) })
+	h.cancelAt(2 * time.Hour)
+	h.runEvent(in)
+	events := storetest.MustReadStream(t, h.store, houqin.EventStream(evid))
+	own := of[*houqin.EventBudgetChecked](t, events)
+	child := of[*houqin.ProcurementBudgetChecked](t, pr)
+	var lines []string
+	for _, c := range own {
+		lines = append(lines, "event "+c.Line)
+	}
+	for _, c := range child {
+		lines = append(lines, "supplies "+c.Line)
+	}
+	if len(own) != 1 || len(child) != 1 || own[0].Line != child[0].Line || !strings.Contains(child[0].Line, "2027") {
+		t.Errorf("lines checked %q; want the event and its supplies on the 2027 line", lines)
+	}
+}

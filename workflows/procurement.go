@@ -73,6 +73,10 @@ type ProcurementInput struct {
 	Logistics  []string `json:"logistics"`             // users with role logistics_staff: assignees of the work tasks
 	SLA        SLA      `json:"sla"`                   // of the work steps; the policy sets the approval steps'
 	PolicyHash string   `json:"policy_hash,omitempty"` // Policy.Hash(), recorded in every event's metadata
+	// BudgetYear is the year whose budget line the procurement spends
+	// from; 0 is the year of its start in UTC+8. An event's supplies spend
+	// from the year the event takes place, as the event does.
+	BudgetYear int `json:"budget_year,omitempty"`
 }
 
 // ProcurementResult is how a procurement ended.
@@ -431,13 +435,17 @@ func (w *procurement) state() (State, error) {
 // logistics records the supplier's invoice: the actual cost.
 const StepRecordInvoice = "record_invoice"
 
-// checkBudget checks the request against its budget line (the year and
-// month of now in UTC+8, the request's department and category) and records
+// checkBudget checks the request against its budget line (BudgetYear, or
+// the year of now in UTC+8; the request's department and category) and records
 // the outcome; the approval route's conditions see it as budget_status and
 // budget_remaining.
 func (w *procurement) checkBudget(ctx workflow.Context) error {
 	w.budgeted = true
-	line := activities.BudgetLineRef{Year: workflow.Now(ctx).In(chinaTime).Year(), Department: w.in.Request.Department, Category: w.in.Request.BudgetCategory}
+	year := w.in.BudgetYear
+	if year == 0 {
+		year = workflow.Now(ctx).In(chinaTime).Year()
+	}
+	line := activities.BudgetLineRef{Year: year, Department: w.in.Request.Department, Category: w.in.Request.BudgetCategory}
 	return w.budget.checkAgainst(ctx, line, w.in.Request.Total())
 }
 
