@@ -699,11 +699,24 @@ func (w *event) stop(ctx workflow.Context) (EventResult, error) {
 	if err := w.p.stop(ctx); err != nil {
 		return EventResult{}, err
 	}
+	if w.actual > 0 && workflow.GetVersion(ctx, "revoked-costs", workflow.DefaultVersion, revokedCosts) == revokedCosts {
+		// Money already spent on arrangements (a venue's deposit) is
+		// spent whether or not the event takes place.
+		if err := w.consume(ctx); err != nil {
+			return EventResult{}, err
+		}
+		return w.finish(ctx)
+	}
 	if err := w.budget.release(ctx, reason, true); err != nil {
 		return EventResult{}, err
 	}
 	return w.finish(ctx)
 }
+
+// revokedCosts is the version of the Event workflow that consumes the
+// costs recorded on arrangements when the event is revoked before it is
+// held, releasing the rest; before it, the whole reservation went back.
+const revokedCosts = 1
 
 func (w *event) state() (State, error) {
 	return State{ProcessID: w.in.ProcessID, Status: w.p.status, Tasks: w.p.tasks(), Outstanding: []houqin.ItemQuantity{},

@@ -470,12 +470,15 @@ func TestEventRejectedWithdrawnRevoked(t *testing.T) {
 		if n := len(of[*houqin.TaskCancelled](t, events)); n != 6 {
 			t.Errorf("%d tasks cancelled, want the 6 still open", n)
 		}
-		if got := types(events); !slices.Equal(got[len(got)-2:], []string{"process.revoked", "event.budget_released"}) {
-			t.Errorf("stream %q does not end revoked, the budget released", got)
+		if got := types(events); !slices.Equal(got[len(got)-2:], []string{"process.revoked", "event.budget_consumed"}) {
+			t.Errorf("stream %q does not end revoked, the budget settled", got)
 		}
-		// The venue's cost was recorded but the event never held: nothing
-		// is consumed, the whole reservation goes back.
-		wantEventBudget(t, h, []string{"check within", "reserve 300000 within", "release 300000: the organiser cancelled the event before it was held"}, 0, 0)
+		// The venue's deposit was paid though the event never took place:
+		// it is consumed, the rest of the reservation goes back.
+		wantEventBudget(t, h, []string{"check within", "reserve 300000 within", "consume 50000 released 250000"}, 0, 50000)
+		if res.Actual != 50000 {
+			t.Errorf("result actual %d, want the venue's 50000", res.Actual)
+		}
 	})
 }
 
