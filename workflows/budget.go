@@ -8,7 +8,6 @@ import (
 
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/activities"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -62,7 +61,7 @@ func Budget(ctx workflow.Context, in BudgetInput) (BudgetResult, error) {
 		in.ProcessID = workflow.GetInfo(ctx).WorkflowExecution.ID
 	}
 	if err := in.validate(workflow.GetInfo(ctx).WorkflowExecution.ID); err != nil {
-		return BudgetResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
+		return BudgetResult{}, badInput(err)
 	}
 	p, err := newProcess(ctx, houqin.KindBudget, in.ProcessID, houqin.BudgetProcessStream(in.ProcessID), in.Requester, in.Policy, in.PolicyHash)
 	if err != nil {

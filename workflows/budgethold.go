@@ -112,7 +112,7 @@ func (b *budgetHold) release(ctx workflow.Context, reason string, record bool) e
 // giveBack releases the reservation of a run that ends with err (cancelled
 // or failed), on a disconnected context so a cancellation cannot stop it.
 // The line records the release; after a cancellation the process's stream
-// does too, with process.cancelled (process.cancelled); after a failure it
+// does too, before process.cancelled (process.cancelled); after a failure it
 // does not (its stream may be what failed).
 func (b *budgetHold) giveBack(ctx workflow.Context, err error, reason string) {
 	if err == nil || b.reserved <= 0 {

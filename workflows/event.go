@@ -12,7 +12,6 @@ import (
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/activities"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -108,13 +107,15 @@ func (in EventInput) validate(workflowID string) error {
 // submits the minutes and summary, which a reviewer judges (a major error
 // sends them back). The estimated cost is reserved on approval; when the
 // event is held the arrangements' recorded costs are consumed and the rest
-// released; a withdrawal, revocation, cancellation or failure before then
-// releases the reservation. On its stream:
+// released; a revocation before then consumes the costs recorded so far
+// and releases the rest, a withdrawal, cancellation or failure releases
+// the reservation. On its stream:
 //
 //	event.requested, event.budget_checked, [approval…], event.budget_reserved, event.approved | event.rejected (end)
 //	task.opened… (confirmations, arrangements), task.completed + event.attendees_confirmed |
 //	event.publicity_confirmed | event.arranged {cost}…, [event.readiness_checked, task.escalated…]
 //	event.ready, task.opened(hold), task.completed, event.held, event.budget_consumed | event.budget_released
+//	(revoked before the hold: process.revoked, task.cancelled…, event.budget_consumed | event.budget_released)
 //	task.opened(minutes), task.completed, event.minutes_submitted, task.opened(review_minutes),
 //	task.completed, event.minutes_reviewed (…again after a major error), event.completed
 //
@@ -122,7 +123,7 @@ func (in EventInput) validate(workflowID string) error {
 // which the deliverable-quality KPI counts.
 func Event(ctx workflow.Context, in EventInput) (EventResult, error) {
 	if err := in.validate(workflow.GetInfo(ctx).WorkflowExecution.ID); err != nil {
-		return EventResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
+		return EventResult{}, badInput(err)
 	}
 	p, err := newProcess(ctx, houqin.KindEvent, in.ProcessID, houqin.EventStream(in.ProcessID), in.Requester, in.Policy, in.PolicyHash)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/activities"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -92,7 +91,7 @@ func (in InspectionInput) validate(workflowID string) error {
 //	inspection.finding_closed… (as each finding closes), inspection.completed
 func Inspection(ctx workflow.Context, in InspectionInput) (InspectionResult, error) {
 	if err := in.validate(workflow.GetInfo(ctx).WorkflowExecution.ID); err != nil {
-		return InspectionResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
+		return InspectionResult{}, badInput(err)
 	}
 	p, err := newProcess(ctx, houqin.KindInspection, in.ProcessID, houqin.InspectionStream(in.ProcessID), in.Requester, in.Policy, in.PolicyHash)
 	if err != nil {

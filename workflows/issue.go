@@ -65,7 +65,7 @@ func Issue(ctx workflow.Context, in IssueInput) (ProcessResult, error) {
 		in.ProcessID = wid
 	}
 	if err := in.validate(wid); err != nil {
-		return ProcessResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
+		return ProcessResult{}, badInput(err)
 	}
 	if in.HandOutSLA <= 0 {
 		in.HandOutSLA = DefaultHandOutSLA

@@ -114,7 +114,7 @@ func Procurement(ctx workflow.Context, in ProcurementInput) (ProcurementResult, 
 		in.ProcessID = workflow.GetInfo(ctx).WorkflowExecution.ID
 	}
 	if err := in.validate(workflow.GetInfo(ctx).WorkflowExecution.ID); err != nil {
-		return ProcurementResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
+		return ProcurementResult{}, badInput(err)
 	}
 	p, err := newProcess(ctx, houqin.KindProcurement, in.ProcessID, houqin.ProcurementStream(in.ProcessID), in.Requester, in.Policy, in.PolicyHash)
 	if err != nil {

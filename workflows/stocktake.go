@@ -9,7 +9,6 @@ import (
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/activities"
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -59,7 +58,7 @@ func Stocktake(ctx workflow.Context, in StocktakeInput) (ProcessResult, error) {
 		in.ProcessID = wid
 	}
 	if err := in.validate(wid); err != nil {
-		return ProcessResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
+		return ProcessResult{}, badInput(err)
 	}
 	p, err := newProcess(ctx, houqin.KindStocktake, in.ProcessID, houqin.StocktakeStream(in.ProcessID), in.Requester, in.Policy, in.PolicyHash)
 	if err != nil {
@@ -122,7 +121,7 @@ func (w *stocktake) run(ctx workflow.Context) (ProcessResult, error) {
 	}
 	lines, err := houqin.StocktakeLines(w.in.Request, items)
 	if err != nil {
-		return ProcessResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
+		return ProcessResult{}, badInput(err)
 	}
 	err = w.p.record(ctx, w.in.Requester, "", houqin.StocktakeSubmitted{ProcessID: w.in.ProcessID, Requester: w.in.Requester,
 		Request: w.in.Request, Lines: lines})
@@ -169,7 +168,7 @@ func (w *stocktake) runScheduled(ctx workflow.Context) (ProcessResult, error) {
 	}
 	lines, err := houqin.StocktakeLines(counted, items)
 	if err != nil {
-		return ProcessResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
+		return ProcessResult{}, badInput(err)
 	}
 	if err := w.p.record(ctx, d.Actor, d.updateID, houqin.StocktakeCounted{By: d.Actor, Lines: lines}); err != nil {
 		return ProcessResult{}, err

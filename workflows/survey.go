@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/houqin/houqin"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -52,7 +51,7 @@ func Survey(ctx workflow.Context, in SurveyInput) (SurveyResult, error) {
 		in.SurveyID = wid
 	}
 	if err := in.validate(wid); err != nil {
-		return SurveyResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
+		return SurveyResult{}, badInput(err)
 	}
 	p, err := newProcess(ctx, houqin.KindSurvey, in.SurveyID, houqin.SurveyStream(in.SurveyID), in.Respondent,
 		houqin.KindPolicy{Kind: houqin.KindSurvey}, "")

@@ -11,7 +11,6 @@ import (
 
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/activities"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -143,7 +142,7 @@ func (taskBooking) book(ctx workflow.Context, w *trip) (houqin.TripBooking, stri
 // bookers' managers at its due time; the claim reminds the traveller.
 func Trip(ctx workflow.Context, in TripInput) (TripResult, error) {
 	if err := in.validate(workflow.GetInfo(ctx).WorkflowExecution.ID); err != nil {
-		return TripResult{}, temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
+		return TripResult{}, badInput(err)
 	}
 	p, err := newProcess(ctx, houqin.KindTrip, in.ProcessID, houqin.TripStream(in.ProcessID), in.Requester, in.Policy, in.PolicyHash)
 	if err != nil {

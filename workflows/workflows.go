@@ -81,6 +81,12 @@ func applicationError(err error) error {
 	return temporal.NewApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err))
 }
 
+// badInput is how a workflow refuses its input: a non-retryable
+// application error typed with the houqin code (EINVALID naming the field).
+func badInput(err error) error {
+	return temporal.NewNonRetryableApplicationError(houqin.ErrorMessage(err), houqin.ErrorCode(err), nil)
+}
+
 // decodeData decodes a task's data strictly into v: unknown fields are
 // EINVALID. Empty data and null leave v as it is.
 func decodeData(raw json.RawMessage, v any) error {
