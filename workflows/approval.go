@@ -267,6 +267,9 @@ func (ap *approval) step(ctx workflow.Context, i int, s houqin.PolicyStep, res h
 	explanation := res.Explanation
 
 	check := func(act houqin.TaskAction) error {
+		if p.integrity && act.Action == houqin.ActionApprove && slices.Contains(approvals, act.Actor) {
+			return houqin.Errorf(houqin.ECONFLICT, "actor: %q already approved step %s; one person holds one slot of a step", act.Actor, s.ID)
+		}
 		if act.Action == houqin.ActionReturn && act.ToStep != "" {
 			j := ap.r.policy.Step(act.ToStep)
 			if ap.r.fixed != nil || j < 0 || j >= i {
@@ -291,8 +294,29 @@ func (ap *approval) step(ctx workflow.Context, i int, s houqin.PolicyStep, res h
 		}
 		return ts
 	}
+	// holders returns who takes part in the step outside task t: who
+	// approved it, the assignees of the other slots' tasks, and the groups
+	// still to decide in every slot.
+	holders := func(t *openTask) []string {
+		users := slices.Clone(approvals)
+		for _, sl := range slots {
+			for k, g := range sl.groups {
+				if k == 0 && sl.task != nil {
+					if sl.task != t {
+						users = append(users, sl.task.task.Assignees...)
+					}
+					continue
+				}
+				for _, a := range g {
+					users = append(users, a.User)
+				}
+			}
+		}
+		return users
+	}
 	// start opens the task of the slot's head group, or approves it at
-	// once if one of the group approved this revision before (dedup).
+	// once if one of the group approved this revision before (dedup); a
+	// user added by 加签 always decides in person.
 	var start func(sl *slot) error
 	advance := func(sl *slot, by string) error {
 		sl.groups = sl.groups[1:]
@@ -311,8 +335,13 @@ func (ap *approval) step(ctx workflow.Context, i int, s houqin.PolicyStep, res h
 	start = func(sl *slot) error {
 		sl.state = "open"
 		sl.task = p.openTask(ctx, spec(sl.groups[0]))
+		t := sl.task
+		t.holders = func() []string { return holders(t) }
 		if ap.r.policy.DedupFor(s) && ap.r.fixed == nil {
 			for _, a := range sl.groups[0] {
+				if p.integrity && isAdded(a) {
+					continue
+				}
 				if rev, ok := ap.approved[a.User]; ok && rev == ap.revision {
 					comment := fmt.Sprintf("%s approved an earlier step of this request", a.User)
 					if err := p.autoComplete(ctx, sl.task, houqin.ActionApprove, "dedup", comment); err != nil {
@@ -387,7 +416,9 @@ func (ap *approval) step(ctx workflow.Context, i int, s houqin.PolicyStep, res h
 			ap.last = d
 			ap.approved[d.Actor] = ap.revision
 			ap.order = appendNew(ap.order, d.Actor)
-			if d.onBehalfOf != "" {
+			if d.onBehalfOf != "" && !p.integrity {
+				// Before approvalIntegrity a delegate's approval counted
+				// as the principal's for de-duplication.
 				ap.approved[d.onBehalfOf] = ap.revision
 				ap.order = appendNew(ap.order, d.onBehalfOf)
 			}
@@ -422,6 +453,28 @@ func (ap *approval) step(ctx workflow.Context, i int, s houqin.PolicyStep, res h
 	}
 }
 
+// addedRule begins the rule of an assignee added by 加签: "added by
+// liu.yang".
+const addedRule = "added by "
+
+// isAdded reports whether a was added to the step by 加签.
+func isAdded(a houqin.Assignee) bool { return strings.HasPrefix(a.Rule, addedRule) }
+
+// holding returns the group that holds task t now: its assignees after
+// transfers and escalations, as they stand in group where they were there
+// from the start.
+func holding(t *openTask, group []houqin.Assignee) []houqin.Assignee {
+	var out []houqin.Assignee
+	for _, u := range t.task.Assignees {
+		if k := slices.IndexFunc(group, func(a houqin.Assignee) bool { return a.User == u }); k >= 0 {
+			out = append(out, group[k])
+			continue
+		}
+		out = append(out, houqin.Assignee{User: u, Rule: "holder of " + t.task.ID, OnBehalfOf: t.task.OnBehalfOf[u]})
+	}
+	return out
+}
+
 func countState(slots []*slot, state string) int {
 	n := 0
 	for _, sl := range slots {
@@ -441,7 +494,7 @@ func (ap *approval) add(ctx workflow.Context, s houqin.PolicyStep, sl *slot, t *
 	p := ap.p
 	var added [][]houqin.Assignee
 	for _, u := range d.Users {
-		added = append(added, []houqin.Assignee{{User: u, Rule: "added by " + d.Actor, Note: "加签 " + d.Position}})
+		added = append(added, []houqin.Assignee{{User: u, Rule: addedRule + d.Actor, Note: "加签 " + d.Position}})
 	}
 	p.settling = append(p.settling, d)
 	err := p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, houqin.ApproverAdded{
@@ -454,6 +507,9 @@ func (ap *approval) add(ctx workflow.Context, s houqin.PolicyStep, sl *slot, t *
 		// The current group decides again after the added users, in a new
 		// task: its assignees see what the added approvers said.
 		head := sl.groups[0]
+		if p.integrity {
+			head = holding(t, head)
+		}
 		sl.groups = append(append(added, head), sl.groups[1:]...)
 		if err := p.cancel(ctx, t, fmt.Sprintf("%s added %s to approve first", d.Actor, strings.Join(d.Users, ", "))); err != nil {
 			return err
@@ -501,7 +557,7 @@ func (ap *approval) deadline(ctx workflow.Context, s houqin.PolicyStep, sl *slot
 	}
 	var added []string
 	for _, m := range managers {
-		if !slices.Contains(t.task.Assignees, m) {
+		if !slices.Contains(t.task.Assignees, m) && !p.holds(t, m) {
 			added = append(added, m)
 			t.task.Assignees = append(t.task.Assignees, m)
 		}

@@ -31,6 +31,14 @@ const (
 	phaseDone     = "done"
 )
 
+// approvalIntegrity is the version of the process machinery that checks
+// every accepted action again when the workflow takes it up (the state may
+// have moved since its validator ran: two updates accepted in one workflow
+// task), takes a withdraw or revoke in the order it was accepted, keeps one
+// person to one slot of a step, and never auto-approves a user added by
+// 加签. Processes started before it run as they did.
+const approvalIntegrity = 1
+
 // errStopped is returned by waits when the requester withdrew or revoked
 // the process; the workflow then ends it (see process.stop).
 var errStopped = errors.New("process stopped by its requester")
@@ -60,6 +68,9 @@ type process struct {
 	runID       string
 	log         log.Logger
 
+	// integrity is set for processes started under approvalIntegrity.
+	integrity bool
+
 	status houqin.Status
 	phase  string
 	revoke houqin.Revoke
@@ -80,6 +91,7 @@ type process struct {
 	settling    []*decision // actions taken up whose events are still pending
 	actors      []string    // users who acted on the process, for comments
 	escalations []string    // the task ID of each escalation on timeout
+	accepted    int         // actions accepted so far: the next decision's seq
 }
 
 // openTask is a task waiting for an action.
@@ -87,6 +99,10 @@ type openTask struct {
 	task houqin.Task
 	// check adds the step's own rules for the actions that end the task.
 	check func(houqin.TaskAction) error
+	// holders, if set, returns who else takes part in the task's step —
+	// the assignees of its other slots and who approved it already — whom
+	// a transfer or an add-approver may not bring into this task.
+	holders func() []string
 	// forRequester marks a task the requester acts on (resubmit); on any
 	// other task the requester may not act. forSubject is the same for the
 	// process's subject.
@@ -109,6 +125,7 @@ type decision struct {
 	houqin.TaskAction
 	onBehalfOf string // the approver the actor stands in for, if a delegate
 	updateID   string
+	seq        int // the order in which the action was accepted
 	outcome    houqin.TaskOutcome
 	err        error
 	done       bool
@@ -137,6 +154,7 @@ func newProcess(ctx workflow.Context, kind houqin.ProcessKind, id, stream, reque
 	if p.remind <= 0 {
 		p.remind = houqin.DefaultRemindInterval
 	}
+	p.integrity = workflow.GetVersion(ctx, "approval-integrity", workflow.DefaultVersion, approvalIntegrity) >= approvalIntegrity
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateTask, p.act,
 		workflow.UpdateHandlerOptions{Validator: p.validate})
 	if err != nil {
@@ -228,6 +246,7 @@ type taskSpec struct {
 	actions      []string
 	sla          time.Duration
 	check        func(houqin.TaskAction) error
+	holders      func() []string // see openTask.holders
 	explanation  *houqin.Explanation
 	forRequester bool
 	forSubject   bool
@@ -260,7 +279,7 @@ func (p *process) openTask(ctx workflow.Context, s taskSpec) *openTask {
 			t.OnBehalfOf[a.User] = a.OnBehalfOf
 		}
 	}
-	ot := &openTask{task: t, check: s.check, forRequester: s.forRequester, forSubject: s.forSubject}
+	ot := &openTask{task: t, check: s.check, holders: s.holders, forRequester: s.forRequester, forSubject: s.forSubject}
 	for _, r := range s.reminders {
 		ot.deadlines = append(ot.deadlines, deadline{at: now.Add(r), what: "remind"})
 	}
@@ -327,7 +346,7 @@ func (p *process) cancel(ctx workflow.Context, t *openTask, reason string) error
 // It returns errStopped once the requester withdrew or revoked the process.
 func (p *process) next(ctx workflow.Context) (d *decision, fired *openTask, what string, err error) {
 	for {
-		if p.stopping != nil {
+		if p.stopRequested() {
 			return nil, nil, "", errStopped
 		}
 		if len(p.queue) > 0 {
@@ -339,6 +358,15 @@ func (p *process) next(ctx workflow.Context) (d *decision, fired *openTask, what
 				// approver decided the step first.
 				d.err, d.done = applicationError(houqin.Errorf(houqin.ECONFLICT, "task_id: task %q is no longer open", d.TaskID)), true
 				continue
+			}
+			if p.integrity {
+				// What was true when the action was accepted may no longer
+				// be: an earlier action of the same workflow task moved
+				// the task (a transfer) or the step (an approval).
+				if err := p.rules(ctx, t, d.TaskAction); err != nil {
+					p.refuse(d, err)
+					continue
+				}
 			}
 			switch d.Action {
 			case houqin.ActionComment, houqin.ActionRemind, houqin.ActionTransfer:
@@ -422,6 +450,12 @@ func (p *process) minor(ctx workflow.Context, t *openTask, d *decision) error {
 	return p.flush(ctx)
 }
 
+// holds reports whether u takes part in t's step outside t (see
+// openTask.holders), for processes under approvalIntegrity.
+func (p *process) holds(t *openTask, u string) bool {
+	return p.integrity && t.holders != nil && slices.Contains(t.holders(), u)
+}
+
 // isSubject reports whether u is the process's subject (see process.subject).
 func (p *process) isSubject(u string) bool { return p.subject != "" && u == p.subject }
 
@@ -468,6 +502,12 @@ func (p *process) check(ctx workflow.Context, act houqin.TaskAction) error {
 	if p.stopping != nil {
 		return houqin.Errorf(houqin.ECONFLICT, "task_id: the requester is stopping %s (%s)", p.id, p.stopping.Action)
 	}
+	return p.rules(ctx, t, act)
+}
+
+// rules applies the rules of an action on an open task that depend on
+// where the task stands: who may take it, with which arguments.
+func (p *process) rules(ctx workflow.Context, t *openTask, act houqin.TaskAction) error {
 	assignee := slices.Contains(t.task.Assignees, act.Actor)
 	switch act.Action {
 	case houqin.ActionComment:
@@ -535,6 +575,8 @@ func (p *process) checkArgs(ctx workflow.Context, t *openTask, act houqin.TaskAc
 			return houqin.Errorf(houqin.EINVALID, "to: %s is for %q, who may not act on it", p.id, act.To)
 		case slices.Contains(t.task.Assignees, act.To):
 			return houqin.Errorf(houqin.EINVALID, "to: %q is already an assignee of %s", act.To, act.TaskID)
+		case p.holds(t, act.To):
+			return houqin.Errorf(houqin.EINVALID, "to: %q already takes part in step %s; one person holds one slot of a step", act.To, t.task.Step)
 		}
 	case houqin.ActionAddApprover:
 		takes["users"], takes["position"] = true, true
@@ -556,6 +598,8 @@ func (p *process) checkArgs(ctx workflow.Context, t *openTask, act houqin.TaskAc
 				return houqin.Errorf(houqin.EINVALID, "users[%d]: %q is already an assignee of %s", i, u, act.TaskID)
 			case slices.Index(act.Users, u) != i:
 				return houqin.Errorf(houqin.EINVALID, "users[%d]: %q repeats", i, u)
+			case p.holds(t, u):
+				return houqin.Errorf(houqin.EINVALID, "users[%d]: %q already takes part in step %s; one person holds one slot of a step", i, u, t.task.Step)
 			}
 		}
 	}
@@ -580,7 +624,8 @@ func (p *process) act(ctx workflow.Context, act houqin.TaskAction) (houqin.TaskO
 		return houqin.TaskOutcome{}, applicationError(err)
 	}
 	t := p.task(act.TaskID)
-	d := &decision{TaskAction: act, onBehalfOf: t.task.OnBehalfOf[act.Actor]}
+	d := &decision{TaskAction: act, onBehalfOf: t.task.OnBehalfOf[act.Actor], seq: p.accepted}
+	p.accepted++
 	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil {
 		d.updateID = info.ID
 	}
@@ -649,7 +694,8 @@ func (p *process) actOnProcess(ctx workflow.Context, act houqin.ProcessAction) (
 	if err := p.checkProcess(act); err != nil {
 		return houqin.TaskOutcome{}, applicationError(err)
 	}
-	d := &decision{TaskAction: houqin.TaskAction{Action: act.Action, Actor: act.Actor, Comment: act.Comment}}
+	d := &decision{TaskAction: houqin.TaskAction{Action: act.Action, Actor: act.Actor, Comment: act.Comment}, seq: p.accepted}
+	p.accepted++
 	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil {
 		d.updateID = info.ID
 	}
@@ -658,6 +704,30 @@ func (p *process) actOnProcess(ctx workflow.Context, act houqin.ProcessAction) (
 		return houqin.TaskOutcome{}, applicationError(err)
 	}
 	return d.outcome, d.err
+}
+
+// stopRequested reports whether the process is to stop now for the
+// requester's withdraw or revoke. Under approvalIntegrity the actions
+// accepted before it are taken first, and it is checked again against
+// where the process stands then: a withdraw accepted while the last
+// approval was on its way is refused (the process is approved), as the
+// validator refuses one sent a moment later.
+func (p *process) stopRequested() bool {
+	s := p.stopping
+	if s == nil || !p.integrity {
+		return s != nil
+	}
+	if slices.ContainsFunc(p.queue, func(d *decision) bool { return d.seq < s.seq }) {
+		return false
+	}
+	p.stopping = nil
+	if err := p.checkProcess(houqin.ProcessAction{Action: s.Action, Actor: s.Actor, Comment: s.Comment}); err != nil {
+		p.log.Info("Process action refused when taken", "action", s.Action, "error", houqin.ErrorMessage(err))
+		s.err, s.done = applicationError(err), true
+		return false
+	}
+	p.stopping = s
+	return true
 }
 
 // stop ends a process its requester withdrew or revoked: every open task is
@@ -798,6 +868,11 @@ func (p *process) ended(ctx workflow.Context, err error) error {
 	case err != nil:
 		p.log.Error("Process failed", "error", err)
 		p.abort(err)
+	default:
+		// Actions accepted while the process was ending (an approval
+		// racing the rejection that ended it, a revoke racing the last
+		// task) are answered, so every update returns and the run ends.
+		p.abort(houqin.Errorf(houqin.ECONFLICT, "task_id: %s has ended (%s)", p.id, p.status))
 	}
 	done, _ := workflow.NewDisconnectedContext(ctx)
 	if werr := workflow.Await(done, func() bool { return workflow.AllHandlersFinished(done) }); werr != nil && err == nil {

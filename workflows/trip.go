@@ -264,7 +264,7 @@ func (w *trip) run(ctx workflow.Context) (TripResult, error) {
 // requester revoked the trip meanwhile.
 func (w *trip) waitUntil(ctx workflow.Context, at time.Time) error {
 	for {
-		if w.p.stopping != nil {
+		if w.p.stopRequested() {
 			return errStopped
 		}
 		wait := at.Sub(workflow.Now(ctx))

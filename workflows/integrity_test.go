@@ -1,0 +1,228 @@
+package workflows_test
+
+import (
+	"fmt"
+	"github.com/houqin/houqin/activities"
+	"github.com/houqin/houqin/workflows"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/houqin/houqin"
+	"go.temporal.io/sdk/temporal"
+)
+
+// The approval engine's guarantees hold however actions interleave: one
+// person holds one slot of a step, every accepted action is checked again
+// when the workflow takes it, and every accepted action is answered.
+// The actions of a test are sent while the workflow waits for the append
+// that opens a task, so they are all accepted before the workflow takes
+// any of them: as several updates in one workflow task on a server.
+
+// whenOpened runs sends, in order, as the append that opens taskID starts.
+func (h *harness) whenOpened(taskID string, sends ...func()) {
+	sent := false
+	h.onAppend = func(in activities.AppendInput) {
+		if sent || !opens(h.t, in.Events, taskID) {
+			return
+		}
+		sent = true
+		for _, send := range sends {
+			send()
+		}
+	}
+}
+
+// taskUpdate returns an update of act and the function that sends it.
+func (h *harness) taskUpdate(act houqin.TaskAction) (*update, func()) {
+	h.updates++
+	u := &update{id: fmt.Sprintf("update-%d", h.updates), action: act}
+	return u, func() { h.sendUpdate(u) }
+}
+
+// processUpdate returns an update of a process action and the function
+// that sends it.
+func (h *harness) processUpdate(act houqin.ProcessAction) (*update, func()) {
+	h.updates++
+	u := &update{id: fmt.Sprintf("update-%d", h.updates), action: houqin.TaskAction{Action: act.Action, Actor: act.Actor}}
+	return u, func() { h.env.UpdateWorkflow(workflows.UpdateProcess, u.id, h.callback(u), act) }
+}
+
+// opens reports whether events open the task taskID.
+func opens(t *testing.T, events []houqin.Event, taskID string) bool {
+	for _, o := range of[*houqin.TaskOpened](t, events) {
+		if o.Task.ID == taskID {
+			return true
+		}
+	}
+	return false
+}
+
+func transfer(taskID, from, to string) houqin.TaskAction {
+	return houqin.TaskAction{TaskID: taskID, Action: houqin.ActionTransfer, Actor: from, To: to}
+}
+
+func approveAct(taskID, actor string) houqin.TaskAction {
+	return houqin.TaskAction{TaskID: taskID, Action: houqin.ActionApprove, Actor: actor}
+}
+
+func TestIntegrityCountersignKeepsDistinctPeople(t *testing.T) {
+	h := newHarness(t, mustOpenStore(t))
+	h.approveBy(time.Minute, task("dept_approval", 1), "liu.yang")
+	// finance_review is a 会签 of chen.jing and zhang.wei: neither may hand
+	// their slot to the other, nor add the other.
+	collapse := h.do(2*time.Minute, transfer(task("finance_review", 1), "chen.jing", "zhang.wei"))
+	addOther := h.do(2*time.Minute, houqin.TaskAction{TaskID: task("finance_review", 1), Action: houqin.ActionAddApprover,
+		Actor: "chen.jing", Users: []string{"zhang.wei"}, Position: houqin.AddParallel})
+	fin1 := h.approveBy(3*time.Minute, task("finance_review", 1), "chen.jing")
+	// Once chen.jing approved, zhang.wei cannot bring her back by 加签.
+	readd := h.do(4*time.Minute, houqin.TaskAction{TaskID: task("finance_review", 2), Action: houqin.ActionAddApprover,
+		Actor: "zhang.wei", Users: []string{"chen.jing"}, Position: houqin.AddAfter})
+	fin2 := h.approveBy(5*time.Minute, task("finance_review", 2), "zhang.wei")
+	h.cancelAt(time.Hour)
+	_, _, events := h.runTo(engineInput(policyOf(t, ""), medium))
+	wantCode(t, collapse, houqin.EINVALID, `to: "zhang.wei" already takes part in step finance_review`)
+	wantCode(t, addOther, houqin.EINVALID, `users[0]: "zhang.wei" already takes part in step finance_review`)
+	wantCode(t, readd, houqin.EINVALID, `users[0]: "chen.jing" already takes part in step finance_review`)
+	wantDone(t, fin1)
+	wantDone(t, fin2)
+	for _, sc := range of[*houqin.StepCompleted](t, events) {
+		if sc.Step == "finance_review" && (len(sc.Approvals) != 2 || sc.Approvals[0] == sc.Approvals[1]) {
+			t.Errorf("finance_review approvals %q, want two people", sc.Approvals)
+		}
+	}
+}
+
+func TestIntegrityTwoTransfersInOneWorkflowTask(t *testing.T) {
+	h := newHarness(t, mustOpenStore(t))
+	first, send1 := h.taskUpdate(transfer(task("dept_approval", 1), "liu.yang", "ma.chao"))
+	second, send2 := h.taskUpdate(transfer(task("dept_approval", 1), "liu.yang", "sun.li"))
+	h.whenOpened(task("dept_approval", 1), send1, send2)
+	ok := h.approveBy(2*time.Minute, task("dept_approval", 1), "ma.chao")
+	h.cancelAt(time.Hour)
+	_, err, events := h.runTo(engineInput(policyOf(t, ""), small))
+	if !temporal.IsCanceledError(err) {
+		t.Fatalf("workflow error %v, want cancelled at the end of the test", err)
+	}
+	wantDone(t, first)
+	wantFailed(t, second, houqin.EFORBIDDEN, `"liu.yang" is not an assignee`)
+	wantDone(t, ok)
+	wantLog(t, events, []string{
+		"open dept_approval.1 liu.yang", "transfer dept_approval.1 liu.yang→ma.chao",
+		"approve dept_approval.1 by ma.chao", "dept_approval approved",
+		"skip finance_review", "skip director_approval", "skip budget_review", "skip budget_exception", "APPROVED", "open record_po.1 li.na,zhang.wei",
+	})
+}
+
+func TestIntegrityTransferThenApproveBySameUser(t *testing.T) {
+	h := newHarness(t, mustOpenStore(t))
+	tr, send1 := h.taskUpdate(transfer(task("dept_approval", 1), "liu.yang", "ma.chao"))
+	ap, send2 := h.taskUpdate(approveAct(task("dept_approval", 1), "liu.yang"))
+	h.whenOpened(task("dept_approval", 1), send1, send2)
+	ok := h.approveBy(2*time.Minute, task("dept_approval", 1), "ma.chao")
+	h.cancelAt(time.Hour)
+	_, _, events := h.runTo(engineInput(policyOf(t, ""), small))
+	wantDone(t, tr)
+	wantFailed(t, ap, houqin.EFORBIDDEN, `"liu.yang" is not an assignee`)
+	wantDone(t, ok)
+	if got := of[*houqin.TaskCompleted](t, events); len(got) != 1 || got[0].Actor != "ma.chao" {
+		t.Errorf("dept_approval completed by %+v, want ma.chao alone", got)
+	}
+}
+
+func TestIntegrityApprovalRacingRejection(t *testing.T) {
+	h := newHarness(t, mustOpenStore(t))
+	var us []*update
+	var sends []func()
+	for _, act := range []houqin.TaskAction{
+		{TaskID: task("review", 1), Action: houqin.ActionReject, Actor: "ma.chao", Comment: "不合规"},
+		approveAct(task("review", 2), "sun.li"),
+		approveAct(task("review", 3), "zhao.lei"),
+	} {
+		u, send := h.taskUpdate(act)
+		us, sends = append(us, u), append(sends, send)
+	}
+	h.whenOpened(task("review", 3), sends...)
+	res, err, events := h.runTo(engineInput(modePolicy(t, "mode: all"), small))
+	if err != nil || res.Status != houqin.StatusRejected {
+		t.Fatalf("result %+v, %v; want rejected", res, err)
+	}
+	wantDone(t, us[0])
+	for _, u := range us[1:] {
+		wantFailed(t, u, houqin.ECONFLICT, "")
+	}
+	wantLog(t, events, []string{
+		"open review.1 ma.chao", "open review.2 sun.li", "open review.3 zhao.lei",
+		"reject review.1 by ma.chao", "cancel review.2", "cancel review.3", "review rejected", "REJECTED",
+	})
+}
+
+func TestIntegrityWithdrawRacingLastApproval(t *testing.T) {
+	h := newHarness(t, mustOpenStore(t))
+	approve, send1 := h.taskUpdate(approveAct(task("dept_approval", 1), "liu.yang"))
+	withdraw, send2 := h.processUpdate(houqin.ProcessAction{Action: houqin.ActionWithdraw, Actor: "wang.fang"})
+	h.whenOpened(task("dept_approval", 1), send1, send2)
+	h.cancelAt(time.Hour)
+	_, _, events := h.runTo(engineInput(policyOf(t, ""), small))
+	wantDone(t, approve)
+	wantFailed(t, withdraw, houqin.ENOTALLOWED, "can no longer be withdrawn")
+	if got := taskLog(t, events); got[len(got)-1] != "open record_po.1 li.na,zhang.wei" {
+		t.Errorf("the process ends %q, want it approved and at record_po", got[len(got)-2:])
+	}
+}
+
+func TestIntegrityWithdrawBeforeApproval(t *testing.T) {
+	// In the other order, the withdraw wins and the approval is refused.
+	h := newHarness(t, mustOpenStore(t))
+	withdraw, send1 := h.processUpdate(houqin.ProcessAction{Action: houqin.ActionWithdraw, Actor: "wang.fang"})
+	approve, send2 := h.taskUpdate(approveAct(task("dept_approval", 1), "liu.yang"))
+	h.whenOpened(task("dept_approval", 1), send1, send2)
+	res, err, events := h.runTo(engineInput(policyOf(t, ""), small))
+	if err != nil || res.Status != houqin.StatusWithdrawn {
+		t.Fatalf("result %+v, %v; want withdrawn", res, err)
+	}
+	wantDone(t, withdraw)
+	wantCode(t, approve, houqin.ECONFLICT, "is stopping")
+	wantLog(t, events, []string{"open dept_approval.1 liu.yang", "cancel dept_approval.1", "WITHDRAWN"})
+}
+
+func TestIntegrityAddedApproverIsNotDeduplicated(t *testing.T) {
+	h := newHarness(t, mustOpenStore(t))
+	h.approveBy(time.Minute, task("dept_approval", 1), "liu.yang")
+	// chen.jing asks liu.yang, who approved the department step, to look
+	// at the finance review too: he decides it in person.
+	add := h.do(2*time.Minute, houqin.TaskAction{TaskID: task("finance_review", 1), Action: houqin.ActionAddApprover,
+		Actor: "chen.jing", Users: []string{"liu.yang"}, Position: houqin.AddAfter})
+	h.approveBy(3*time.Minute, task("finance_review", 1), "chen.jing")
+	h.approveBy(4*time.Minute, task("finance_review", 2), "zhang.wei")
+	late := h.approveBy(5*time.Minute, task("finance_review", 3), "liu.yang")
+	h.cancelAt(time.Hour)
+	_, _, events := h.runTo(engineInput(policyOf(t, ""), medium))
+	wantDone(t, add)
+	wantDone(t, late)
+	got := taskLog(t, events)
+	if slices.Contains(got, "approve finance_review.3 by system (dedup)") || !slices.Contains(got, "approve finance_review.3 by liu.yang") {
+		t.Errorf("liu.yang, added by 加签, must approve finance_review.3 in person: %q", got)
+	}
+}
+
+func TestIntegrityAddBeforeAfterTransfer(t *testing.T) {
+	h := newHarness(t, mustOpenStore(t))
+	h.do(time.Minute, transfer(task("dept_approval", 1), "liu.yang", "ma.chao"))
+	add := h.do(2*time.Minute, houqin.TaskAction{TaskID: task("dept_approval", 1), Action: houqin.ActionAddApprover,
+		Actor: "ma.chao", Users: []string{"sun.li"}, Position: houqin.AddBefore})
+	first := h.approveBy(3*time.Minute, task("dept_approval", 2), "sun.li")
+	then := h.approveBy(4*time.Minute, task("dept_approval", 3), "ma.chao")
+	h.cancelAt(time.Hour)
+	_, _, events := h.runTo(engineInput(policyOf(t, ""), small))
+	wantDone(t, add)
+	wantDone(t, first)
+	wantDone(t, then)
+	wantLog(t, events, []string{
+		"open dept_approval.1 liu.yang", "transfer dept_approval.1 liu.yang→ma.chao",
+		"add dept_approval.1 before sun.li", "cancel dept_approval.1",
+		"open dept_approval.2 sun.li", "approve dept_approval.2 by sun.li",
+		"open dept_approval.3 ma.chao", "approve dept_approval.3 by ma.chao", "dept_approval approved",
+		"skip finance_review", "skip director_approval", "skip budget_review", "skip budget_exception", "APPROVED", "open record_po.1 li.na,zhang.wei",
+	})
+}
