@@ -12,10 +12,15 @@ import (
 	"github.com/houqin/houqin"
 )
 
-// decode reads a JSON body into v, refusing unknown fields, trailing data and
-// oversized bodies with an EINVALID that names the field.
+// decode reads a JSON body into v, refusing unknown fields, trailing data,
+// oversized bodies and control characters in any text (houqin.CheckText)
+// with an EINVALID that names the field.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return decodeErr(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var (
@@ -41,7 +46,7 @@ func decode(r *http.Request, v any) error {
 	if dec.More() {
 		return houqin.Errorf(houqin.EINVALID, "body: trailing data after the JSON object")
 	}
-	return nil
+	return houqin.CheckJSONText(body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	_ "embed"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -27,6 +29,9 @@ var openAPI []byte
 type Progress interface {
 	Ready() bool
 	WaitFor(ctx context.Context, position int64) error
+	// Failures returns the projections stopped at an event they cannot
+	// apply; /readyz names them.
+	Failures() []projections.ApplyError
 }
 
 // Config holds the Server's dependencies; cmd/houqin wires them.
@@ -209,6 +214,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.cfg.Progress.Ready() {
 		checks["projections"], status = "catching up", http.StatusServiceUnavailable
+	}
+	if failed := s.cfg.Progress.Failures(); len(failed) > 0 {
+		var names []string
+		for _, f := range failed {
+			names = append(names, fmt.Sprintf("%s stopped at position %d (%s, %s)", f.Projection, f.Position, f.Stream, f.Type))
+		}
+		checks["projections"], status = "failed: "+strings.Join(names, "; ")+"; see the log", http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, checks)
 }

@@ -18,7 +18,7 @@ import (
 
 // exported are the metric names of houqin's own collectors the rules and
 // dashboards may use.
-var exported = append([]string{"houqin_tasks_pending", "houqin_tasks_overdue"}, projections.KPIMetricNames...)
+var exported = slices.Concat([]string{"houqin_tasks_pending", "houqin_tasks_overdue"}, projections.KPIMetricNames, projections.RunnerMetricNames)
 
 var metricName = regexp.MustCompile(`\bhouqin_[a-z_]+\b`)
 
@@ -90,7 +90,23 @@ func TestGrafanaDashboards(t *testing.T) {
 // deeply in scripts/check-prometheus.sh) and checks that every KPI has an
 // alert and every expression names exported metrics.
 func TestPrometheusRules(t *testing.T) {
-	b, err := os.ReadFile("prometheus/kpi-rules.yml")
+	files, _ := filepath.Glob("prometheus/*-rules.yml")
+	var all []string
+	for _, f := range files {
+		all = append(all, checkRules(t, f)...)
+	}
+	for _, m := range []string{"houqin_kpi_satisfaction_ratio", "houqin_kpi_on_time_ratio", "houqin_kpi_budget_overrun_ratio", "houqin_kpi_deliverable_quality_ratio", "houqin_projection_failed"} {
+		if !strings.Contains(strings.Join(all, "\n"), m) {
+			t.Errorf("no alert on %s", m)
+		}
+	}
+}
+
+// checkRules parses a rule file, checks each rule and returns their
+// expressions.
+func checkRules(t *testing.T, file string) []string {
+	t.Helper()
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +123,7 @@ func TestPrometheusRules(t *testing.T) {
 		} `yaml:"groups"`
 	}
 	if err := yaml.UnmarshalWithOptions(b, &rules, yaml.Strict()); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", file, err)
 	}
 	var all []string
 	for _, g := range rules.Groups {
@@ -119,9 +135,5 @@ func TestPrometheusRules(t *testing.T) {
 			all = append(all, r.Expr)
 		}
 	}
-	for _, m := range []string{"houqin_kpi_satisfaction_ratio", "houqin_kpi_on_time_ratio", "houqin_kpi_budget_overrun_ratio", "houqin_kpi_deliverable_quality_ratio"} {
-		if !strings.Contains(strings.Join(all, "\n"), m) {
-			t.Errorf("no alert on %s", m)
-		}
-	}
+	return all
 }

@@ -8,12 +8,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// RunnerMetricNames are the metrics a Runner exports, for the rules and
+// dashboards in deploy/ to check against.
+var RunnerMetricNames = []string{
+	"houqin_projection_position", "houqin_projection_lag_events", "houqin_projection_events_read_total",
+	"houqin_projection_apply_duration_seconds", "houqin_projection_failed",
+}
+
 // runnerMetrics are a runner's Prometheus collectors; nil records nothing.
 type runnerMetrics struct {
 	position *prometheus.GaugeVec
 	lag      *prometheus.GaugeVec
 	applied  prometheus.Counter
 	duration prometheus.Histogram
+	failed   *prometheus.GaugeVec
 }
 
 func newRunnerMetrics(reg prometheus.Registerer) *runnerMetrics {
@@ -35,7 +43,10 @@ func newRunnerMetrics(reg prometheus.Registerer) *runnerMetrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}),
 	}
-	reg.MustRegister(m.position, m.lag, m.applied, m.duration)
+	m.failed = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "houqin_projection_failed", Help: "1 while a projection is stopped at an event it cannot apply (see the log for the stream and position), else 0.",
+	}, []string{"projection"})
+	reg.MustRegister(m.position, m.lag, m.applied, m.duration, m.failed)
 	return m
 }
 
@@ -48,6 +59,18 @@ func (m *runnerMetrics) observeBatch(moved map[string]int64, events int, d time.
 	for name, pos := range moved {
 		m.position.WithLabelValues(name).Set(float64(pos))
 	}
+}
+
+// setFailed sets whether a projection is stopped by a failure.
+func (m *runnerMetrics) setFailed(name string, failed bool) {
+	if m == nil {
+		return
+	}
+	v := 0.0
+	if failed {
+		v = 1
+	}
+	m.failed.WithLabelValues(name).Set(v)
 }
 
 // observeLag sets each projection's lag against the store's head.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ type Options struct {
 	BatchSize        int                   // events per transaction while tailing; default 1,000
 	RebuildBatchSize int                   // events per transaction while rebuilding; default 10,000
 	PollInterval     time.Duration         // how often to look for events without a wake-up; default 500ms
+	RetryInterval    time.Duration         // how often a failed projection is tried again; default 10s
 	Registerer       prometheus.Registerer // nil: no metrics
 	Logger           *slog.Logger          // nil: slog.Default()
 	Now              func() time.Time      // nil: time.Now
@@ -36,7 +38,27 @@ type Runner struct {
 	positions map[string]int64
 	advanced  chan struct{} // closed and replaced whenever a position advances
 	ready     bool
+	failures  map[string]*ApplyError // projections stopped at an event they could not apply
 }
+
+// ApplyError is a projection's failure to apply an event. The runner keeps
+// that projection's checkpoint before the event, reports it (log, the
+// houqin_projection_failed metric, Failures for /readyz), tries it again
+// every RetryInterval, and keeps the other projections going.
+type ApplyError struct {
+	Projection string
+	Position   int64
+	Stream     string
+	Type       string
+	Err        error
+	at         time.Time // when it was last tried
+}
+
+func (e *ApplyError) Error() string {
+	return fmt.Sprintf("projection %s at position %d (%s, %s): %v", e.Projection, e.Position, e.Stream, e.Type, e.Err)
+}
+
+func (e *ApplyError) Unwrap() error { return e.Err }
 
 // NewRunner returns a runner applying events from store to projections whose
 // tables live in db. It does no I/O until Setup or Run.
@@ -50,17 +72,24 @@ func NewRunner(store houqin.EventStore, db *sql.DB, projections []Projection, op
 	if opt.PollInterval <= 0 {
 		opt.PollInterval = 500 * time.Millisecond
 	}
+	if opt.RetryInterval <= 0 {
+		opt.RetryInterval = 10 * time.Second
+	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Runner{
+	r := &Runner{
 		store: store, db: db, projections: projections, opt: opt,
 		metrics:   newRunnerMetrics(opt.Registerer),
-		positions: map[string]int64{}, advanced: make(chan struct{}),
+		positions: map[string]int64{}, advanced: make(chan struct{}), failures: map[string]*ApplyError{},
 	}
+	for _, p := range projections {
+		r.metrics.setFailed(p.Name(), false)
+	}
+	return r
 }
 
 func (r *Runner) now() string { return r.opt.Now().UTC().Format(time.RFC3339Nano) }
@@ -130,11 +159,15 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	for ctx.Err() == nil {
 		wake := changed() // before reading: an append after this read still wakes us
-		n, err := r.step(ctx, r.projections, r.opt.BatchSize)
+		n, err := r.step(ctx, r.healthy(), r.opt.BatchSize)
+		r.retryFailed(ctx)
 		r.metrics.observeLag(ctx, r.store, r.snapshot())
+		var ae *ApplyError
 		switch {
 		case ctx.Err() != nil:
 			return nil
+		case errors.As(err, &ae):
+			r.fail(r.narrow(ctx, ae)) // the others go on at once
 		case err != nil:
 			r.opt.Logger.Error("projection batch failed; retrying", "err", err)
 			sleep(ctx, time.Second)
@@ -162,6 +195,94 @@ func (r *Runner) CatchUp(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// healthy returns the projections that are not stopped by a failure.
+func (r *Runner) healthy() []Projection {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ps []Projection
+	for _, p := range r.projections {
+		if r.failures[p.Name()] == nil {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+// narrow applies the projection of e, which failed on a batch, alone and
+// one event at a time, so that it stops just before the event it cannot
+// apply and the failure names that event. It returns nil if every event
+// of a batch applied: the failure was transient.
+func (r *Runner) narrow(ctx context.Context, e *ApplyError) *ApplyError {
+	i := slices.IndexFunc(r.projections, func(p Projection) bool { return p.Name() == e.Projection })
+	if i < 0 {
+		return e
+	}
+	for range r.opt.BatchSize {
+		n, err := r.step(ctx, r.projections[i:i+1], 1)
+		var ae *ApplyError
+		switch {
+		case errors.As(err, &ae):
+			return ae
+		case err != nil:
+			return e
+		case n == 0:
+			return nil
+		}
+	}
+	return nil
+}
+
+// fail records that a projection stopped at an event; nil records nothing.
+func (r *Runner) fail(e *ApplyError) {
+	if e == nil {
+		return
+	}
+	e.at = time.Now()
+	r.mu.Lock()
+	r.failures[e.Projection] = e
+	r.mu.Unlock()
+	r.opt.Logger.Error("projection cannot apply an event; it stays at the event and is retried, the others go on",
+		"projection", e.Projection, "position", e.Position, "stream", e.Stream, "type", e.Type, "err", e.Err)
+	r.metrics.setFailed(e.Projection, true)
+}
+
+// retryFailed tries each failed projection again, alone, once its
+// RetryInterval has passed: a failure that was transient heals.
+func (r *Runner) retryFailed(ctx context.Context) {
+	for _, p := range r.projections {
+		r.mu.Lock()
+		e := r.failures[p.Name()]
+		r.mu.Unlock()
+		if e == nil || time.Since(e.at) < r.opt.RetryInterval {
+			continue
+		}
+		_, err := r.step(ctx, []Projection{p}, r.opt.BatchSize)
+		var ae *ApplyError
+		switch {
+		case errors.As(err, &ae):
+			r.fail(r.narrow(ctx, ae))
+		case err != nil:
+			r.mu.Lock()
+			e.at = time.Now()
+			r.mu.Unlock()
+		}
+	}
+}
+
+// Failures returns the projections stopped at an event they could not
+// apply, by name.
+func (r *Runner) Failures() []ApplyError {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []ApplyError
+	for _, p := range r.projections {
+		if e := r.failures[p.Name()]; e != nil {
+			out = append(out, *e)
+		}
+	}
+	return out
 }
 
 // Ready reports whether the runner has caught up with the log at least once.
@@ -328,7 +449,12 @@ func (r *Runner) step(ctx context.Context, ps []Projection, limit int) (int, err
 			continue
 		}
 		if err := p.Apply(ctx, tx, events[i:]); err != nil {
-			return 0, fmt.Errorf("projection %s at position %d: %w", p.Name(), events[i].Position, err)
+			if ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
+			// The first event the projection had not applied is named;
+			// narrow finds the one that fails.
+			return 0, &ApplyError{Projection: p.Name(), Position: events[i].Position, Stream: events[i].Stream, Type: events[i].Type, Err: err}
 		}
 		if err := moveCheckpoint(ctx, tx, p.Name(), p.Version(), pos, last, now); err != nil {
 			if houqin.ErrorCode(err) == houqin.ECONFLICT {
@@ -367,6 +493,11 @@ func (r *Runner) setPositions(moved map[string]int64) {
 	r.mu.Lock()
 	for name, pos := range moved {
 		r.positions[name] = pos
+		if r.failures[name] != nil {
+			delete(r.failures, name)
+			r.opt.Logger.Info("projection recovered", "projection", name, "position", pos)
+			r.metrics.setFailed(name, false)
+		}
 	}
 	close(r.advanced)
 	r.advanced = make(chan struct{})

@@ -45,6 +45,11 @@ func (w *Watcher) position(ctx context.Context) (int64, error) {
 	return min, nil
 }
 
+// Failures returns nil: a process that only reads cannot know why the
+// projector stopped a projection; the projector's log and
+// houqin_projection_failed metric say.
+func (w *Watcher) Failures() []ApplyError { return nil }
+
 // Ready reports whether every watched projection has a checkpoint.
 func (w *Watcher) Ready() bool {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
