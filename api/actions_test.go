@@ -73,4 +73,7 @@ func TestActionToDepartedUser(t *testing.T) {
 	const task = "/v1/tasks/PR-2026-000001.dept_approval.1/"
 	problem(t, f.do("liu.yang", http.MethodPost, task+"transfer", `{"to":"ma.chao"}`), 400, `to: "ma.chao" has left`)
 	problem(t, f.do("liu.yang", http.MethodPost, task+"add-approver", `{"users":["chen.jing","ma.chao"],"position":"after"}`), 400, `users[1]: "ma.chao" has left`)
+	// ma.chao's own token, issued before he left, no longer opens anything.
+	problem(t, f.do("ma.chao", http.MethodGet, "/v1/tasks?assignee=me", ""), 401, `token: "ma.chao" has left the organisation`)
+	problem(t, f.do("ma.chao", http.MethodPost, task+"approve", `{}`), 401, `token: "ma.chao" has left the organisation`)
 }

@@ -155,11 +155,15 @@ func (a *Authenticator) Authenticate(r *http.Request) (houqin.Identity, error) {
 	if claims.Subject == "" {
 		return houqin.Identity{}, houqin.Errorf(houqin.EUNAUTHORIZED, "token: no subject (sub)")
 	}
-	id, err := a.org.Identity(claims.Subject)
+	u, err := a.org.User(claims.Subject)
 	if err != nil {
 		return houqin.Identity{}, houqin.Errorf(houqin.EUNAUTHORIZED, "token: unknown user %q", claims.Subject)
 	}
-	return id, nil
+	if u.Left {
+		// A token outlives employment; the organisation decides.
+		return houqin.Identity{}, houqin.Errorf(houqin.EUNAUTHORIZED, "token: %q has left the organisation", claims.Subject)
+	}
+	return a.org.Identity(u.ID)
 }
 
 // tokenProblem says why a token was refused, in words safe for a client.
