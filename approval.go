@@ -198,11 +198,17 @@ func (r Resolver) rule(rule ApproverRule, requester string, facts Facts) ([]stri
 		if err != nil {
 			return nil, "nobody: unknown requester"
 		}
-		head, err := r.Org.DeptHead(u.Department)
+		// The department the request charges, which is the requester's
+		// own unless they may charge any (Org.CheckCharge).
+		dept := u.Department
+		if d, ok := facts["department"].(string); ok && d != "" {
+			dept = d
+		}
+		head, err := r.Org.DeptHead(dept)
 		if err != nil {
 			return nil, "nobody: " + ErrorMessage(err)
 		}
-		return []string{head.ID}, fmt.Sprintf("%s (head of %s)", head.ID, u.Department)
+		return []string{head.ID}, fmt.Sprintf("%s (head of %s)", head.ID, dept)
 	case RuleManager:
 		m, err := r.Org.Manager(requester, rule.Levels)
 		if err != nil {

@@ -294,6 +294,29 @@ func (o *Org) WithRole(role string) []User {
 	return out
 }
 
+// RoleBudgetChargeAny lets its holders charge a department other than
+// their own (a coordinator buying for another department); everyone else
+// charges their own department's budget.
+const RoleBudgetChargeAny = "budget_charge_any"
+
+// CheckCharge reports whether requester may charge the budget of dept,
+// naming field in the error: their own department always, another only
+// with RoleBudgetChargeAny (EFORBIDDEN); an unknown department is EINVALID.
+func (o *Org) CheckCharge(field, requester, dept string) error {
+	u, err := o.User(requester)
+	if err != nil {
+		return Errorf(EFORBIDDEN, "%s: %s is not in the organisation", field, requester)
+	}
+	if _, err := o.Department(dept); err != nil {
+		return Errorf(EINVALID, "%s: unknown department %q", field, dept)
+	}
+	if dept != u.Department && !u.HasRole(RoleBudgetChargeAny) {
+		return Errorf(EFORBIDDEN, "%s: %s charges their own department %s; charging %s needs the role %s",
+			field, requester, u.Department, dept, RoleBudgetChargeAny)
+	}
+	return nil
+}
+
 // Identity returns the identity of the user with an ID, or ENOTFOUND.
 func (o *Org) Identity(userID string) (Identity, error) {
 	u, err := o.User(userID)

@@ -477,7 +477,7 @@ type ApproverRule struct {
 
 // The kinds of approver rule.
 const (
-	RuleDeptHead = "dept_head" // dept_head(requester): head of the requester's department
+	RuleDeptHead = "dept_head" // dept_head(requester): head of the department the request charges (its "department" fact), else of the requester's
 	RuleManager  = "manager"   // manager(requester, n): n levels up the requester's chain
 	RuleRole     = "role"      // role:<name>: every user with the role
 	RuleUser     = "user"      // user:<id>: that user

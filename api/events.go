@@ -65,8 +65,8 @@ func (s *Server) eventInput(requester string, req houqin.EventRequest) (workflow
 	}
 	if req.Department == "" {
 		req.Department = u.Department
-	} else if _, err := org.Department(req.Department); err != nil {
-		return workflows.EventInput{}, houqin.Errorf(houqin.EINVALID, "department: unknown department %q", req.Department)
+	} else if err := org.CheckCharge("department", requester, req.Department); err != nil {
+		return workflows.EventInput{}, err
 	}
 	attendees, err := houqin.EventAttendees(org, req.AttendeeDepartments)
 	if err != nil {

@@ -94,8 +94,11 @@ func (s *Server) procurementRequest(r *http.Request) (houqin.ProcurementRequest,
 	if err := req.Validate(); err != nil {
 		return houqin.ProcurementRequest{}, err
 	}
+	if err := s.cfg.Org.CheckCharge("department", identity(r).UserID, req.Department); err != nil {
+		return houqin.ProcurementRequest{}, err
+	}
 	if _, err := s.cfg.Org.DeptHead(req.Department); err != nil {
-		return houqin.ProcurementRequest{}, houqin.Errorf(houqin.EINVALID, "department: unknown department %q", req.Department)
+		return houqin.ProcurementRequest{}, houqin.Errorf(houqin.EINVALID, "department: department %q has no head", req.Department)
 	}
 	return req, nil
 }

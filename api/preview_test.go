@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/api"
+	"github.com/houqin/houqin/config"
+	"github.com/houqin/houqin/storetest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -114,9 +117,10 @@ func TestPreview(t *testing.T) {
 	}
 
 	for _, tt := range []struct{ name, body, detail string }{
-		{"bad quantity", `{"department":"MKT","budget_category":"x","reason":"r","needed_by":"2026-12-15","items":[{"name":"a","quantity":0,"unit":"u","unit_price":1}]}`, "items[0].quantity: must be positive"},
+		{"bad quantity", `{"department":"MKT","budget_category":"other","reason":"r","needed_by":"2026-12-15","items":[{"name":"a","quantity":0,"unit":"u","unit_price":1}]}`, "items[0].quantity: must be positive"},
 		{"unknown field", `{"department":"MKT","colour":"red"}`, "colour: unknown field"},
-		{"unknown department", `{"department":"XYZ","budget_category":"x","reason":"r","needed_by":"2026-12-15","items":[{"name":"a","quantity":1,"unit":"u","unit_price":1}]}`, `department: unknown department "XYZ"`},
+		{"unknown category", `{"department":"MKT","budget_category":"x","reason":"r","needed_by":"2026-12-15","items":[{"name":"a","quantity":1,"unit":"u","unit_price":1}]}`, `budget_category: must be one of office_supplies, `},
+		{"unknown department", `{"department":"XYZ","budget_category":"other","reason":"r","needed_by":"2026-12-15","items":[{"name":"a","quantity":1,"unit":"u","unit_price":1}]}`, `department: unknown department "XYZ"`},
 		{"no body", ``, "body: a JSON object is required"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,4 +133,35 @@ func TestPreview(t *testing.T) {
 	noPolicy := api.NewServer(api.Config{Store: f.store, Org: f.org, Auth: api.NewHS256(f.key, f.org), Registry: prometheus.NewRegistry()})
 	f.handler = noPolicy.Handler()
 	problem(t, f.do("wang.fang", http.MethodPost, "/v1/procurements/preview", procurementBody), 404, "policy: no approval policy")
+}
+
+// TestChargedDepartment: a requester charges their own department; charging
+// another needs budget_charge_any, and then the department head step goes
+// to the charged department's head.
+func TestChargedDepartment(t *testing.T) {
+	yaml := strings.Replace(string(config.DefaultOrg()), "department: ADM, roles: [logistics_staff]}", "department: ADM, roles: [logistics_staff, budget_charge_any]}", 1)
+	org, err := houqin.ParseOrg([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixtureWith(t, t0, org)
+	body := func(dept string) string {
+		return `{"department":"` + dept + `","budget_category":"office_supplies","reason":"纸","needed_by":"2026-12-15","items":[{"name":"A4","quantity":2,"unit":"box","unit_price":4500}]}`
+	}
+	// wang.fang of MKT cannot charge finance, by preview or by submission:
+	// nothing is started.
+	problem(t, f.do("wang.fang", http.MethodPost, "/v1/procurements/preview", body("FIN")), 403,
+		"department: wang.fang charges their own department MKT; charging FIN needs the role budget_charge_any")
+	problem(t, f.do("wang.fang", http.MethodPost, "/v1/procurements", body("FIN")), 403, "department: wang.fang charges their own department MKT")
+	if events := storetest.MustReadAll(t, f.store); len(events) != 0 {
+		t.Errorf("%d events stored after a refused submission, want none", len(events))
+	}
+	// li.na may charge MKT: MKT's head approves, not hers.
+	var p struct {
+		Steps []houqin.Resolution `json:"steps"`
+	}
+	decodeOK(t, f.do("li.na", http.MethodPost, "/v1/procurements/preview", body("MKT")), http.StatusOK, &p)
+	if len(p.Steps) == 0 || len(p.Steps[0].Assignees) != 1 || p.Steps[0].Assignees[0].User != "liu.yang" {
+		t.Errorf("li.na charging MKT: first step %+v, want liu.yang, MKT's head", p.Steps)
+	}
 }
