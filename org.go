@@ -294,6 +294,29 @@ func (o *Org) WithRole(role string) []User {
 	return out
 }
 
+// Doers returns who does the work steps of a request: the users of the
+// first of roles that has anyone who has not left and is not excluded —
+// the requester and whoever else may not act on the request (separation of
+// duties: nobody does the work of their own request). nil if nobody.
+func (o *Org) Doers(exclude []string, roles ...string) []string {
+	for _, role := range roles {
+		var ids []string
+		for _, u := range o.WithRole(role) {
+			if !u.Left && !slices.Contains(exclude, u.ID) {
+				ids = append(ids, u.ID)
+			}
+		}
+		if len(ids) > 0 {
+			return ids
+		}
+	}
+	return nil
+}
+
+// LogisticsRoles are the roles that do logistics work steps (record a
+// purchase order, book a trip), in order: the staff, else the manager.
+var LogisticsRoles = []string{"logistics_staff", "logistics_manager"}
+
 // RoleBudgetChargeAny lets its holders charge a department other than
 // their own (a coordinator buying for another department); everyone else
 // charges their own department's budget.

@@ -112,6 +112,7 @@ type previewBody struct {
 	At         string              `json:"at"`
 	PolicyHash string              `json:"policy_hash"`
 	Steps      []houqin.Resolution `json:"steps"`
+	Doers      []string            `json:"doers,omitempty"` // who does the work steps, where the kind has them
 }
 
 // preview returns the handler of POST /v1/<kind path>/preview: it resolves
@@ -141,7 +142,14 @@ func (s *Server) preview(kind houqin.ProcessKind) http.HandlerFunc {
 			s.problems.Error(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, previewBody{Kind: kind, Requester: who.UserID, Subject: subject, At: now.UTC().Format(time.RFC3339),
-			PolicyHash: kp.Hash(), Steps: steps})
+		body := previewBody{Kind: kind, Requester: who.UserID, Subject: subject, At: now.UTC().Format(time.RFC3339),
+			PolicyHash: kp.Hash(), Steps: steps}
+		switch kind {
+		case houqin.KindProcurement:
+			body.Doers = s.cfg.Org.Doers([]string{who.UserID}, houqin.LogisticsRoles...)
+		case houqin.KindTrip:
+			body.Doers = s.cfg.Org.Doers([]string{subject}, houqin.LogisticsRoles...)
+		}
+		writeJSON(w, http.StatusOK, body)
 	}
 }

@@ -165,3 +165,23 @@ func TestChargedDepartment(t *testing.T) {
 		t.Errorf("li.na charging MKT: first step %+v, want liu.yang, MKT's head", p.Steps)
 	}
 }
+
+// TestPreviewDoers: nobody does the work of their own request. li.na, the
+// only logistics staff, sees her requisition go to the logistics manager.
+func TestPreviewDoers(t *testing.T) {
+	f := newFixture(t, t0)
+	for _, tt := range []struct {
+		user string
+		want []string
+	}{{"wang.fang", []string{"li.na"}}, {"li.na", []string{"zhang.wei"}}} {
+		var p struct {
+			Doers []string `json:"doers"`
+		}
+		dept := map[string]string{"wang.fang": "MKT", "li.na": "ADM"}[tt.user]
+		body := strings.Replace(procurementBody, `"department":"MKT"`, `"department":"`+dept+`"`, 1)
+		decodeOK(t, f.do(tt.user, http.MethodPost, "/v1/procurements/preview", body), http.StatusOK, &p)
+		if diff := cmp.Diff(tt.want, p.Doers); diff != "" {
+			t.Errorf("%s's requisition is done by (-want +got):\n%s", tt.user, diff)
+		}
+	}
+}

@@ -47,9 +47,12 @@ func (s *Server) startProcurement(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, err)
 		return
 	}
-	var logistics []string
-	for _, u := range s.cfg.Org.WithRole("logistics_staff") {
-		logistics = append(logistics, u.ID)
+	// Logistics staff do the work steps, never the requester: a staffer's
+	// own requisition goes to the others, or to the logistics manager.
+	logistics := s.cfg.Org.Doers([]string{who.UserID}, houqin.LogisticsRoles...)
+	if len(logistics) == 0 {
+		s.problems.Error(w, r, houqin.Errorf(houqin.EUNAVAILABLE, "logistics: nobody but the requester has the role logistics_staff or logistics_manager to buy for this requisition"))
+		return
 	}
 	s.startProcess(w, r, body, "PR", workflows.ProcessID, houqin.KindProcurement, workflows.Procurement, func(id string) any {
 		return workflows.ProcurementInput{ProcessID: id, Requester: who.UserID, Request: req,

@@ -79,17 +79,7 @@ func (s *Server) tripInput(requester string, req houqin.TripRequest) (workflows.
 	}
 	// Logistics staff book, never the traveller: if the traveller is the
 	// only one, the logistics managers do.
-	var logistics []string
-	for _, role := range []string{"logistics_staff", "logistics_manager"} {
-		for _, u := range s.cfg.Org.WithRole(role) {
-			if u.ID != req.Traveler && !u.Left {
-				logistics = append(logistics, u.ID)
-			}
-		}
-		if len(logistics) > 0 {
-			break
-		}
-	}
+	logistics := s.cfg.Org.Doers([]string{req.Traveler}, houqin.LogisticsRoles...)
 	if len(logistics) == 0 {
 		return workflows.TripInput{}, houqin.Errorf(houqin.EUNAVAILABLE, "logistics: nobody but the traveller has the role logistics_staff or logistics_manager to book trips")
 	}

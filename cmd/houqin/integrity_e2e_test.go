@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestIntegrityEndToEnd checks, through the HTTP API on the embedded
+// Temporal server, guarantees issue 27 found broken: li.na, the only
+// logistics staff, files a requisition and it reaches the end (its work
+// goes to the logistics manager, not to her); a 会签 cannot collapse onto
+// one person by a transfer; a control character is refused.
+func TestIntegrityEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded Temporal server")
+	}
+	d := startDev(t)
+
+	t.Run("a logistics staffer's own requisition", func(t *testing.T) {
+		own := map[string]any{
+			"department": "ADM", "budget_category": "office_supplies", "reason": "行政部打印纸", "needed_by": "2026-12-20",
+			"items": []map[string]any{{"name": "A4 paper", "quantity": 2, "unit": "box", "unit_price": 4500}},
+		}
+		created := d.must(t, 201, "li.na", "POST", "/v1/procurements", own)
+		id := created["id"].(string)
+		dept := d.pendingTask(t, "zhang.wei", id, created["position"])
+		out := d.must(t, 200, "zhang.wei", "POST", "/v1/tasks/"+dept["id"].(string)+"/approve", map[string]any{"comment": "同意"})
+		// record_po is the logistics manager's: li.na has nothing to do on
+		// her own request.
+		po := d.pendingTask(t, "zhang.wei", id, out["position"])
+		if po["step"] != "record_po" {
+			t.Fatalf("task after approval = %v, want record_po", po)
+		}
+		if got := fmt.Sprint(po["assignees"]); got != "[zhang.wei]" {
+			t.Errorf("record_po assignees %s, want [zhang.wei]", got)
+		}
+		inbox := d.must(t, 200, "li.na", "GET", fmt.Sprintf("/v1/tasks?assignee=me&status=pending&min_position=%v", out["position"]), nil)
+		for _, it := range inbox["items"].([]any) {
+			if it.(map[string]any)["process_id"] == id {
+				t.Errorf("li.na has a task on her own requisition: %v", it)
+			}
+		}
+		steps := []map[string]any{
+			{"supplier": "得力办公", "lines": []map[string]any{{"name": "A4 paper", "quantity": 2, "unit_price": 4400}}},
+			{"lines": []map[string]any{{"name": "A4 paper", "quantity": 2}}},
+			{"number": "DL-0002", "amount": 8800},
+			{},
+		}
+		for _, data := range steps {
+			task := d.pendingTask(t, "zhang.wei", id, out["position"])
+			out = d.must(t, 200, "zhang.wei", "POST", "/v1/tasks/"+task["id"].(string)+"/complete", map[string]any{"data": data})
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			p := d.must(t, 200, "li.na", "GET", fmt.Sprintf("/v1/processes/%s?min_position=%v", id, out["position"]), nil)
+			if p["status"] == "completed" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("li.na's requisition = %v, want completed", p["status"])
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
+	t.Run("a countersign keeps two people", func(t *testing.T) {
+		created := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", bigRequisition)
+		id := created["id"].(string)
+		dept := d.pendingTask(t, "liu.yang", id, created["position"])
+		out := d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+dept["id"].(string)+"/approve", map[string]any{"comment": "同意"})
+		fin := d.pendingTask(t, "chen.jing", id, out["position"])
+		p := d.must(t, 400, "chen.jing", "POST", "/v1/tasks/"+fin["id"].(string)+"/transfer", map[string]any{"to": "zhang.wei"})
+		if p["code"] != "EINVALID" || p["detail"] != `to: "zhang.wei" already takes part in step finance_review; one person holds one slot of a step` {
+			t.Errorf("transfer onto the other countersigner = %v", p)
+		}
+		d.must(t, 200, "chen.jing", "POST", "/v1/tasks/"+fin["id"].(string)+"/transfer", map[string]any{"to": "ma.chao"})
+	})
+
+	t.Run("control characters", func(t *testing.T) {
+		bad := map[string]any{
+			"department": "MKT", "budget_category": "office_supplies", "reason": "Q1 \u0000 打印纸", "needed_by": "2026-12-20",
+			"items": []map[string]any{{"name": "A4 paper", "quantity": 2, "unit": "box", "unit_price": 4500}},
+		}
+		p := d.must(t, 400, "wang.fang", "POST", "/v1/procurements", bad)
+		if p["code"] != "EINVALID" || p["detail"] != "reason: control character U+0000 at byte 3 is not allowed in text" {
+			t.Errorf("a NUL in the reason = %v", p)
+		}
+	})
+}
