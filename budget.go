@@ -26,6 +26,17 @@ var BudgetCategories = []string{
 	CategoryFacilities, CategoryServices, CategoryOther,
 }
 
+// CheckBudgetCategory refuses, as EINVALID naming field, a category that
+// is not one of BudgetCategories. New requests are checked with it; the
+// workflows do not check it again, so processes started before it keep
+// running.
+func CheckBudgetCategory(field, category string) error {
+	if !slices.Contains(BudgetCategories, category) {
+		return Errorf(EINVALID, "%s: must be one of %s, got %q", field, strings.Join(BudgetCategories, ", "), category)
+	}
+	return nil
+}
+
 // The controls of a budget line: what happens to spending beyond the plan.
 const (
 	ControlStop   = "stop"   // beyond plan + tolerance is refused unless an exception is approved

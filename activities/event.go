@@ -53,9 +53,7 @@ func (a *Activities) PrepareEventSupplies(ctx context.Context, in PrepareEventSu
 	if len(items) == 0 {
 		return res, nil
 	}
-	for _, u := range a.Org.WithRole("logistics_staff") {
-		res.Logistics = append(res.Logistics, u.ID)
-	}
+	res.Logistics = a.Org.Doers([]string{in.Requester}, houqin.LogisticsRoles...)
 	res.Request = houqin.ProcurementRequest{Department: in.Department, BudgetCategory: in.Category, NeededBy: in.NeededBy, Items: items,
 		Reason: fmt.Sprintf("活动物资（库存不足）：%s / Event supplies stock cannot cover: %s", in.Title, in.ProcessID)}
 	if err := res.Request.Validate(); err != nil {

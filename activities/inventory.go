@@ -275,10 +275,7 @@ func (a *Activities) PrepareReorder(ctx context.Context, in PrepareReorderInput)
 	if err != nil {
 		return PrepareReorderResult{}, temporalError(err)
 	}
-	var logistics []string
-	for _, u := range a.Org.WithRole("logistics_staff") {
-		logistics = append(logistics, u.ID)
-	}
+	logistics := a.Org.Doers([]string{requester.ID}, houqin.LogisticsRoles...)
 	year := in.At.Year()
 	seq := "sequence-PR-" + fmt.Sprint(year)
 	taken, err := a.Store.Append(ctx, seq, houqin.ExpectAny, houqin.Event{

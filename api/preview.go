@@ -94,6 +94,9 @@ func (s *Server) procurementRequest(r *http.Request) (houqin.ProcurementRequest,
 	if err := req.Validate(); err != nil {
 		return houqin.ProcurementRequest{}, err
 	}
+	if err := houqin.CheckBudgetCategory("budget_category", req.BudgetCategory); err != nil {
+		return houqin.ProcurementRequest{}, err
+	}
 	if err := s.cfg.Org.CheckCharge("department", identity(r).UserID, req.Department); err != nil {
 		return houqin.ProcurementRequest{}, err
 	}
