@@ -180,9 +180,9 @@ func (r Resolver) ResolveFor(kp KindPolicy, i int, requester, subject string, fa
 		as = r.replace(kp, as, requester, subject, at, ex)
 		if len(as) == 0 {
 			if subject != "" {
-				return Resolution{}, Errorf(EINVALID, "step %s: no approver resolved and the fallback (%s) names nobody but the requester and %s, whom the request is for", s.ID, ex.Fallback, subject)
+				return Resolution{}, Errorf(ENOTALLOWED, "step %s: no approver resolved and the fallback (%s) names nobody but the requester and %s, whom the request is for", s.ID, ex.Fallback, subject)
 			}
-			return Resolution{}, Errorf(EINVALID, "step %s: no approver resolved and the fallback (%s) names nobody but the requester", s.ID, ex.Fallback)
+			return Resolution{}, Errorf(ENOTALLOWED, "step %s: no approver resolved and the fallback (%s) names nobody but the requester", s.ID, ex.Fallback)
 		}
 	}
 	res.Assignees = as
@@ -472,6 +472,18 @@ type ProcessRevoked struct {
 // EventType implements EventData.
 func (ProcessRevoked) EventType() string { return "process.revoked" }
 
+// ProcessFailed records that a process cannot go on: a step of its route
+// cannot be resolved at run time (its approvers and fallback name nobody
+// who may act, after the organisation changed). Its open tasks are
+// cancelled before it; the process ends failed.
+type ProcessFailed struct {
+	Step   string `json:"step"`
+	Reason string `json:"reason"`
+}
+
+// EventType implements EventData.
+func (ProcessFailed) EventType() string { return "process.failed" }
+
 // ProcessCancelled records that the process's workflow was cancelled in
 // Temporal (an operator's cancellation, a parent's): the process ends
 // cancelled and its open tasks with it.
@@ -551,6 +563,7 @@ func init() {
 	RegisterEventType(ProcessWithdrawn{})
 	RegisterEventType(ProcessRevoked{})
 	RegisterEventType(ProcessCancelled{})
+	RegisterEventType(ProcessFailed{})
 	RegisterEventType(ProcessCopied{})
 	RegisterEventType(DelegationSet{})
 	RegisterEventType(DelegationCancelled{})

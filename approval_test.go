@@ -275,8 +275,8 @@ func TestResolverFallback(t *testing.T) {
 			}
 			got, err := r.Resolve(kp, 0, tt.requester, facts, resolveAt)
 			if tt.wantErrHas != "" {
-				if houqin.ErrorCode(err) != houqin.EINVALID || !strings.Contains(houqin.ErrorMessage(err), tt.wantErrHas) {
-					t.Fatalf("Resolve: %+v, %v; want EINVALID containing %q", got, err, tt.wantErrHas)
+				if houqin.ErrorCode(err) != houqin.ENOTALLOWED || !strings.Contains(houqin.ErrorMessage(err), tt.wantErrHas) {
+					t.Fatalf("Resolve: %+v, %v; want ENOTALLOWED containing %q", got, err, tt.wantErrHas)
 				}
 				return
 			}
@@ -724,8 +724,8 @@ func TestResolverSubject(t *testing.T) {
 			facts := purchaseFacts(tt.requester, 100, "office_supplies")
 			got, err := r.ResolveFor(kp, 0, tt.requester, tt.subject, facts, resolveAt)
 			if tt.wantErrHas != "" {
-				if houqin.ErrorCode(err) != houqin.EINVALID || !strings.Contains(houqin.ErrorMessage(err), tt.wantErrHas) {
-					t.Fatalf("ResolveFor: %+v, %v; want EINVALID containing %q", got, err, tt.wantErrHas)
+				if houqin.ErrorCode(err) != houqin.ENOTALLOWED || !strings.Contains(houqin.ErrorMessage(err), tt.wantErrHas) {
+					t.Fatalf("ResolveFor: %+v, %v; want ENOTALLOWED containing %q", got, err, tt.wantErrHas)
 				}
 				return
 			}

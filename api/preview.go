@@ -33,10 +33,8 @@ var kindFacts = map[houqin.ProcessKind]factsFunc{
 		if err != nil {
 			return nil, "", err
 		}
-		// The route a procurement takes depends on its budget line now,
-		// as the workflow's check at the start will find it.
-		check, err := s.budgetCheck(r, s.cfg.Now().In(projections.BooksZone).Year(), req.Department, req.BudgetCategory, req.Total())
-		return check.Facts(req.Facts(requester)), "", err
+		facts, err := s.procurementFacts(r, req, requester)
+		return facts, "", err
 	},
 	houqin.KindIssue: func(s *Server, r *http.Request, requester string) (houqin.Facts, string, error) {
 		req, terms, err := s.issueRequest(r, requester)
@@ -70,6 +68,15 @@ var kindFacts = map[houqin.ProcessKind]factsFunc{
 		check, err := s.budgetCheck(r, in.Request.Start().In(projections.BooksZone).Year(), in.Request.Department, in.Request.BudgetCategory, in.Request.EstimatedCost)
 		return in.Request.EventFacts(requester, int64(len(in.Attendees)), check.Status, check.Remaining), "", err
 	},
+}
+
+// procurementFacts are the facts a procurement's route is resolved with:
+// the request's and its budget line's now, as the workflow's check at the
+// start will find it (budget_status decides whether the budget steps
+// apply).
+func (s *Server) procurementFacts(r *http.Request, req houqin.ProcurementRequest, requester string) (houqin.Facts, error) {
+	check, err := s.budgetCheck(r, s.cfg.Now().In(projections.BooksZone).Year(), req.Department, req.BudgetCategory, req.Total())
+	return check.Facts(req.Facts(requester)), err
 }
 
 // budgetCheck checks an amount against a budget line as it stands now,

@@ -42,7 +42,14 @@ func (s *Server) startProcurement(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, err)
 		return
 	}
-	policy, err := s.kindPolicy(r, houqin.KindProcurement, req.Facts(who.UserID))
+	// The route must resolve now, on the facts the workflow will see: a
+	// request nobody could approve is refused (422) before it exists.
+	facts, err := s.procurementFacts(r, req, who.UserID)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	policy, err := s.kindPolicy(r, houqin.KindProcurement, facts)
 	if err != nil {
 		s.problems.Error(w, r, err)
 		return

@@ -41,6 +41,7 @@ var processActionEndings = map[string]houqin.Status{
 	"process.withdrawn": houqin.StatusWithdrawn,
 	"process.revoked":   houqin.StatusCancelled,
 	"process.cancelled": houqin.StatusCancelled,
+	"process.failed":    houqin.StatusFailed,
 }
 
 // Processes is the process list and each process's timeline: one row per

@@ -14,7 +14,8 @@ import (
 // TestProcessSubject: a process submitted for someone else (a trip an
 // assistant submits for the traveller) is listed as the subject's too; a
 // subject who is the requester is no subject; and the rows say who is
-// whom; a workflow's cancellation ends its process cancelled.
+// whom; a workflow's cancellation ends its process cancelled, a step that
+// cannot be resolved ends it failed.
 func TestProcessSubject(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
@@ -42,6 +43,13 @@ func TestProcessSubject(t *testing.T) {
 			t.Fatal(err)
 		}
 		storetest.MustAppend(t, b.store, "trip-TR-2026-000003", 0, cancelled)
+		// TR-2 cannot go on (a step nobody may take): it ends failed.
+		n++
+		failed, err := houqin.NewEvent(houqin.EventID("subject", fmt.Sprint(n)), houqin.ProcessFailed{Step: "dept_approval", Reason: "no approver"}, houqin.Metadata{Actor: "system", OccurredAt: utc(6, 2, 5)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		storetest.MustAppend(t, b.store, "trip-TR-2026-000002", 0, failed)
 
 		r := projections.NewRunner(b.store, b.db, []projections.Projection{projections.Processes{}}, projections.Options{})
 		if err := r.Rebuild(ctx, "processes", nil, 0); err != nil {
@@ -63,7 +71,7 @@ func TestProcessSubject(t *testing.T) {
 			party string
 			want  []string
 		}{
-			{"wang.fang", []string{"TR-2026-000002 running wang.fang for ", "TR-2026-000001 running li.na for wang.fang"}},
+			{"wang.fang", []string{"TR-2026-000002 failed wang.fang for ", "TR-2026-000001 running li.na for wang.fang"}},
 			{"li.na", []string{"TR-2026-000003 cancelled li.na for zhou.qiang", "TR-2026-000001 running li.na for wang.fang"}},
 			{"zhou.qiang", []string{"TR-2026-000003 cancelled li.na for zhou.qiang"}},
 			{"liu.yang", nil},

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/activities"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -91,6 +93,10 @@ func (p *process) approve(ctx workflow.Context, r route) (verdict, error) {
 		s := steps[i]
 		res, err := ap.resolve(ctx, i)
 		if err != nil {
+			var ae *temporal.ApplicationError
+			if p.integrity && errors.As(err, &ae) && (ae.Type() == houqin.ENOTALLOWED || ae.Type() == houqin.EINVALID) {
+				return verdict{}, &unresolvable{step: s.ID, reason: ae.Message()}
+			}
 			return verdict{}, err
 		}
 		if !res.Applies || res.AutoApprove {
@@ -142,6 +148,17 @@ func (p *process) approve(ctx workflow.Context, r route) (verdict, error) {
 		}
 	}
 	return ap.verdict(true), nil
+}
+
+// unresolvable is the error of a step that cannot be resolved when it
+// starts (its approvers and fallback name nobody who may act, the
+// organisation having changed since the start): the process ends failed,
+// recorded as process.failed, and the workflow completes (see
+// process.ended).
+type unresolvable struct{ step, reason string }
+
+func (u *unresolvable) Error() string {
+	return fmt.Sprintf("step %s cannot be resolved: %s", u.step, u.reason)
 }
 
 // cause returns the update that caused the last decision, if any.

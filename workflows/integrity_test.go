@@ -5,6 +5,7 @@ import (
 	"github.com/houqin/houqin/activities"
 	"github.com/houqin/houqin/workflows"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -225,4 +226,42 @@ func TestIntegrityAddBeforeAfterTransfer(t *testing.T) {
 		"open dept_approval.3 ma.chao", "approve dept_approval.3 by ma.chao", "dept_approval approved",
 		"skip finance_review", "skip director_approval", "skip budget_review", "skip budget_exception", "APPROVED", "open record_po.1 li.na,zhang.wei",
 	})
+}
+
+// TestIntegrityUnresolvableStepFailsProcess: a step that nobody may take
+// when it starts ends the process failed, with process.failed naming the
+// step; the approval that led to it is answered, and the workflow
+// completes instead of failing.
+func TestIntegrityUnresolvableStepFailsProcess(t *testing.T) {
+	kp := policyOf(t, `    self_approval: skip
+    if_empty: {action: user, user: wang.fang}
+    steps:
+      - id: review
+        name: {zh: 评审, en: Review}
+        approvers: ["user:ma.chao"]
+        mode: any
+      - id: final
+        name: {zh: 终审, en: Final}
+        approvers: ["user:wang.fang"]
+        mode: any
+`)
+	h := newHarness(t, mustOpenStore(t))
+	ok := h.approveBy(time.Minute, task("review", 1), "ma.chao")
+	h.cancelAt(time.Hour) // only if the process did not end
+	_, err, events := h.runTo(engineInput(kp, small))
+	if err != nil {
+		t.Fatalf("workflow error %v, want it completed with the process failed", err)
+	}
+	wantDone(t, ok)
+	if ok.outcome.Status != houqin.StatusFailed {
+		t.Errorf("the approval answered %+v, want status failed", ok.outcome)
+	}
+	wantLog(t, events, []string{"open review.1 ma.chao", "approve review.1 by ma.chao", "review approved"})
+	failed := of[*houqin.ProcessFailed](t, events)
+	if len(failed) != 1 || failed[0].Step != "final" || !strings.Contains(failed[0].Reason, "names nobody but the requester") {
+		t.Fatalf("process.failed = %+v, want one naming step final", failed)
+	}
+	if last := events[len(events)-1]; last.Type != "process.failed" {
+		t.Errorf("the stream ends with %s, want process.failed", last.Type)
+	}
 }

@@ -852,11 +852,34 @@ func (p *process) cancelled(ctx workflow.Context, open []*openTask) error {
 	return p.flush(dctx)
 }
 
+// fail ends a process whose step u cannot be resolved: its open tasks are
+// cancelled and process.failed recorded with what is pending (the
+// approval that led to the step), which answers the actions that caused
+// it; the process's status is failed.
+func (p *process) fail(ctx workflow.Context, u *unresolvable) error {
+	p.log.Warn("Process failed: a step cannot be resolved", "step", u.step, "reason", u.reason)
+	reason := fmt.Sprintf("step %s cannot be resolved", u.step)
+	for len(p.open) > 0 {
+		if err := p.cancel(ctx, p.open[0], reason); err != nil {
+			return err
+		}
+	}
+	p.status, p.phase = houqin.StatusFailed, phaseDone
+	if err := p.record(ctx, "system", "", houqin.ProcessFailed{Step: u.step, Reason: u.reason}); err != nil {
+		return err
+	}
+	return p.flush(ctx)
+}
+
 // ended answers what still waits when a run ends with err: after a
 // cancellation or a failure every accepted action gets the error, and
 // every accepted update returns its outcome before the run ends. It
 // returns the error the workflow fails with (see failure).
 func (p *process) ended(ctx workflow.Context, err error) error {
+	var u *unresolvable
+	if errors.As(err, &u) {
+		err = p.fail(ctx, u) // nil: the process ended failed, the workflow completes
+	}
 	switch {
 	case temporal.IsCanceledError(err):
 		p.log.Info("Process cancelled")

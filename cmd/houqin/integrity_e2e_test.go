@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -62,6 +63,8 @@ func TestIntegrityEndToEnd(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+		waitClosed(t, d, id)
+		exportHistory(t, d, id, "integrity-own-requisition")
 	})
 
 	t.Run("a countersign keeps two people", func(t *testing.T) {
@@ -75,6 +78,12 @@ func TestIntegrityEndToEnd(t *testing.T) {
 			t.Errorf("transfer onto the other countersigner = %v", p)
 		}
 		d.must(t, 200, "chen.jing", "POST", "/v1/tasks/"+fin["id"].(string)+"/transfer", map[string]any{"to": "ma.chao"})
+		out = d.must(t, 200, "wang.fang", "POST", "/v1/processes/"+id+"/withdraw", map[string]any{"comment": "展会取消"})
+		if out["status"] != "withdrawn" {
+			t.Fatalf("withdraw = %v", out)
+		}
+		waitClosed(t, d, id)
+		exportHistory(t, d, id, "integrity-transfer-withdrawn")
 	})
 
 	t.Run("control characters", func(t *testing.T) {
@@ -87,4 +96,14 @@ func TestIntegrityEndToEnd(t *testing.T) {
 			t.Errorf("a NUL in the reason = %v", p)
 		}
 	})
+}
+
+// waitClosed waits until the workflow of process id has closed.
+func waitClosed(t *testing.T, d *devProcess, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := temporalClient(t, d).GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
+		t.Fatalf("workflow %s: %v", id, err)
+	}
 }
