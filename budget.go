@@ -26,6 +26,29 @@ var BudgetCategories = []string{
 	CategoryFacilities, CategoryServices, CategoryOther,
 }
 
+// The policy steps whose approval covers spending beyond the plan: a
+// reservation may go into a line's tolerance band only if the route ran
+// StepBudgetReview and it was approved, past the band only if it ran
+// StepBudgetException. Who approved other steps, whatever their roles,
+// covers nothing.
+const (
+	StepBudgetReview    = "budget_review"    // covers BudgetWarn
+	StepBudgetException = "budget_exception" // covers BudgetExceeded
+)
+
+// BudgetCover returns the worst budget status the approved steps of a
+// route cover: BudgetWithin unless they include StepBudgetReview (warn)
+// or StepBudgetException (exceeded).
+func BudgetCover(approvedSteps []string) string {
+	switch {
+	case slices.Contains(approvedSteps, StepBudgetException):
+		return BudgetExceeded
+	case slices.Contains(approvedSteps, StepBudgetReview):
+		return BudgetWarn
+	}
+	return BudgetWithin
+}
+
 // CheckBudgetCategory refuses, as EINVALID naming field, a category that
 // is not one of BudgetCategories. New requests are checked with it; the
 // workflows do not check it again, so processes started before it keep

@@ -56,9 +56,14 @@ type verdict struct {
 	Comment  string
 	cause    string // the update that decided
 	// approvers are the users whose approval of the request as it stands
-	// counts, in the order they approved (for budget control: did finance,
-	// did a holder of budget_exception approve?).
+	// counts, in the order they approved (for budget control before
+	// approvalIntegrity: did finance, did a holder of budget_exception
+	// approve?).
 	approvers []string
+	// steps are the steps that ran and were approved by a person (not
+	// skipped, not approved by the system on timeout), since the last
+	// return: what the approval covers (houqin.BudgetCover).
+	steps []string
 }
 
 // appendNew appends u to list unless it is there already.
@@ -78,6 +83,7 @@ type approval struct {
 	approved map[string]int // user → the revision they approved; only indexed
 	order    []string       // the users of approved, in the order they first approved
 	last     *decision      // the last decision taken
+	steps    []string       // the steps approved by a person since the last return (verdict.steps)
 }
 
 // approve runs the approval route r of p: step by step, each resolved when
@@ -126,6 +132,9 @@ func (p *process) approve(ctx workflow.Context, r route) (verdict, error) {
 		}
 		switch out.outcome {
 		case "approved":
+			if slices.ContainsFunc(out.approvals, func(u string) bool { return u != "system" }) {
+				ap.steps = append(ap.steps, s.ID)
+			}
 			i++
 		case "rejected":
 			return ap.verdict(false), nil
@@ -137,6 +146,7 @@ func (p *process) approve(ctx workflow.Context, r route) (verdict, error) {
 				return verdict{}, err
 			}
 			ap.revision++ // a return starts afresh: no approval carries over
+			ap.steps = nil
 			if d.ToStep != "" {
 				i = r.policy.Step(d.ToStep)
 				continue
@@ -170,7 +180,7 @@ func (ap *approval) cause() string {
 }
 
 func (ap *approval) verdict(approved bool) verdict {
-	v := verdict{Approved: approved, By: "system"}
+	v := verdict{Approved: approved, By: "system", steps: slices.Clone(ap.steps)}
 	for _, u := range ap.order {
 		if ap.approved[u] == ap.revision {
 			v.approvers = append(v.approvers, u)

@@ -60,6 +60,11 @@ func (b *budgetHold) checkAgainst(ctx workflow.Context, line activities.BudgetLi
 func (b *budgetHold) reserve(ctx workflow.Context, v verdict, amount int64) (refused bool, err error) {
 	in := activities.ReserveBudgetInput{ProcessID: b.p.id, Line: b.line, Amount: amount,
 		Allow: houqin.BudgetWithin, Approvers: v.approvers, Meta: b.meta(ctx, v.By, v.cause)}
+	if b.p.integrity {
+		// The cover comes from the budget steps the route ran, never from
+		// the roles of whoever approved the other steps.
+		in.Allow, in.Approvers = houqin.BudgetCover(v.steps), nil
+	}
 	var res activities.ReserveBudgetResult
 	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.ReserveBudget, in).Get(ctx, &res); err != nil {
 		return false, fmt.Errorf("reserve budget: %w", err)

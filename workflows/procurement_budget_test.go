@@ -309,3 +309,27 @@ func TestProcurementReservationRetried(t *testing.T) {
 	}
 	wantLine(t, store, 0, 0) // and the cancellation released it
 }
+
+// TestProcurementBudgetCoverComesFromSteps: finance countersigning the
+// request (finance_review) is not a budget review. The line moves into its
+// band while the route runs without budget steps: the reservation is
+// refused, whoever approved, whatever their roles.
+func TestProcurementBudgetCoverComesFromSteps(t *testing.T) {
+	store, a := budgetStore(t, 0)
+	h := newHarness(t, store)
+	// 9 000.00 is within the plan at the start; 1 200.00 taken meanwhile
+	// puts it 200.00 into the 500.00 band.
+	h.at(30*time.Second, func() { hold(t, a, "PR-2026-000777", 120_000) })
+	h.approveBy(time.Minute, task("dept_approval", 1), "liu.yang")
+	h.approveBy(2*time.Minute, task("finance_review", 1), "chen.jing")
+	h.approveBy(3*time.Minute, task("finance_review", 2), "zhang.wei")
+	res, err, events := h.runTo(engineInput(policyOf(t, ""), medium))
+	if err != nil || res.Status != houqin.StatusRejected {
+		t.Fatalf("result %+v, %v; want rejected", res, err)
+	}
+	rej := of[*houqin.ProcurementRejected](t, events)
+	if len(rej) != 1 || rej[0].By != "system" || !strings.Contains(rej[0].Comment, "the approval covers within, not warn") {
+		t.Errorf("rejected = %+v, want by system: the approval covers within, not warn", rej)
+	}
+	wantLine(t, store, 120_000, 0)
+}
