@@ -302,6 +302,10 @@ func (r Resolver) replace(kp KindPolicy, as []Assignee, requester, subject strin
 				ex.Rules = append(ex.Rules, fmt.Sprintf("delegation of %s to %s, the person this request is for, is not applied (separation of duties)", a.User, subject))
 			case ok && r.left(d.Delegate):
 				ex.Rules = append(ex.Rules, fmt.Sprintf("delegation of %s to %s is not applied: %s has left", a.User, d.Delegate, d.Delegate))
+			case ok && slices.ContainsFunc(as, func(b Assignee) bool { return b.User == d.Delegate }):
+				// One person holds one slot of a step: a 会签 of two
+				// stays two people.
+				ex.Rules = append(ex.Rules, fmt.Sprintf("delegation of %s to %s is not applied: %s holds another slot of this step", a.User, d.Delegate, d.Delegate))
 			case ok:
 				ex.Rules = append(ex.Rules, fmt.Sprintf("%s is away until %s; delegated to %s", a.User, d.To.Format(time.RFC3339), d.Delegate))
 				a = Assignee{User: d.Delegate, OnBehalfOf: a.User, Rule: a.Rule, Note: fmt.Sprintf("delegate of %s (delegation %s)", a.User, d.ID)}

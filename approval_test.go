@@ -2,6 +2,7 @@ package houqin_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -740,5 +741,30 @@ func TestResolverSubject(t *testing.T) {
 				t.Errorf("RouteFor: %+v, %v; want the step as ResolveFor resolves it", route, err)
 			}
 		})
+	}
+}
+
+// TestResolverDelegationKeepsSlotsDistinct: finance_review is a 会签 of
+// chen.jing and zhang.wei; chen.jing's delegation to zhang.wei would make
+// it one person's, so it is not applied to this step.
+func TestResolverDelegationKeepsSlotsDistinct(t *testing.T) {
+	kp := defaultKindPolicy(t)
+	i := slices.IndexFunc(kp.Steps, func(s houqin.PolicyStep) bool { return s.ID == "finance_review" })
+	d := houqin.Delegation{ID: "d2", User: "chen.jing", Delegate: "zhang.wei", From: resolveAt.Add(-time.Hour), To: resolveAt.Add(time.Hour)}
+	r := houqin.Resolver{Org: demoOrg(t), Delegation: delegationsOf(d)}
+	got, err := r.Resolve(kp, i, "wang.fang", purchaseFacts("wang.fang", 900000, "office_supplies"), resolveAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []string
+	for _, a := range got.Assignees {
+		users = append(users, a.User)
+	}
+	if diff := cmp.Diff([]string{"chen.jing", "zhang.wei"}, users); diff != "" || got.Required != 2 {
+		t.Errorf("finance_review assignees (-want +got):\n%s required %d", diff, got.Required)
+	}
+	want := "delegation of chen.jing to zhang.wei is not applied: zhang.wei holds another slot of this step"
+	if !slices.Contains(got.Explanation.Rules, want) {
+		t.Errorf("explanation %q lacks %q", got.Explanation.Rules, want)
 	}
 }
