@@ -42,8 +42,9 @@ var _ Projection = KPI{}
 // Name implements Projection.
 func (KPI) Name() string { return "kpi" }
 
-// Version implements Projection.
-func (KPI) Version() int { return 2 }
+// Version implements Projection. 3: a work task the system completes at
+// its due time (an event's hold, confirmed by its end) is not counted.
+func (KPI) Version() int { return 3 }
 
 func (k KPI) loc() *time.Location {
 	if k.Location == nil {
@@ -455,7 +456,13 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Even
 		if err := json.Unmarshal(e.Data, &p); err != nil {
 			return err
 		}
-		return k.close(ctx, tx, acc, p.TaskID, "done", at)
+		outcome := "done"
+		if p.Auto == "timeout" && p.Action == houqin.ActionComplete {
+			// The documented automatic path of a work task (an event is
+			// held once it ended): nobody was late, nobody was on time.
+			outcome = "auto"
+		}
+		return k.close(ctx, tx, acc, p.TaskID, outcome, at)
 	case "task.cancelled":
 		var p houqin.TaskCancelled
 		if err := json.Unmarshal(e.Data, &p); err != nil {
@@ -616,6 +623,8 @@ func (k KPI) close(ctx context.Context, tx *sql.Tx, acc *counters, id, outcome s
 	acc.add("kpi_open_counts", day, []string{dept, kind, unit}, -1)
 	var onTime, late int64
 	switch {
+	case outcome == "auto":
+		return nil // completed by the system as documented: not counted
 	case at.UnixMilli() < due && outcome == "done":
 		onTime = 1
 	case at.UnixMilli() < due:

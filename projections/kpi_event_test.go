@@ -35,6 +35,13 @@ func TestKPIEvents(t *testing.T) {
 		// E1 starts 10 June 09:00 in Beijing (01:00Z) and completes before: on time.
 		request("EV-2026-000001", "2026-06-10T09:00:00+08:00", utc(6, 1, 4))
 		add(houqin.EventStream("EV-2026-000001"), utc(6, 10, 0), houqin.EventCompleted{})
+		// E1's hold is confirmed by the system when the event ends, as
+		// documented: the task is not counted, neither on time nor late.
+		hold := "EV-2026-000001.hold.1"
+		add(houqin.EventStream("EV-2026-000001"), utc(6, 10, 1), houqin.TaskOpened{Task: houqin.Task{ID: hold, ProcessID: "EV-2026-000001",
+			Kind: houqin.KindEvent, Step: "hold", Assignees: []string{"wang.fang"}, DueAt: utc(6, 10, 9), Actions: []string{"complete"}}})
+		add(houqin.EventStream("EV-2026-000001"), utc(6, 10, 9), houqin.TaskCompleted{TaskID: hold, Step: "hold", Action: "complete",
+			Actor: "system", Comment: "the event ended", Auto: "timeout"})
 		// E2 starts 12 June and completes after its start: late.
 		request("EV-2026-000002", "2026-06-12T09:00:00+08:00", utc(6, 1, 4))
 		add(houqin.EventStream("EV-2026-000002"), utc(6, 12, 1), houqin.EventCompleted{})
@@ -51,8 +58,8 @@ func TestKPIEvents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if k := rep.KPI("on_time"); k.Numerator != 1 || k.Denominator != 2 || k.Details["processes"] != 2 {
-			t.Errorf("on_time %d/%d %v, want E1 on time and E2 late", k.Numerator, k.Denominator, k.Details)
+		if k := rep.KPI("on_time"); k.Numerator != 1 || k.Denominator != 2 || k.Details["processes"] != 2 || k.Details["tasks"] != 0 {
+			t.Errorf("on_time %d/%d %v, want E1 on time and E2 late, and E1's hold not counted", k.Numerator, k.Denominator, k.Details)
 		}
 		if k := rep.KPI("deliverable_quality"); k.Numerator != 0 || k.Denominator != 1 {
 			t.Errorf("deliverable_quality %d/%d, want E2's major error (its kind from the event)", k.Numerator, k.Denominator)
