@@ -317,6 +317,17 @@ func (o *Org) Doers(exclude []string, roles ...string) []string {
 // purchase order, book a trip), in order: the staff, else the manager.
 var LogisticsRoles = []string{"logistics_staff", "logistics_manager"}
 
+// ServesLogistics reports whether user does the logistics department's
+// work (holds one of LogisticsRoles): their rating of its service would be
+// their own, so no satisfaction survey asks them.
+func (o *Org) ServesLogistics(user string) bool {
+	u, err := o.User(user)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(LogisticsRoles, u.HasRole)
+}
+
 // RoleBudgetChargeAny lets its holders charge a department other than
 // their own (a coordinator buying for another department); everyone else
 // charges their own department's budget.

@@ -1,11 +1,13 @@
 package houqin_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/config"
 )
 
 // testOrg is a small organisation: ops (head boss, who has no manager),
@@ -236,5 +238,30 @@ func TestOrgIsImmutable(t *testing.T) {
 	}
 	if h, _ := o.DeptHead("OPS"); h.ID != "boss" {
 		t.Errorf("changing a returned department changed the org: head of OPS is %s", h.ID)
+	}
+}
+
+func TestOrgDoersAndLogistics(t *testing.T) {
+	org, err := houqin.ParseOrg(config.DefaultOrg())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		exclude []string
+		want    []string
+	}{
+		{nil, []string{"li.na"}},
+		{[]string{"wang.fang"}, []string{"li.na"}},
+		{[]string{"li.na"}, []string{"zhang.wei"}}, // her own request: the manager
+		{[]string{"li.na", "zhang.wei"}, nil},
+	} {
+		if got := org.Doers(tt.exclude, houqin.LogisticsRoles...); !slices.Equal(got, tt.want) {
+			t.Errorf("Doers(%v) = %v, want %v", tt.exclude, got, tt.want)
+		}
+	}
+	for u, want := range map[string]bool{"li.na": true, "zhang.wei": true, "wang.fang": false, "chen.jing": false, "ghost": false} {
+		if got := org.ServesLogistics(u); got != want {
+			t.Errorf("ServesLogistics(%s) = %v, want %v", u, got, want)
+		}
 	}
 }

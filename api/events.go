@@ -131,6 +131,11 @@ func (s *Server) eventInput(requester string, req houqin.EventRequest) (workflow
 	// accepted, as long as the configured surveys stay open.
 	sc := s.kpiConfig().Survey
 	in.SurveyRemindAfter, in.SurveyCloseAfter = sc.RemindAfter.D(), sc.CloseAfter.D()
+	for _, u := range attendees {
+		if org.ServesLogistics(u) {
+			in.NoSurvey = append(in.NoSurvey, u)
+		}
+	}
 	if in.HR, err = users("hr", "role:hr"); err != nil {
 		return workflows.EventInput{}, err
 	}

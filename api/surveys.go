@@ -54,7 +54,7 @@ func (s *Server) startCampaign(w http.ResponseWriter, r *http.Request) {
 	}
 	var respondents []string
 	for _, u := range s.cfg.Org.Users() {
-		if !u.External && !u.Left && !slices.Contains(u.Roles, "admin") {
+		if !u.External && !u.Left && !slices.Contains(u.Roles, "admin") && !s.cfg.Org.ServesLogistics(u.ID) {
 			respondents = append(respondents, u.ID)
 		}
 	}

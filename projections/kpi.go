@@ -43,7 +43,8 @@ var _ Projection = KPI{}
 func (KPI) Name() string { return "kpi" }
 
 // Version implements Projection. 3: a work task the system completes at
-// its due time (an event's hold, confirmed by its end) is not counted.
+// its due time (an event's hold, confirmed by its end) is not counted, and
+// a process due on a date (needed_by) counts in that date's period.
 func (KPI) Version() int { return 3 }
 
 func (k KPI) loc() *time.Location {
@@ -348,10 +349,14 @@ func deliveredBy(e houqin.Event) bool {
 // processDue is the due time of a process, by what its request says
 // (docs/KPI.md): the end of needed_by or scheduled_for (procurement,
 // inspection), an event's start, a trip's first departure day.
-func (k KPI) processDue(s processStart) (time.Time, bool) {
-	endOfDay := func(d string) (time.Time, bool) {
+//
+// A date (needed_by, scheduled_for) is due at its end, and counts in the
+// period of the date itself: needed by 30 June is June's, though its due
+// time is 1 July 00:00. day is that date; "" means the day of the due time.
+func (k KPI) processDue(s processStart) (due time.Time, day string, ok bool) {
+	endOfDay := func(d string) (time.Time, string, bool) {
 		t, err := time.ParseInLocation(time.DateOnly, d, k.loc())
-		return t.AddDate(0, 0, 1), err == nil
+		return t.AddDate(0, 0, 1), k.day(t), err == nil
 	}
 	r := s.Request
 	switch {
@@ -361,12 +366,12 @@ func (k KPI) processDue(s processStart) (time.Time, bool) {
 		return endOfDay(r.ScheduledFor)
 	case r.StartsAt != "":
 		t, err := time.Parse(time.RFC3339, r.StartsAt)
-		return t, err == nil
+		return t, "", err == nil
 	case len(r.Legs) > 0 && r.Legs[0].Depart != "":
 		t, err := time.ParseInLocation(time.DateOnly, r.Legs[0].Depart, k.loc())
-		return t, err == nil
+		return t, "", err == nil
 	}
-	return time.Time{}, false
+	return time.Time{}, "", false
 }
 
 func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Event) error {
@@ -386,8 +391,8 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Even
 				acc.procs[id] = procInfo{kind: string(kind), dept: s.Request.Department}
 				acc.procOrder = append(acc.procOrder, id)
 			}
-			if due, ok := k.processDue(s); ok {
-				k.open(acc, id, "process", id, string(kind), s.Request.Department, due)
+			if due, day, ok := k.processDue(s); ok {
+				k.openOn(acc, id, "process", id, string(kind), s.Request.Department, due, day)
 			}
 		}
 		if deliveredBy(e) {
@@ -586,10 +591,18 @@ func (k KPI) process(ctx context.Context, tx *sql.Tx, acc *counters, id string) 
 // open starts an item that is due at due (in the batch; written at its
 // end unless closed by then).
 func (k KPI) open(acc *counters, id, unit, processID, kind, dept string, due time.Time) {
+	k.openOn(acc, id, unit, processID, kind, dept, due, "")
+}
+
+// openOn is open for an item that counts on day ("": the day of due).
+func (k KPI) openOn(acc *counters, id, unit, processID, kind, dept string, due time.Time, day string) {
 	if _, ok := acc.open[id]; ok {
 		return
 	}
-	o := openItem{unit: unit, processID: processID, kind: kind, dept: dept, due: due.UnixMilli(), day: k.day(due)}
+	if day == "" {
+		day = k.day(due)
+	}
+	o := openItem{unit: unit, processID: processID, kind: kind, dept: dept, due: due.UnixMilli(), day: day}
 	acc.open[id] = o
 	acc.openOrder = append(acc.openOrder, id)
 	acc.add("kpi_open_counts", o.day, []string{dept, kind, unit}, 1)

@@ -238,10 +238,12 @@ func checkKPIGolden(t *testing.T, b backend) {
 			// Days only, within June: P4 fell due on 16 June (Shanghai),
 			// P1 on 21 June; SV-3 expired on 19 June.
 			{"5 to 20 June", projections.KPIQuery{From: day(6, 5), To: day(6, 21), Now: now}, scorecard{
-				"satisfaction":                "0.5000=1/2 fail target >=0.85 | 2026-06 1/2 | worst department:MKT 1/2 -1 | worst kind:procurement 1/2 -1",
-				"satisfaction.details":        "map[answered:2 satisfied:1 score_sum:8 sent:3 unanswered_closed:1]",
-				"on_time":                     "0.0000=0/1 fail target >=0.90 | 2026-06 0/1 | worst department:ADM 0/1 -1 | worst kind:procurement 0/1 -1",
-				"on_time.details":             "map[late:1 late_open:0 on_time:0 processes:1 tasks:0]",
+				"satisfaction":         "0.5000=1/2 fail target >=0.85 | 2026-06 1/2 | worst department:MKT 1/2 -1 | worst kind:procurement 1/2 -1",
+				"satisfaction.details": "map[answered:2 satisfied:1 score_sum:8 sent:3 unanswered_closed:1]",
+				// P1, needed by 20 June, counts on 20 June (its due time is
+				// 21 June 00:00): late, with P4.
+				"on_time":                     "0.0000=0/2 fail target >=0.90 | 2026-06 0/2 | worst department:ADM 0/1 -1 | worst department:MKT 0/1 -1 | worst kind:procurement 0/2 -2",
+				"on_time.details":             "map[late:2 late_open:0 on_time:0 processes:2 tasks:0]",
 				"budget_overrun":              "0.0000=0/310000 pass target <=0.05 | 2026-06 0/310000 | worst department:MKT 10000/110000 -10000 | worst budget_line:2026-MKT-office_supplies 10000/110000 -10000",
 				"budget_overrun.details":      "map[actual:170000 available:130000 committed:10000 plan:310000 released:20000 reserved:200000]",
 				"deliverable_quality":         "0.6667=2/3 fail target >=1.00 | 2026-06 2/3 | worst department:ADM 0/1 -1 | worst kind:procurement 2/3 -1",

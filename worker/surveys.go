@@ -34,6 +34,7 @@ import (
 type SurveyTrigger struct {
 	Store    houqin.EventStore
 	Temporal client.Client
+	Org      *houqin.Org // nil: everyone is asked; else the logistics staff are not (Org.ServesLogistics)
 	Config   houqin.SurveyConfig
 	Now      func() time.Time
 	Logger   *slog.Logger
@@ -119,6 +120,10 @@ func (t *SurveyTrigger) send(ctx context.Context, kind houqin.ProcessKind, done 
 		respondent = s.Subject
 	}
 	if respondent == "" {
+		return nil
+	}
+	if t.Org != nil && t.Org.ServesLogistics(respondent) {
+		log.Info("no survey: the respondent serves logistics and would rate their own service", "service", processID, "respondent", respondent)
 		return nil
 	}
 	title := s.Request.Title

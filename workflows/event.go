@@ -58,6 +58,9 @@ type EventInput struct {
 	// are accepted, open that long (config/kpi.yaml survey).
 	SurveyRemindAfter time.Duration `json:"survey_remind_after,omitempty"`
 	SurveyCloseAfter  time.Duration `json:"survey_close_after,omitempty"`
+	// NoSurvey are attendees who are not surveyed: the logistics staff,
+	// whose rating would be of their own service.
+	NoSurvey []string `json:"no_survey,omitempty"`
 }
 
 // EventResult is how an event process ended.
@@ -297,7 +300,7 @@ func (w *event) surveys(ctx workflow.Context) error {
 	p, in := w.p, w.in
 	var ids []string
 	for _, u := range w.attendees {
-		if u == in.Requester {
+		if u == in.Requester || slices.Contains(in.NoSurvey, u) {
 			continue
 		}
 		id := "SV-" + in.ProcessID + "-" + u

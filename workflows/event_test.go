@@ -166,6 +166,8 @@ func TestEventCompletedAfterMajorError(t *testing.T) {
 	accepted := h.completeTask(eventStarts+13*time.Hour, etask("review_minutes", 2), "zhang.wei", houqin.MinutesReview{Outcome: "accepted"})
 	in := eventInput(t)
 	in.SurveyRemindAfter, in.SurveyCloseAfter = 3*24*time.Hour, 7*24*time.Hour
+	// li.na attends, but serves logistics: she would rate her own work.
+	in.Attendees, in.NoSurvey = append(in.Attendees, "li.na"), []string{"li.na"}
 	res, err := h.runEvent(in)
 	if err != nil || res.Status != houqin.StatusCompleted {
 		t.Fatalf("result %+v, %v; want completed", res, err)
@@ -240,7 +242,7 @@ func TestEventCompletedAfterMajorError(t *testing.T) {
 	}
 	sent := of[*houqin.EventSurveysSent](t, events)
 	if len(sent) != 1 || !slices.Equal(sent[0].Surveys, []string{"SV-" + evid + "-liu.yang"}) {
-		t.Errorf("surveys sent %+v, want liu.yang's (the organiser's comes from the trigger)", sent)
+		t.Errorf("surveys sent %+v, want liu.yang's (the organiser's comes from the trigger; li.na serves logistics)", sent)
 	}
 	survey := storetest.MustReadStream(t, h.store, houqin.SurveyStream("SV-"+evid+"-liu.yang"))
 	if len(survey) == 0 || survey[0].Type != "survey.sent" {

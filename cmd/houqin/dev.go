@@ -101,7 +101,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// Surveys after completed services: a runner of its own, so that a
 	// Temporal outage never holds up the read models.
 	trigger := projections.NewRunner(store, db, []projections.Projection{&worker.SurveyTrigger{
-		Store: store, Temporal: tc, Config: kpi.Survey, Logger: log}}, projections.Options{Logger: log})
+		Store: store, Temporal: tc, Org: org, Config: kpi.Survey, Logger: log}}, projections.Options{Logger: log})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)

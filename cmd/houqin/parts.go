@@ -71,7 +71,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		defer db.Close()
 		trigger := projections.NewRunner(store, db, []projections.Projection{&worker.SurveyTrigger{
-			Store: store, Temporal: tc, Config: kpi.Survey, Logger: log}}, projections.Options{Logger: log})
+			Store: store, Temporal: tc, Org: org, Config: kpi.Survey, Logger: log}}, projections.Options{Logger: log})
 		loops = append(loops, trigger.Run)
 	}
 	ln, err := net.Listen("tcp", *metricsAddr)
