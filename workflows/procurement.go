@@ -291,6 +291,16 @@ func (w *procurement) route() route {
 			w.in.Request, w.outstanding = req, req.Quantities()
 			return nil
 		},
+		resubmitted: func(ctx workflow.Context, _ *decision) error {
+			if !w.p.integrity || !w.budgeted {
+				return nil
+			}
+			// An amended request is checked again: the route that
+			// follows depends on its budget status.
+			line := w.budget.line
+			line.Category = w.in.Request.BudgetCategory
+			return w.budget.checkAgainst(ctx, line, w.in.Request.Total())
+		},
 	}
 	if len(w.in.Policy.Steps) == 0 {
 		rt.fixed = &houqin.Resolution{Step: StepDeptApproval, Name: houqin.Text{Zh: "部门负责人审批", En: "Department head approval"},

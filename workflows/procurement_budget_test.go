@@ -333,3 +333,33 @@ func TestProcurementBudgetCoverComesFromSteps(t *testing.T) {
 	}
 	wantLine(t, store, 120_000, 0)
 }
+
+// TestProcurementAmendmentRechecksBudget: a request within its line is
+// returned and resubmitted for more, into the band: the budget is checked
+// again, and the new route runs the budget review that covers it.
+func TestProcurementAmendmentRechecksBudget(t *testing.T) {
+	store, _ := budgetStore(t, 0)
+	h := newHarness(t, store)
+	h.do(time.Minute, houqin.TaskAction{TaskID: task("dept_approval", 1), Action: houqin.ActionReturn, Actor: "liu.yang", Comment: "数量不够"})
+	amended := engineInput(policyOf(t, ""), 1_020_000).Request // 10 200.00: 200.00 into the 500.00 band
+	resub := h.do(2*time.Minute, houqin.TaskAction{TaskID: task("resubmit", 1), Action: houqin.ActionResubmit, Actor: "wang.fang",
+		Comment: "已加量", Data: mustJSON(t, amended)})
+	h.approveBy(3*time.Minute, task("dept_approval", 2), "liu.yang")
+	h.approveBy(4*time.Minute, task("finance_review", 1), "chen.jing")
+	h.approveBy(5*time.Minute, task("finance_review", 2), "zhang.wei")
+	review := h.approveBy(6*time.Minute, task("budget_review", 1), "chen.jing")
+	h.cancelAt(time.Hour)
+	_, _, events := h.runTo(engineInput(policyOf(t, ""), small))
+	wantDone(t, resub)
+	wantDone(t, review)
+	wantBudgetLog(t, events, []string{
+		"budget within", "open dept_approval.1 liu.yang", "return dept_approval.1 by liu.yang", "dept_approval returned", "returned to requester",
+		"open resubmit.1 wang.fang", "resubmit resubmit.1 by wang.fang", "resubmitted", "budget warn",
+		"open dept_approval.2 liu.yang", "approve dept_approval.2 by liu.yang", "dept_approval approved",
+		"open finance_review.1 chen.jing", "open finance_review.2 zhang.wei",
+		"approve finance_review.1 by chen.jing", "approve finance_review.2 by zhang.wei", "finance_review approved",
+		"skip director_approval",
+		"open budget_review.1 chen.jing", "approve budget_review.1 by chen.jing", "budget_review approved",
+		"skip budget_exception", "reserve 1020000 warn", "APPROVED", "open record_po.1 li.na,zhang.wei",
+	})
+}

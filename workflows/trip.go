@@ -296,6 +296,14 @@ func (w *trip) route() route {
 			w.in.Request = req
 			return nil
 		},
+		resubmitted: func(ctx workflow.Context, _ *decision) error {
+			if !w.p.integrity {
+				return nil
+			}
+			// An amended estimate is checked again: the route that
+			// follows depends on its budget status.
+			return w.budget.checkAgainst(ctx, w.budget.line, w.in.Request.EstimatedCost)
+		},
 	}
 	rt.policy.ClaimSteps = nil
 	return rt
