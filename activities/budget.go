@@ -427,6 +427,9 @@ func CheckAdjustment(ctx context.Context, store houqin.EventStore, adj houqin.Bu
 			return fmt.Sprintf("lines[%d]: %s has no active budget line for %s in %d", i, al.Department, al.Category, adj.Year), nil
 		case l.Plan+al.Delta < 0:
 			return fmt.Sprintf("lines[%d].delta: the plan of %s would fall below zero (%s %+d)", i, l.Stream, houqin.Money(l.Plan), al.Delta), nil
+		case al.Delta < 0 && l.Plan+al.Delta < l.Reserved+l.Actual:
+			return fmt.Sprintf("lines[%d].delta: the plan of %s would fall below what it has committed and spent (%s reserved, %s spent; the plan may go down to %s)",
+				i, l.Stream, houqin.Money(l.Reserved), houqin.Money(l.Actual), houqin.Money(l.Reserved+l.Actual)), nil
 		}
 	}
 	return "", nil

@@ -61,6 +61,10 @@ func (s *Server) startBudget(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, err)
 		return
 	}
+	if err := d.CheckTolerance(s.cfg.MaxToleranceBP); err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
 	for i, l := range d.Lines {
 		if err := s.knownDepartment("lines["+strconv.Itoa(i)+"].department", l.Department); err != nil {
 			s.problems.Error(w, r, err)

@@ -21,6 +21,9 @@ func TestBudgetRoutes(t *testing.T) {
 		problem(t, f.do("zhang.wei", "POST", "/v1/budgets", `{"year":2026,"lines":[{"department":"XYZ","category":"travel","amount":1}]}`),
 			400, `lines[0].department: unknown department "XYZ"`)
 		problem(t, f.do("zhang.wei", "POST", "/v1/budgets", `{"year":2026,"lines":[],"extra":1}`), 400, "extra: unknown field")
+		// A band wider than 20 % would make the plan meaningless.
+		problem(t, f.do("zhang.wei", "POST", "/v1/budgets", `{"year":2026,"lines":[{"department":"MKT","category":"travel","amount":100,"tolerance_bp":2001}]}`),
+			400, "lines[0].tolerance_bp: at most 2000 basis points (20.00 %), got 2001")
 		problem(t, f.do("zhang.wei", "POST", "/v1/budgets/20x6/adjustments", `{}`), 400, `year: must be a year between 2000 and 2100, got "20x6"`)
 	})
 
@@ -45,6 +48,9 @@ func TestBudgetRoutes(t *testing.T) {
 			422, "lines[0]: HR has no active budget line for travel in 2026")
 		problem(t, f.do("zhang.wei", "POST", "/v1/budgets/2026/adjustments", `{"reason":"x","lines":[{"department":"MKT","category":"office_supplies","delta":-300001}]}`),
 			422, "lines[0].delta: the plan of budget-2026-MKT-office_supplies would fall below zero")
+		// 310 000 are committed: the plan may go down to that, not below.
+		problem(t, f.do("zhang.wei", "POST", "/v1/budgets/2026/adjustments", `{"reason":"x","lines":[{"department":"MKT","category":"office_supplies","delta":-1}]}`),
+			422, "lines[0].delta: the plan of budget-2026-MKT-office_supplies would fall below what it has committed and spent (3100.00 reserved, 0.00 spent")
 		problem(t, f.do("zhang.wei", "POST", "/v1/budgets/2026/adjustments", `{"reason":"","lines":[]}`), 400, "reason: required")
 	})
 

@@ -47,8 +47,11 @@ type Config struct {
 	Logger     *slog.Logger
 	Registry   *prometheus.Registry
 	Now        func() time.Time
-	MaxBody    int64         // request body limit; default 1 MiB
-	WaitLimit  time.Duration // longest min_position wait; default 5s
+	MaxBody    int64 // request body limit; default 1 MiB
+	// MaxToleranceBP is the widest tolerance band of a new budget line, in
+	// basis points; default houqin.DefaultMaxToleranceBP (20 %).
+	MaxToleranceBP int
+	WaitLimit      time.Duration // longest min_position wait; default 5s
 	// KPI holds the KPI targets, time zone and survey timers; the zero
 	// value means houqin.DefaultKPIConfig.
 	KPI houqin.KPIConfig
@@ -67,6 +70,9 @@ type Server struct {
 
 // NewServer returns a Server; it registers its collectors with cfg.Registry.
 func NewServer(cfg Config) *Server {
+	if cfg.MaxToleranceBP <= 0 {
+		cfg.MaxToleranceBP = houqin.DefaultMaxToleranceBP
+	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}

@@ -45,6 +45,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	withWorker := fs.Bool("worker", true, "run the Temporal worker in this process (false: run `houqin worker` separately)")
 	reorderer := fs.String("reorderer", "", "user who requests reorders of items below their reorder point (default: the first user with role warehouse)")
 	anchorEvery := fs.Duration("anchor-interval", time.Hour, "append an audit anchor at start and then this often (0: never)")
+	maxTolerance := fs.Int("max-tolerance-bp", houqin.DefaultMaxToleranceBP, "widest tolerance band of a new budget line, in basis points")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -97,7 +98,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: runner, Temporal: tc, Org: org, Policy: policy, Checklists: checklists,
-		Auth: auth, Logger: log, Registry: reg, KPI: kpi, Scratch: sqlite.OpenScratch})
+		Auth: auth, Logger: log, Registry: reg, KPI: kpi, Scratch: sqlite.OpenScratch, MaxToleranceBP: *maxTolerance})
 	// Surveys after completed services: a runner of its own, so that a
 	// Temporal outage never holds up the read models.
 	trigger := projections.NewRunner(store, db, []projections.Projection{&worker.SurveyTrigger{

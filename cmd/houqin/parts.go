@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/activities"
 	"github.com/houqin/houqin/api"
 	"github.com/houqin/houqin/projections"
@@ -95,6 +96,7 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	policyFile := fs.String("policy", "", "approval policy YAML (default: the embedded config/policy.yaml)")
 	checklistsFile := fs.String("checklists", "", "inspection checklists YAML (default: the embedded config/checklists.yaml)")
 	jwks := fs.String("jwks-url", "", "verify RS256 tokens against this JWKS URL instead of the dev HS256 key in --data")
+	maxTolerance := fs.Int("max-tolerance-bp", houqin.DefaultMaxToleranceBP, "widest tolerance band of a new budget line, in basis points")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -131,7 +133,8 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: projections.NewWatcher(db, allProjections(kpi)),
-		Temporal: tc, Org: org, Policy: policy, Checklists: checklists, Auth: auth, Logger: log, Registry: reg, KPI: kpi, Scratch: sqlite.OpenScratch})
+		Temporal: tc, Org: org, Policy: policy, Checklists: checklists, Auth: auth, Logger: log, Registry: reg, KPI: kpi, Scratch: sqlite.OpenScratch,
+		MaxToleranceBP: *maxTolerance})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
