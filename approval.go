@@ -328,26 +328,18 @@ func (r Resolver) left(user string) bool {
 // stayer returns a, or a's replacement if a has left the organisation: the
 // user's fallback, else their manager. false if nobody is left.
 func (r Resolver) stayer(a Assignee, ex *Explanation) (Assignee, bool) {
-	for range 10 {
-		u, err := r.Org.User(a.User)
-		if err != nil {
-			return a, false
-		}
-		if !u.Left {
-			return a, true
-		}
-		next := u.Fallback
-		if next == "" {
-			next = u.Manager
-		}
-		if next == "" {
-			ex.Rules = append(ex.Rules, fmt.Sprintf("%s has left and has no fallback; dropped", u.ID))
-			return a, false
-		}
-		ex.Rules = append(ex.Rules, fmt.Sprintf("%s has left; replaced by %s", u.ID, next))
-		a = Assignee{User: next, Rule: a.Rule, Note: fmt.Sprintf("replaces %s, who has left", u.ID)}
+	_, chain, err := r.Org.Successor(a.User)
+	for i := 1; i < len(chain); i++ {
+		ex.Rules = append(ex.Rules, fmt.Sprintf("%s has left; replaced by %s", chain[i-1], chain[i]))
+		a = Assignee{User: chain[i], Rule: a.Rule, Note: fmt.Sprintf("replaces %s, who has left", chain[i-1])}
 	}
-	return a, false
+	if err != nil {
+		if len(chain) > 0 {
+			ex.Rules = append(ex.Rules, fmt.Sprintf("%s has left and has no fallback; dropped", chain[len(chain)-1]))
+		}
+		return a, false
+	}
+	return a, true
 }
 
 // Route resolves every step of kp for a request: the preview of the route

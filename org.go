@@ -2,6 +2,7 @@ package houqin
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -316,6 +317,29 @@ func (o *Org) Doers(exclude []string, roles ...string) []string {
 // LogisticsRoles are the roles that do logistics work steps (record a
 // purchase order, book a trip), in order: the staff, else the manager.
 var LogisticsRoles = []string{"logistics_staff", "logistics_manager"}
+
+// Successor returns who takes over the open tasks of user, who has left
+// the organisation: their Fallback, else their manager, followed while
+// that one has left too (at most 10 steps). chain is every user passed,
+// user first, the successor last. ENOTFOUND if nobody is left to take over.
+func (o *Org) Successor(user string) (successor string, chain []string, err error) {
+	next := user
+	for range 10 {
+		u, err := o.User(next)
+		if err != nil {
+			return "", chain, err
+		}
+		chain = append(chain, u.ID)
+		if !u.Left {
+			return u.ID, chain, nil
+		}
+		next = cmp.Or(u.Fallback, u.Manager)
+		if next == "" {
+			return "", chain, Errorf(ENOTFOUND, "successor: %s has left and has no fallback or manager", u.ID)
+		}
+	}
+	return "", chain, Errorf(ENOTFOUND, "successor: no one who has not left within 10 steps from %s", user)
+}
 
 // ServesLogistics reports whether user does the logistics department's
 // work (holds one of LogisticsRoles): their rating of its service would be

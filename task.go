@@ -2,6 +2,7 @@ package houqin
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -105,14 +106,42 @@ type TaskCancelled struct {
 func (TaskCancelled) EventType() string { return "task.cancelled" }
 
 // TaskTransferred records that an assignee handed a task to another user
-// (转交); the task keeps its ID.
+// (转交), or that the system moved it from a user who left the
+// organisation (Reason says so; the actor is system); the task keeps its ID.
 type TaskTransferred struct {
 	TaskID     string   `json:"task_id"`
 	From       string   `json:"from"`
 	To         string   `json:"to"`
 	OnBehalfOf string   `json:"on_behalf_of,omitempty"`
 	Comment    string   `json:"comment,omitempty"`
-	Assignees  []string `json:"assignees"` // after the transfer
+	Reason     string   `json:"reason,omitempty"` // why the system moved it
+	Assignees  []string `json:"assignees"`        // after the transfer
+}
+
+// Reassignment moves an open task from an assignee who may no longer act
+// on it (they left the organisation) to their successor (Org.Successor).
+// The system sends it, never a user.
+type Reassignment struct {
+	TaskID string `json:"task_id"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
+}
+
+// TaskProcess returns the process of a task ID, "<process>.<step>.<n>":
+// everything before the step, so a process ID with a dot in it (a survey
+// of user liu.yang, "SV-EV-2026-000001-liu.yang") is whole. Its workflow
+// ID is the process ID.
+func TaskProcess(taskID string) (string, bool) {
+	i := strings.LastIndex(taskID, ".")
+	if i <= 0 {
+		return "", false
+	}
+	j := strings.LastIndex(taskID[:i], ".")
+	if j <= 0 || j+1 == i || i+1 == len(taskID) {
+		return "", false
+	}
+	return taskID[:j], true
 }
 
 // EventType implements EventData.

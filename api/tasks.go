@@ -192,20 +192,8 @@ func (s *Server) actOnTask(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, outcome)
 }
 
-// taskProcess returns the process of a task ID, "<process>.<step>.<n>":
-// everything before the step, so a process ID with a dot in it (a survey
-// of user liu.yang, "SV-EV-2026-000001-liu.yang") is whole.
-func taskProcess(taskID string) (string, bool) {
-	i := strings.LastIndex(taskID, ".")
-	if i <= 0 {
-		return "", false
-	}
-	j := strings.LastIndex(taskID[:i], ".")
-	if j <= 0 || j+1 == i || i+1 == len(taskID) {
-		return "", false
-	}
-	return taskID[:j], true
-}
+// taskProcess is houqin.TaskProcess.
+func taskProcess(taskID string) (string, bool) { return houqin.TaskProcess(taskID) }
 
 // noWorkflow turns Temporal's "no such workflow" for an update into
 // ECONFLICT when the process exists but has ended (its workflow closed:

@@ -265,3 +265,44 @@ func TestIntegrityUnresolvableStepFailsProcess(t *testing.T) {
 		t.Errorf("the stream ends with %s, want process.failed", last.Type)
 	}
 }
+
+// reassign sends a reassignment at d.
+func (h *harness) reassign(d time.Duration, r houqin.Reassignment) *update {
+	h.updates++
+	u := &update{id: fmt.Sprintf("update-%d", h.updates), action: houqin.TaskAction{TaskID: r.TaskID, Action: "reassign", Actor: "system", To: r.To}}
+	h.at(d, func() { h.env.UpdateWorkflow(workflows.UpdateReassign, u.id, h.callback(u), r) })
+	return u
+}
+
+// TestIntegrityReassignFromUserWhoLeft: the system moves chen.jing's
+// finance review to her successor when she leaves; never onto the other
+// countersigner, never from someone who does not hold the task.
+func TestIntegrityReassignFromUserWhoLeft(t *testing.T) {
+	h := newHarness(t, mustOpenStore(t))
+	h.approveBy(time.Minute, task("dept_approval", 1), "liu.yang")
+	const why = "chen.jing has left the organisation"
+	onto := h.reassign(2*time.Minute, houqin.Reassignment{TaskID: task("finance_review", 1), From: "chen.jing", To: "zhang.wei", Reason: why})
+	notHers := h.reassign(2*time.Minute, houqin.Reassignment{TaskID: task("finance_review", 2), From: "chen.jing", To: "admin", Reason: why})
+	toRequester := h.reassign(2*time.Minute, houqin.Reassignment{TaskID: task("finance_review", 1), From: "chen.jing", To: "wang.fang", Reason: why})
+	moved := h.reassign(3*time.Minute, houqin.Reassignment{TaskID: task("finance_review", 1), From: "chen.jing", To: "admin", Reason: why})
+	gone := h.approveBy(4*time.Minute, task("finance_review", 1), "chen.jing")
+	byAdmin := h.approveBy(5*time.Minute, task("finance_review", 1), "admin")
+	h.approveBy(6*time.Minute, task("finance_review", 2), "zhang.wei")
+	h.cancelAt(time.Hour)
+	_, _, events := h.runTo(engineInput(policyOf(t, ""), medium))
+	wantCode(t, onto, houqin.EINVALID, `to: "zhang.wei" already takes part in step finance_review`)
+	wantCode(t, notHers, houqin.ECONFLICT, `from: "chen.jing" is not an assignee`)
+	wantCode(t, toRequester, houqin.EINVALID, `to: "wang.fang" may not act on`)
+	wantDone(t, moved)
+	wantCode(t, gone, houqin.EFORBIDDEN, "is not an assignee")
+	wantDone(t, byAdmin)
+	tr := of[*houqin.TaskTransferred](t, events)
+	if len(tr) != 1 || tr[0].From != "chen.jing" || tr[0].To != "admin" || tr[0].Reason != why {
+		t.Fatalf("transfers %+v, want chen.jing's task moved to admin, saying why", tr)
+	}
+	for _, e := range events {
+		if e.Type == "task.transferred" && e.Meta.Actor != "system" {
+			t.Errorf("the reassignment's actor is %q, want system", e.Meta.Actor)
+		}
+	}
+}

@@ -124,6 +124,7 @@ type deadline struct {
 type decision struct {
 	houqin.TaskAction
 	onBehalfOf string // the approver the actor stands in for, if a delegate
+	from       string // a reassignment's assignee who left
 	updateID   string
 	seq        int // the order in which the action was accepted
 	outcome    houqin.TaskOutcome
@@ -162,6 +163,11 @@ func newProcess(ctx workflow.Context, kind houqin.ProcessKind, id, stream, reque
 	}
 	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateProcess, p.actOnProcess,
 		workflow.UpdateHandlerOptions{Validator: p.validateProcess})
+	if err != nil {
+		return nil, fmt.Errorf("set update handler: %w", err)
+	}
+	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateReassign, p.reassign,
+		workflow.UpdateHandlerOptions{Validator: p.validateReassign})
 	if err != nil {
 		return nil, fmt.Errorf("set update handler: %w", err)
 	}
@@ -359,7 +365,12 @@ func (p *process) next(ctx workflow.Context) (d *decision, fired *openTask, what
 				d.err, d.done = applicationError(houqin.Errorf(houqin.ECONFLICT, "task_id: task %q is no longer open", d.TaskID)), true
 				continue
 			}
-			if p.integrity {
+			if d.Action == actionReassign {
+				if err := p.checkReassign(houqin.Reassignment{TaskID: d.TaskID, From: d.from, To: d.To}); err != nil {
+					p.refuse(d, err)
+					continue
+				}
+			} else if p.integrity {
 				// What was true when the action was accepted may no longer
 				// be: an earlier action of the same workflow task moved
 				// the task (a transfer) or the step (an approval).
@@ -369,7 +380,7 @@ func (p *process) next(ctx workflow.Context) (d *decision, fired *openTask, what
 				}
 			}
 			switch d.Action {
-			case houqin.ActionComment, houqin.ActionRemind, houqin.ActionTransfer:
+			case houqin.ActionComment, houqin.ActionRemind, houqin.ActionTransfer, actionReassign:
 				if err := p.minor(ctx, t, d); err != nil {
 					return nil, nil, "", err
 				}
@@ -442,6 +453,15 @@ func (p *process) minor(ctx workflow.Context, t *openTask, d *decision) error {
 		}
 		data = houqin.TaskTransferred{TaskID: t.task.ID, From: d.Actor, To: d.To, OnBehalfOf: d.onBehalfOf,
 			Comment: d.Comment, Assignees: slices.Clone(t.task.Assignees)}
+	case actionReassign:
+		i := slices.Index(t.task.Assignees, d.from)
+		if slices.Contains(t.task.Assignees, d.To) {
+			t.task.Assignees = slices.Delete(t.task.Assignees, i, i+1) // the successor holds it already
+		} else {
+			t.task.Assignees[i] = d.To
+		}
+		delete(t.task.OnBehalfOf, d.from)
+		data = houqin.TaskTransferred{TaskID: t.task.ID, From: d.from, To: d.To, Reason: d.Comment, Assignees: slices.Clone(t.task.Assignees)}
 	}
 	p.settling = append(p.settling, d)
 	if err := p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, data); err != nil {
@@ -454,6 +474,59 @@ func (p *process) minor(ctx workflow.Context, t *openTask, d *decision) error {
 // openTask.holders), for processes under approvalIntegrity.
 func (p *process) holds(t *openTask, u string) bool {
 	return p.integrity && t.holders != nil && slices.Contains(t.holders(), u)
+}
+
+// actionReassign is the internal action of a Reassignment in the queue.
+const actionReassign = "reassign"
+
+// validateReassign is the UpdateReassign validator.
+func (p *process) validateReassign(_ workflow.Context, r houqin.Reassignment) error {
+	if err := p.checkReassign(r); err != nil {
+		p.log.Info("Reassignment rejected", "task_id", r.TaskID, "from", r.From, "error", houqin.ErrorMessage(err))
+		return applicationError(err)
+	}
+	return nil
+}
+
+// checkReassign checks a reassignment against the process as it stands:
+// the task is open, From holds it, To may act on it and holds no other
+// slot of its step.
+func (p *process) checkReassign(r houqin.Reassignment) error {
+	t := p.task(r.TaskID)
+	switch {
+	case t == nil || t.decided:
+		return houqin.Errorf(houqin.ECONFLICT, "task_id: task %q is not open", r.TaskID)
+	case p.stopping != nil:
+		return houqin.Errorf(houqin.ECONFLICT, "task_id: the requester is stopping %s (%s)", p.id, p.stopping.Action)
+	case !slices.Contains(t.task.Assignees, r.From):
+		return houqin.Errorf(houqin.ECONFLICT, "from: %q is not an assignee of %s", r.From, r.TaskID)
+	case r.To == "" || r.To == r.From:
+		return houqin.Errorf(houqin.EINVALID, "to: a successor other than %q is required", r.From)
+	case r.To == p.requester && !t.forRequester, p.isSubject(r.To) && !t.forSubject:
+		return houqin.Errorf(houqin.EINVALID, "to: %q may not act on %s", r.To, p.id)
+	case p.holds(t, r.To):
+		return houqin.Errorf(houqin.EINVALID, "to: %q already takes part in step %s; one person holds one slot of a step", r.To, t.task.Step)
+	}
+	return nil
+}
+
+// reassign is the UpdateReassign handler: the workflow takes it in order
+// with the users' actions and records task.transferred by system.
+func (p *process) reassign(ctx workflow.Context, r houqin.Reassignment) (houqin.TaskOutcome, error) {
+	if err := p.checkReassign(r); err != nil {
+		return houqin.TaskOutcome{}, applicationError(err)
+	}
+	d := &decision{TaskAction: houqin.TaskAction{TaskID: r.TaskID, Action: actionReassign, Actor: "system", To: r.To, Comment: r.Reason},
+		from: r.From, seq: p.accepted}
+	p.accepted++
+	if info := workflow.GetCurrentUpdateInfo(ctx); info != nil {
+		d.updateID = info.ID
+	}
+	p.queue = append(p.queue, d)
+	if err := workflow.Await(ctx, func() bool { return d.done }); err != nil {
+		return houqin.TaskOutcome{}, applicationError(err)
+	}
+	return d.outcome, d.err
 }
 
 // isSubject reports whether u is the process's subject (see process.subject).

@@ -47,6 +47,12 @@ const UpdateTask = "task"
 // houqin.ProcessAction, its result a houqin.TaskOutcome without task ID.
 const UpdateProcess = "process"
 
+// UpdateReassign is the name of the Workflow Update by which the system
+// moves an open task from an assignee who left the organisation to their
+// successor: its argument is a houqin.Reassignment, its result a
+// houqin.TaskOutcome. No user sends it (the API has no route for it).
+const UpdateReassign = "reassign"
+
 // QueryState is the name of the query that returns a process's State, for
 // debugging; user interfaces read projections.
 const QueryState = "state"

@@ -46,6 +46,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	reorderer := fs.String("reorderer", "", "user who requests reorders of items below their reorder point (default: the first user with role warehouse)")
 	anchorEvery := fs.Duration("anchor-interval", time.Hour, "append an audit anchor at start and then this often (0: never)")
 	maxTolerance := fs.Int("max-tolerance-bp", houqin.DefaultMaxToleranceBP, "widest tolerance band of a new budget line, in basis points")
+	reassignEvery := fs.Duration("reassign-interval", time.Minute, "how often the open tasks of users who left the organisation move to their successors")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -119,7 +120,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
   health:       %s/healthz  %s/readyz   metrics: %s/metrics   openapi: %s/openapi.json
   token:        go run ./cmd/houqin token --data %s wang.fang
 `, temporal.FrontendAddr(), ui, sf.eventsDSN(), sf.readModelsDSN(), url, url, url, url, sf.data)
-	return serve(ctx, log, stdout, banner, url, ln, srv.Handler(), append(withAnchorer(runner.Run, store, *anchorEvery, log), trigger.Run)...)
+	reassigner := &worker.Reassigner{Org: org, ReadModels: db, Temporal: tc, Interval: *reassignEvery, Logger: log}
+	return serve(ctx, log, stdout, banner, url, ln, srv.Handler(), append(withAnchorer(runner.Run, store, *anchorEvery, log), trigger.Run, reassigner.Run)...)
 }
 
 // serve runs the HTTP server and the background loops until ctx ends or one

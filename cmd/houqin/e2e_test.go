@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,12 +27,19 @@ type devProcess struct {
 	data     string
 	temporal string // frontend address
 	key      []byte
+	stop     func() // stops it, once; the test's cleanup calls it too
 }
 
 // startDev runs houqin dev with extra flags until the test ends.
 func startDev(t *testing.T, extra ...string) *devProcess {
 	t.Helper()
-	data := t.TempDir()
+	return startDevIn(t, t.TempDir(), extra...)
+}
+
+// startDevIn is startDev on the data directory data: a second one started
+// there after the first stopped resumes what the first left.
+func startDevIn(t *testing.T, data string, extra ...string) *devProcess {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -41,12 +49,16 @@ func startDev(t *testing.T, extra ...string) *devProcess {
 		done <- Run(ctx, args, pw, &stderr)
 		pw.Close()
 	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("houqin dev: %v", err)
-		}
-	})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("houqin dev: %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
 	lines := bufio.NewScanner(pr)
 	url, temporal := "", ""
 	for lines.Scan() {
@@ -66,7 +78,7 @@ func startDev(t *testing.T, extra ...string) *devProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &devProcess{url: url, data: data, temporal: temporal, key: key}
+	d := &devProcess{url: url, data: data, temporal: temporal, key: key, stop: stop}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if code, _ := d.do(t, "", "GET", "/readyz", nil); code == 200 {

@@ -3,8 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/config"
 )
 
 // TestIntegrityEndToEnd checks, through the HTTP API on the embedded
@@ -105,5 +111,63 @@ func waitClosed(t *testing.T, d *devProcess, id string) {
 	defer cancel()
 	if err := temporalClient(t, d).GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
 		t.Fatalf("workflow %s: %v", id, err)
+	}
+}
+
+// TestUserWhoLeftEndToEnd: chen.jing holds her part of a countersign when
+// she leaves. houqin restarts with an organisation that says so: her token
+// is refused (401), her open task moves to her manager admin with a
+// task.transferred by system saying why, and admin approves it.
+func TestUserWhoLeftEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded Temporal server")
+	}
+	data := t.TempDir()
+	d := startDevIn(t, data)
+	created := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", bigRequisition)
+	id := created["id"].(string)
+	dept := d.pendingTask(t, "liu.yang", id, created["position"])
+	out := d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+dept["id"].(string)+"/approve", map[string]any{"comment": "同意"})
+	fin := d.pendingTask(t, "chen.jing", id, out["position"])["id"].(string)
+	d.stop()
+
+	org := strings.Replace(string(config.DefaultOrg()), "{id: chen.jing,", "{id: chen.jing, left: true,", 1)
+	if !strings.Contains(org, "left: true") {
+		t.Fatal("config/org.yaml has no chen.jing to mark as left")
+	}
+	orgFile := filepath.Join(t.TempDir(), "org.yaml")
+	if err := os.WriteFile(orgFile, []byte(org), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d = startDevIn(t, data, "--org", orgFile, "--reassign-interval", "200ms")
+	d.must(t, 401, "chen.jing", "GET", "/v1/tasks?assignee=me", nil)
+
+	deadline := time.Now().Add(30 * time.Second)
+	for moved := false; !moved; {
+		inbox := d.must(t, 200, "admin", "GET", "/v1/tasks?assignee=me&status=pending", nil)
+		for _, it := range inbox["items"].([]any) {
+			moved = moved || it.(map[string]any)["id"] == fin && fmt.Sprint(it.(map[string]any)["assignees"]) == "[admin]"
+		}
+		if !moved && time.Now().After(deadline) {
+			t.Fatalf("chen.jing's task %s is not in admin's inbox: %v", fin, inbox)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.must(t, 200, "admin", "POST", "/v1/tasks/"+fin+"/approve", map[string]any{"comment": "代陈静审批"})
+	var moved *houqin.TaskTransferred
+	for _, e := range checkStream(t, data, id) {
+		if e.Type == "task.transferred" {
+			v, err := e.Decode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			moved = v.(*houqin.TaskTransferred)
+			if e.Meta.Actor != "system" {
+				t.Errorf("transferred by %q, want system", e.Meta.Actor)
+			}
+		}
+	}
+	if moved == nil || moved.From != "chen.jing" || moved.To != "admin" || !strings.Contains(moved.Reason, "chen.jing has left the organisation") {
+		t.Errorf("task.transferred = %+v, want chen.jing's task moved to admin because she left", moved)
 	}
 }

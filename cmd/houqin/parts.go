@@ -35,6 +35,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	policyFile := fs.String("policy", "", "approval policy YAML, copied into reorders' procurements (default: the embedded config/policy.yaml)")
 	reorderer := fs.String("reorderer", "", "user who requests reorders of items below their reorder point (default: the first user with role warehouse)")
 	surveys := fs.Bool("surveys", true, "send a satisfaction survey after each completed service (checkpoint in the read-model database; several workers share it safely)")
+	reassignEvery := fs.Duration("reassign-interval", time.Minute, "how often the open tasks of users who left the organisation move to their successors (0: never; reads the read models)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,15 +66,20 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer w.Stop()
 	var loops []func(context.Context) error
-	if *surveys {
+	if *surveys || *reassignEvery > 0 {
 		db, err := openReadModels(ctx, sf.readModelsDSN())
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		trigger := projections.NewRunner(store, db, []projections.Projection{&worker.SurveyTrigger{
-			Store: store, Temporal: tc, Org: org, Config: kpi.Survey, Logger: log}}, projections.Options{Logger: log})
-		loops = append(loops, trigger.Run)
+		if *surveys {
+			trigger := projections.NewRunner(store, db, []projections.Projection{&worker.SurveyTrigger{
+				Store: store, Temporal: tc, Org: org, Config: kpi.Survey, Logger: log}}, projections.Options{Logger: log})
+			loops = append(loops, trigger.Run)
+		}
+		if *reassignEvery > 0 {
+			loops = append(loops, (&worker.Reassigner{Org: org, ReadModels: db, Temporal: tc, Interval: *reassignEvery, Logger: log}).Run)
+		}
 	}
 	ln, err := net.Listen("tcp", *metricsAddr)
 	if err != nil {
