@@ -34,6 +34,7 @@ const (
 	ActionResubmit    = "resubmit"     // the requester's task after a return
 	ActionRemind      = "remind"       // 催办: the requester nudges the assignees; rate-limited
 	ActionComment     = "comment"      // anyone involved; changes nothing
+	ActionNoClaim     = "no-claim"     // a trip's claim task: nothing to claim; the trip completes
 )
 
 // The positions of an added approver.

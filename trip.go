@@ -585,6 +585,19 @@ type TripClaimSubmitted struct {
 // EventType implements EventData.
 func (TripClaimSubmitted) EventType() string { return "trip.claim_submitted" }
 
+// TripClaimWaived records that a trip ends with no expense claim: the
+// traveller (or, after too many rejected rounds, the logistics manager)
+// said there is nothing to claim, or the last round allowed was rejected
+// (By is system then). Only the bookings are spent.
+type TripClaimWaived struct {
+	By      string `json:"by"`
+	Comment string `json:"comment,omitempty"`
+	Rounds  int    `json:"rounds"` // claims rejected before
+}
+
+// EventType implements EventData.
+func (TripClaimWaived) EventType() string { return "trip.claim_waived" }
+
 // TripClaimRejected records a claim refused; the traveller claims again.
 type TripClaimRejected struct {
 	By      string `json:"by"`
@@ -627,6 +640,7 @@ func init() {
 	RegisterEventType(TripReturned{})
 	RegisterEventType(TripClaimSubmitted{})
 	RegisterEventType(TripClaimRejected{})
+	RegisterEventType(TripClaimWaived{})
 	RegisterEventType(TripReimbursed{})
 	RegisterEventType(TripCompleted{})
 	RegisterFacts(KindTrip, BudgetCheck{}.Facts(TripRequest{Legs: []TripLeg{{}}}.Facts("", "")))

@@ -79,6 +79,7 @@ var taskActionFields = map[string][]string{
 	houqin.ActionResubmit:    {"data", "comment"},
 	houqin.ActionRemind:      {"comment"},
 	houqin.ActionComment:     {"comment"},
+	houqin.ActionNoClaim:     {"comment"},
 }
 
 // taskAction reads the body of a task action into the TaskAction the

@@ -84,5 +84,6 @@ func (s *Server) tripInput(requester string, req houqin.TripRequest) (workflows.
 		return workflows.TripInput{}, houqin.Errorf(houqin.EUNAVAILABLE, "logistics: nobody but the traveller has the role logistics_staff or logistics_manager to book trips")
 	}
 	return workflows.TripInput{Requester: requester, Request: req, TravelerManager: manager,
-		Policy: kp, PolicyHash: kp.Hash(), Logistics: logistics}, nil
+		Policy: kp, PolicyHash: kp.Hash(), Logistics: logistics,
+		Settlers: s.cfg.Org.Doers([]string{req.Traveler}, "logistics_manager")}, nil
 }

@@ -135,7 +135,7 @@ type decision struct {
 // ends reports whether an action ends its task.
 func ends(action string) bool {
 	switch action {
-	case houqin.ActionApprove, houqin.ActionReject, houqin.ActionReturn, houqin.ActionComplete, houqin.ActionResubmit:
+	case houqin.ActionApprove, houqin.ActionReject, houqin.ActionReturn, houqin.ActionComplete, houqin.ActionResubmit, houqin.ActionNoClaim:
 		return true
 	}
 	return false

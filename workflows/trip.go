@@ -18,7 +18,21 @@ import (
 const (
 	StepBook  = "book"  // logistics book the transport and lodging
 	StepClaim = "claim" // the traveller claims the expenses (报销)
+	// StepSettleClaim: after maxClaimRounds rejected claims, the logistics
+	// manager claims for the traveller, once, or says there is nothing to
+	// claim (version claim-rounds).
+	StepSettleClaim = "settle_claim"
 )
+
+// maxClaimRounds is how many claims of a trip the traveller may have
+// rejected before the logistics manager settles it.
+const maxClaimRounds = 3
+
+// claimRounds is the version of the Trip workflow whose claim task takes
+// no-claim, and whose claims are bounded: maxClaimRounds by the traveller,
+// then one by the logistics manager (TripInput.Settlers); a trip whose
+// last claim is rejected completes with the claim waived.
+const claimRounds = 1
 
 // Task SLAs of a trip: a booking not done in bookSLA is reminded after
 // bookRemind and escalates to the bookers' managers (the logistics
@@ -49,6 +63,9 @@ type TripInput struct {
 	Policy          houqin.KindPolicy  `json:"policy"`
 	PolicyHash      string             `json:"policy_hash"`
 	Logistics       []string           `json:"logistics"` // who book: users with role logistics_staff
+	// Settlers settle a claim the traveller had rejected maxClaimRounds
+	// times: the logistics manager. Empty: the traveller claims on.
+	Settlers []string `json:"settlers,omitempty"`
 }
 
 // TripResult is how a trip ended.
@@ -384,20 +401,45 @@ func (w *trip) checkClaim(data json.RawMessage) (houqin.ExpenseClaim, []houqin.O
 // claim route until it is approved, then reimburses.
 func (w *trip) claim(ctx workflow.Context) (TripResult, error) {
 	p, traveler := w.p, w.in.Request.Traveler
+	bounded := workflow.GetVersion(ctx, "claim-rounds", workflow.DefaultVersion, claimRounds) >= claimRounds
 	for round := 1; ; round++ {
 		check := func(act houqin.TaskAction) error {
+			if act.Action != houqin.ActionComplete {
+				return nil
+			}
 			_, _, err := w.checkClaim(act.Data)
 			return inData(err)
 		}
-		t := p.openTask(ctx, taskSpec{step: StepClaim, name: houqin.Text{Zh: "填写报销单", En: "Claim the expenses"},
+		spec := taskSpec{step: StepClaim, name: houqin.Text{Zh: "填写报销单", En: "Claim the expenses"},
 			assignees: []houqin.Assignee{{User: traveler, Rule: "traveler"}}, forRequester: true, forSubject: true,
-			actions: []string{houqin.ActionComplete, houqin.ActionComment}, sla: claimSLA, reminders: claimReminders, check: check})
+			actions: []string{houqin.ActionComplete, houqin.ActionComment}, sla: claimSLA, reminders: claimReminders, check: check}
+		settling := bounded && round > maxClaimRounds && len(w.in.Settlers) > 0
+		if bounded {
+			spec.actions = []string{houqin.ActionComplete, houqin.ActionNoClaim, houqin.ActionComment}
+		}
+		if settling {
+			if round > maxClaimRounds+1 {
+				// The logistics manager's claim was rejected too: the
+				// trip ends with what was booked.
+				return w.waive(ctx, "system", fmt.Sprintf("%d claims were rejected; nothing more is claimed", round-1), "", round-1)
+			}
+			spec.step, spec.name = StepSettleClaim, houqin.Text{Zh: "代为结算报销", En: "Settle the claim for the traveller"}
+			spec.assignees = nil
+			for _, u := range w.in.Settlers {
+				spec.assignees = append(spec.assignees, houqin.Assignee{User: u, Rule: "logistics_manager", Note: fmt.Sprintf("%d claims rejected", round-1)})
+			}
+			spec.forRequester, spec.forSubject = false, false
+		}
+		t := p.openTask(ctx, spec)
 		if err := p.flush(ctx); err != nil {
 			return TripResult{}, err
 		}
-		d, err := p.completion(ctx, t, nil)
+		d, err := w.claimed(ctx, t, bounded)
 		if err != nil {
 			return TripResult{}, err
+		}
+		if d.Action == houqin.ActionNoClaim {
+			return w.waive(ctx, d.Actor, d.Comment, d.updateID, round-1)
 		}
 		c, over, err := w.checkClaim(d.Data)
 		if err != nil {
@@ -421,6 +463,47 @@ func (w *trip) claim(ctx workflow.Context) (TripResult, error) {
 		claimed := rt.facts()["claim_total"].(int64)
 		return w.reimburse(ctx, v, claimed)
 	}
+}
+
+// claimed waits for the action that ends a claim task t: complete, and
+// under claim-rounds no-claim, refusing any other; it records it.
+func (w *trip) claimed(ctx workflow.Context, t *openTask, bounded bool) (*decision, error) {
+	if !bounded {
+		return w.p.completion(ctx, t, nil)
+	}
+	for {
+		d, _, _, err := w.p.next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if d.Action == houqin.ActionComplete || d.Action == houqin.ActionNoClaim {
+			return d, w.p.complete(ctx, t, d)
+		}
+		w.p.notAllowed(d)
+	}
+}
+
+// waive ends a trip with no claim (trip.claim_waived): the bookings are
+// consumed from the budget line and the rest of the reservation released;
+// the trip completes.
+func (w *trip) waive(ctx workflow.Context, by, comment, cause string, rounds int) (TripResult, error) {
+	p := w.p
+	if err := p.record(ctx, by, cause, houqin.TripClaimWaived{By: by, Comment: comment, Rounds: rounds}); err != nil {
+		return TripResult{}, err
+	}
+	if w.booked > 0 {
+		if _, err := w.budget.consume(ctx, w.booked, w.in.ProcessID+" 差旅预订", by, cause); err != nil {
+			return TripResult{}, err
+		}
+		w.actual = w.booked
+	} else if err := w.budget.release(ctx, "the trip ended with nothing spent", true); err != nil {
+		return TripResult{}, err
+	}
+	p.status, p.phase = houqin.StatusCompleted, phaseDone
+	if err := p.record(ctx, "system", cause, houqin.TripCompleted{}); err != nil {
+		return TripResult{}, err
+	}
+	return w.finish(ctx)
 }
 
 // reimburse records the reimbursement of an approved claim and consumes

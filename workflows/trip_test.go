@@ -558,3 +558,68 @@ func TestTripOverdue(t *testing.T) {
 		t.Errorf("reimbursed %+v", r)
 	}
 }
+
+// TestTripNoClaim: a traveller with nothing to claim says so; the trip
+// completes, spending only what was booked.
+func TestTripNoClaim(t *testing.T) {
+	h := newTripHarness(t)
+	h.tact(time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "liu.yang", nil)
+	h.tact(time.Hour, ttask("book", 1), houqin.ActionComplete, "li.na", booking())
+	none := h.do(returnAt.Sub(start)+time.Hour, houqin.TaskAction{TaskID: ttask("claim", 1), Action: houqin.ActionNoClaim, Actor: "wang.fang", Comment: "无额外费用"})
+	res, err, events := h.runTrip(tripInput(t))
+	if err != nil || res.Status != houqin.StatusCompleted {
+		t.Fatalf("result %+v, %v; want completed", res, err)
+	}
+	wantDone(t, none)
+	if w := of[*houqin.TripClaimWaived](t, events); len(w) != 1 || w[0].By != "wang.fang" || w[0].Rounds != 0 {
+		t.Errorf("claim waived %+v, want by wang.fang after no rejected round", w)
+	}
+	if r := of[*houqin.TripReimbursed](t, events); len(r) != 0 {
+		t.Errorf("reimbursed %+v, want nothing", r)
+	}
+	if l := travelLine(t, h); l.Reserved != 0 || l.Actual != res.Actual || res.Actual == 0 {
+		t.Errorf("travel line: reserved %d, actual %d; want 0 and the bookings (%d)", l.Reserved, l.Actual, res.Actual)
+	}
+}
+
+// TestTripClaimRoundsBounded: after three rejected claims the logistics
+// manager settles the claim; when that one is rejected too the trip
+// completes with the claim waived by system.
+func TestTripClaimRoundsBounded(t *testing.T) {
+	h := newTripHarness(t)
+	h.tact(time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "liu.yang", nil)
+	h.tact(time.Hour, ttask("book", 1), houqin.ActionComplete, "li.na", booking())
+	back := returnAt.Sub(start)
+	claim := houqin.ExpenseClaim{Lines: []houqin.ClaimLine{{Category: "other", Amount: 30000, Date: "2026-12-11", Receipt: "礼品"}}}
+	for round := 1; round <= 3; round++ {
+		at := back + time.Duration(round)*2*time.Hour
+		h.tact(at, ttask("claim", round), houqin.ActionComplete, "wang.fang", claim)
+		h.do(at+time.Hour, houqin.TaskAction{TaskID: ttask("claim_finance", round), Action: houqin.ActionReject, Actor: "chen.jing", Comment: "礼品不可报销"})
+	}
+	fourth := h.tact(back+8*time.Hour, ttask("claim", 4), houqin.ActionComplete, "wang.fang", claim)
+	settled := h.tact(back+9*time.Hour, ttask("settle_claim", 1), houqin.ActionComplete, "zhang.wei", claim)
+	h.do(back+10*time.Hour, houqin.TaskAction{TaskID: ttask("claim_finance", 4), Action: houqin.ActionReject, Actor: "chen.jing", Comment: "仍不可报销"})
+	in := tripInput(t)
+	in.Settlers = []string{"zhang.wei"}
+	res, err, events := h.runTrip(in)
+	if err != nil || res.Status != houqin.StatusCompleted {
+		t.Fatalf("result %+v, %v; want completed", res, err)
+	}
+	wantCode(t, fourth, houqin.ECONFLICT, "") // no fourth claim by the traveller
+	wantDone(t, settled)
+	if r := of[*houqin.TripClaimRejected](t, events); len(r) != 4 {
+		t.Errorf("%d claims rejected, want 4 (three by wang.fang, one by zhang.wei)", len(r))
+	}
+	if w := of[*houqin.TripClaimWaived](t, events); len(w) != 1 || w[0].By != "system" || w[0].Rounds != 4 {
+		t.Errorf("claim waived %+v, want by system after 4 rounds", w)
+	}
+	var settle []houqin.Task
+	for _, tk := range openedTasks(t, events) {
+		if tk.Step == "settle_claim" {
+			settle = append(settle, tk)
+		}
+	}
+	if len(settle) != 1 || !slices.Equal(settle[0].Assignees, []string{"zhang.wei"}) {
+		t.Errorf("settle_claim tasks %+v, want one for zhang.wei", settle)
+	}
+}

@@ -171,3 +171,29 @@ func TestUserWhoLeftEndToEnd(t *testing.T) {
 		t.Errorf("task.transferred = %+v, want chen.jing's task moved to admin because she left", moved)
 	}
 }
+
+// TestTripNoClaimEndToEnd: wang.fang's trip, already made, with nothing to
+// claim: she says so (no-claim), and the trip completes with its bookings.
+func TestTripNoClaimEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded Temporal server")
+	}
+	d := startDev(t)
+	now := time.Now().In(time.FixedZone("CST", 8*3600))
+	body := map[string]any{"traveler": "wang.fang", "purpose": "客户拜访", "budget_category": "travel", "estimated_cost": 350000,
+		"transport": "train", "lodging": false,
+		"legs": []map[string]any{{"from": "上海", "to": "苏州", "depart": now.AddDate(0, 0, -2).Format(time.DateOnly), "return": now.AddDate(0, 0, -1).Format(time.DateOnly)}}}
+	created := d.must(t, 201, "wang.fang", "POST", "/v1/trips", body)
+	id := created["id"].(string)
+	out := d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+pendingStep(t, d, "liu.yang", id, "manager_approval", created["position"])+"/approve", map[string]any{})
+	out = d.must(t, 200, "li.na", "POST", "/v1/tasks/"+pendingStep(t, d, "li.na", id, "book", out["position"])+"/complete", map[string]any{"data": map[string]any{
+		"transport": []map[string]any{{"description": "G7001 上海→苏州", "reference": "E1", "amount": 4000}, {"description": "G7002 苏州→上海", "reference": "E2", "amount": 4000}}}})
+	claim := pendingStep(t, d, "wang.fang", id, "claim", out["position"])
+	d.must(t, 403, "li.na", "POST", "/v1/tasks/"+claim+"/no-claim", map[string]any{})
+	out = d.must(t, 200, "wang.fang", "POST", "/v1/tasks/"+claim+"/no-claim", map[string]any{"comment": "无额外费用"})
+	if out["status"] != "completed" {
+		t.Fatalf("no-claim answered %v, want the trip completed", out)
+	}
+	waitClosed(t, d, id)
+	exportHistory(t, d, id, "no-claim")
+}
