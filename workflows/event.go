@@ -521,9 +521,18 @@ func (w *event) readiness(ctx workflow.Context) error {
 func (w *event) hold(ctx workflow.Context) error {
 	p := w.p
 	sla := max(w.in.Request.End().Sub(workflow.Now(ctx)), time.Minute)
+	starts := w.in.Request.Start()
+	// An event cannot have been held before it starts (approval-integrity).
+	check := func(act houqin.TaskAction) error {
+		if p.integrity && act.Action == houqin.ActionComplete && workflow.Now(ctx).Before(starts) {
+			return houqin.Errorf(houqin.ENOTALLOWED, "action: the event starts at %s; confirm it was held once it has started",
+				starts.In(chinaTime).Format(time.RFC3339))
+		}
+		return nil
+	}
 	t := p.openTask(ctx, taskSpec{step: StepHold, name: houqin.Text{Zh: "确认活动已举办", En: "Confirm the event was held"},
 		assignees: []houqin.Assignee{{User: p.requester, Rule: "organiser"}}, forRequester: true,
-		actions: []string{houqin.ActionComplete, houqin.ActionComment}, sla: sla, timeout: true})
+		actions: []string{houqin.ActionComplete, houqin.ActionComment}, sla: sla, timeout: true, check: check})
 	if err := p.flush(ctx); err != nil {
 		return err
 	}

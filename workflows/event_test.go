@@ -280,10 +280,13 @@ func TestEventOverdueArrangementEscalated(t *testing.T) {
 	h.approveBy(time.Minute, etask("dept_approval", 1), "liu.yang")
 	h.arrange(time.Hour, "catering", nil)
 	boss := h.completeTask(eventStarts-20*time.Hour, etask("catering", 1), "zhang.wei", houqin.ArrangementReport{Note: "已订餐"})
+	early := h.completeTask(eventStarts-time.Hour, etask("hold", 1), "wang.fang", nil)
 	held := h.completeTask(eventStarts+2*time.Hour, etask("hold", 1), "wang.fang", nil)
 	h.cancelAt(eventStarts + 3*time.Hour)
 	h.runEvent(eventInput(t))
 	wantDone(t, boss)
+	// Not held before it starts; once it started, held.
+	wantCode(t, early, houqin.ENOTALLOWED, "confirm it was held once it has started")
 	wantDone(t, held)
 	events := storetest.MustReadStream(t, h.store, houqin.EventStream(evid))
 	checks := of[*houqin.EventReadinessChecked](t, events)

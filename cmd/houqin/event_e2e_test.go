@@ -37,9 +37,12 @@ func TestEventEndToEnd(t *testing.T) {
 		"attendee_departments": []string{"NOPE"}, "budget_category": "events", "estimated_cost": 1})
 	d.must(t, 403, "huang.xin", "POST", "/v1/events", map[string]any{})
 
+	// The training starts in a few seconds, so that it can be held during
+	// the test: nobody confirms an event held before it starts.
+	starts, startsAt, endsAt := soon(20 * time.Second)
 	created := d.must(t, 201, "wang.fang", "POST", "/v1/events", map[string]any{
-		"type": "training", "title": "市场部产品培训", "starts_at": "2027-01-10T09:00:00+08:00",
-		"ends_at": "2027-01-10T17:00:00+08:00", "attendee_departments": []string{"MKT"}, "equipment": []string{"投影"},
+		"type": "training", "title": "市场部产品培训", "starts_at": startsAt,
+		"ends_at": endsAt, "attendee_departments": []string{"MKT"}, "equipment": []string{"投影"},
 		"supplies": []map[string]any{{"name": "矿泉水", "quantity": 24}}, "budget_category": "events", "estimated_cost": 300000})
 	id := created["id"].(string)
 	act := func(code int, user, taskID, action string, body any) map[string]any {
@@ -58,7 +61,12 @@ func TestEventEndToEnd(t *testing.T) {
 		}
 		out = act(200, w.user, task, "complete", note(w.step+" 已完成"))
 	}
-	out = act(200, "wang.fang", pendingStep(t, d, "wang.fang", id, "hold", out["position"]), "complete", map[string]any{})
+	hold := pendingStep(t, d, "wang.fang", id, "hold", out["position"])
+	if time.Now().Before(starts) {
+		act(422, "wang.fang", hold, "complete", map[string]any{})
+	}
+	time.Sleep(time.Until(starts) + 100*time.Millisecond)
+	out = act(200, "wang.fang", hold, "complete", map[string]any{})
 	out = act(200, "wang.fang", pendingStep(t, d, "wang.fang", id, "minutes", out["position"]), "complete",
 		map[string]any{"data": map[string]any{"minutes": "培训纪要", "summary": "培训总结"}})
 	review := pendingStep(t, d, "zhang.wei", id, "review_minutes", out["position"])
@@ -146,21 +154,24 @@ func TestEventAnnualMeetingEndToEnd(t *testing.T) {
 		return d.must(t, code, user, "POST", "/v1/tasks/"+taskID+"/"+action, body)
 	}
 
-	// The 2027 budget: MKT events 100 000.00.
-	bu := d.must(t, 201, "zhang.wei", "POST", "/v1/budgets", map[string]any{"year": 2027, "reason": "2027 年度后勤预算",
+	// The meeting starts in a few seconds, so that it can be held during
+	// the test, under this year's budget: MKT events 100 000.00.
+	starts, startsAt, endsAt := soon(20 * time.Second)
+	year := starts.In(time.FixedZone("CST", 8*3600)).Year()
+	bu := d.must(t, 201, "zhang.wei", "POST", "/v1/budgets", map[string]any{"year": year, "reason": fmt.Sprintf("%d 年度后勤预算", year),
 		"lines": []map[string]any{{"department": "MKT", "category": "events", "amount": 10000000}}})
 	out := act(200, "chen.jing", d.pendingTask(t, "chen.jing", bu["id"].(string), bu["position"])["id"].(string), "approve", map[string]any{})
 	eventsLine := func(at any) map[string]any {
 		t.Helper()
-		return budgetLine(t, d.must(t, 200, "chen.jing", "GET", "/v1/budgets/2027?min_position="+pos(at), nil), "MKT", "events")
+		return budgetLine(t, d.must(t, 200, "chen.jing", "GET", fmt.Sprintf("/v1/budgets/%d?min_position=%s", year, pos(at)), nil), "MKT", "events")
 	}
 	if l := eventsLine(out["position"]); l["plan"] != 10000000.0 {
-		t.Fatalf("MKT events 2027 %v", l)
+		t.Fatalf("MKT events %d %v", year, l)
 	}
 
 	meeting := map[string]any{
-		"type": "annual_meeting", "title": "2026 全员大会", "starts_at": "2027-01-15T09:00:00+08:00",
-		"ends_at": "2027-01-15T17:00:00+08:00", "attendee_departments": []string{"ALL"},
+		"type": "annual_meeting", "title": "2026 全员大会", "starts_at": startsAt,
+		"ends_at": endsAt, "attendee_departments": []string{"ALL"},
 		"budget_category": "events", "estimated_cost": 8000000,
 		"venue": "总部大礼堂（300 人）", "equipment": []string{"音响", "投影"}, "catering": "茶歇与午餐", "expected_attendees": 11}
 	// 预览审批流程, before submitting: the route below.
@@ -228,8 +239,11 @@ func TestEventAnnualMeetingEndToEnd(t *testing.T) {
 		arrange(head, "materials_"+dept, dept+" 年度汇报材料已提交", 0)
 	}
 
-	// Held: the 53 000.00 consumed, the other 27 000.00 released.
-	out = act(200, "wang.fang", pendingStep(t, d, "wang.fang", id, "hold", out["position"]), "complete", map[string]any{})
+	// Held once it started: the 53 000.00 consumed, the other 27 000.00
+	// released.
+	hold := pendingStep(t, d, "wang.fang", id, "hold", out["position"])
+	time.Sleep(time.Until(starts) + 100*time.Millisecond)
+	out = act(200, "wang.fang", hold, "complete", map[string]any{})
 	if l := eventsLine(out["position"]); l["committed"] != 0.0 || l["actual"] != 5300000.0 {
 		t.Errorf("MKT events after the meeting %v, want 53 000.00 actual, nothing committed", l)
 	}
@@ -344,4 +358,12 @@ func TestEventAnnualMeetingEndToEnd(t *testing.T) {
 	d.rawOK(t, 404, "zhang.wei", "/v1/events/EV-2026-999999/minutes")
 	d.rawOK(t, 400, "zhang.wei", "/v1/events/"+id+"/minutes?format=pdf")
 	exportHistory(t, d, id, "annual-meeting-confirmations-escalated")
+}
+
+// soon returns a moment d from now and an event's starts_at then and
+// ends_at eight hours later, RFC 3339 in China Standard Time.
+func soon(d time.Duration) (starts time.Time, startsAt, endsAt string) {
+	cst := time.FixedZone("CST", 8*3600)
+	starts = time.Now().Add(d).Truncate(time.Second)
+	return starts, starts.In(cst).Format(time.RFC3339), starts.Add(8 * time.Hour).In(cst).Format(time.RFC3339)
 }
