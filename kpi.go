@@ -79,14 +79,14 @@ func DefaultKPIConfig() KPIConfig {
 func (c KPIConfig) Location() *time.Location {
 	switch c.Timezone {
 	case "", "Asia/Shanghai":
-		return time.FixedZone("Asia/Shanghai", 8*3600)
+		return BusinessZone
 	case "UTC":
 		return time.UTC
 	}
 	if l, err := time.LoadLocation(c.Timezone); err == nil {
 		return l
 	}
-	return time.FixedZone("Asia/Shanghai", 8*3600)
+	return BusinessZone
 }
 
 // ParseKPIConfig parses config/kpi.yaml; missing values take the defaults.

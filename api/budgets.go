@@ -228,7 +228,7 @@ func (s *Server) reportParams(r *http.Request) (year, format, lang string, err e
 	q := r.URL.Query()
 	year, format, lang = q.Get("year"), q.Get("format"), q.Get("lang")
 	if year == "" {
-		year = strconv.Itoa(s.cfg.Now().In(projections.BooksZone).Year())
+		year = strconv.Itoa(s.cfg.Now().In(houqin.BusinessZone).Year())
 	}
 	if format == "" {
 		format = "json"

@@ -351,10 +351,6 @@ func (s *Server) kindPolicy(r *http.Request, kind houqin.ProcessKind, facts houq
 	return policy, nil
 }
 
-// reportZone is the time zone of report dates: the company's, China
-// Standard Time.
-var reportZone = time.FixedZone("CST", 8*3600)
-
 // inventoryReport is GET /v1/reports/inventory?format=json|csv|xlsx&from=
 // &to=&lang=zh-CN|en&table=items|movements: the inventory table (库存管理表)
 // and the movements from the start of day from to the end of day to, both
@@ -366,7 +362,7 @@ func (s *Server) inventoryReport(w http.ResponseWriter, r *http.Request) {
 		if v == "" {
 			return time.Time{}, nil
 		}
-		t, err := time.ParseInLocation(time.DateOnly, v, reportZone)
+		t, err := time.ParseInLocation(time.DateOnly, v, houqin.BusinessZone)
 		if err != nil {
 			return time.Time{}, houqin.Errorf(houqin.EINVALID, "%s: must be a date YYYY-MM-DD, got %q", name, v)
 		}

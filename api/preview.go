@@ -6,7 +6,6 @@ import (
 
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/activities"
-	"github.com/houqin/houqin/projections"
 )
 
 // factsFunc reads the request body that starts a process of one kind,
@@ -52,7 +51,7 @@ var kindFacts = map[houqin.ProcessKind]factsFunc{
 		if err != nil {
 			return nil, "", err
 		}
-		check, err := s.budgetCheck(r, s.cfg.Now().In(projections.BooksZone).Year(), in.Request.Department, houqin.TravelBudgetCategory, in.Request.EstimatedCost)
+		check, err := s.budgetCheck(r, s.cfg.Now().In(houqin.BusinessZone).Year(), in.Request.Department, houqin.TravelBudgetCategory, in.Request.EstimatedCost)
 		return check.Facts(in.Request.Facts(requester, in.TravelerManager)), in.Request.Traveler, err
 	},
 	houqin.KindEvent: func(s *Server, r *http.Request, requester string) (houqin.Facts, string, error) {
@@ -65,7 +64,7 @@ var kindFacts = map[houqin.ProcessKind]factsFunc{
 			return nil, "", err
 		}
 		// An event spends from the line of the year it starts in.
-		check, err := s.budgetCheck(r, in.Request.Start().In(projections.BooksZone).Year(), in.Request.Department, in.Request.BudgetCategory, in.Request.EstimatedCost)
+		check, err := s.budgetCheck(r, in.Request.Start().In(houqin.BusinessZone).Year(), in.Request.Department, in.Request.BudgetCategory, in.Request.EstimatedCost)
 		return in.Request.EventFacts(requester, int64(len(in.Attendees)), check.Status, check.Remaining), "", err
 	},
 }
@@ -75,7 +74,7 @@ var kindFacts = map[houqin.ProcessKind]factsFunc{
 // start will find it (budget_status decides whether the budget steps
 // apply).
 func (s *Server) procurementFacts(r *http.Request, req houqin.ProcurementRequest, requester string) (houqin.Facts, error) {
-	check, err := s.budgetCheck(r, s.cfg.Now().In(projections.BooksZone).Year(), req.Department, req.BudgetCategory, req.Total())
+	check, err := s.budgetCheck(r, s.cfg.Now().In(houqin.BusinessZone).Year(), req.Department, req.BudgetCategory, req.Total())
 	return check.Facts(req.Facts(requester)), err
 }
 

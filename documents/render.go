@@ -15,10 +15,6 @@ import (
 //go:embed templates
 var templates embed.FS
 
-// china is the time zone documents print in: China Standard Time, a fixed
-// UTC+8 (no daylight saving), so no time zone database is needed.
-var china = time.FixedZone("CST", 8*3600)
-
 // The formats a document renders to.
 const (
 	FormatHTML = "html"
@@ -46,7 +42,7 @@ func stamp(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(china).Format("2006-01-02 15:04")
+	return t.In(houqin.BusinessZone).Format("2006-01-02 15:04")
 }
 
 func verdict(v *bool) string {

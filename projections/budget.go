@@ -7,14 +7,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/houqin/houqin"
 )
-
-// BooksZone is the zone of the company's books: an amount counts in the
-// month of its event's moment in UTC+8.
-var BooksZone = time.FixedZone("CST", 8*3600)
 
 // Budgets is the budget read model, folded from the events of the budget
 // line streams ("budget-<year>-<dept>-<category>"): one row per line
@@ -100,13 +95,13 @@ func ParseBudgetLineStream(stream string) (year int, dept, category string, ok b
 }
 
 // monthOf returns the month (1…12) of year an event counts in: the month of
-// its moment in BooksZone, clamped into year.
+// its moment in houqin.BusinessZone, clamped into year.
 func monthOf(e houqin.Event, year int) int {
 	t := e.Meta.OccurredAt
 	if t.IsZero() {
 		t = e.RecordedAt
 	}
-	t = t.In(BooksZone)
+	t = t.In(houqin.BusinessZone)
 	switch {
 	case t.Year() < year:
 		return 1
@@ -287,7 +282,7 @@ func ListBudgetMonths(ctx context.Context, db *sql.DB, year int) ([]BudgetMonthR
 
 // PurchasePlan is the purchase plan read model (物资采购计划): one row per
 // procurement with its department, category, the year and month it was
-// requested (BooksZone), its status, and the amounts requested, approved,
+// requested (houqin.BusinessZone), its status, and the amounts requested, approved,
 // ordered, received and invoiced.
 type PurchasePlan struct{}
 
@@ -354,7 +349,7 @@ func (PurchasePlan) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event
 			if t.IsZero() {
 				t = e.RecordedAt
 			}
-			t = t.In(BooksZone)
+			t = t.In(houqin.BusinessZone)
 			_, err = tx.ExecContext(ctx, `INSERT INTO purchase_plan (process_id, year, month, department, category, currency, status,
 					requested, approved, ordered, received, invoiced, last_position)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 0, 0, 0, $9) ON CONFLICT (process_id) DO NOTHING`,

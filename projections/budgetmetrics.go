@@ -6,12 +6,13 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/houqin/houqin"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // BudgetGauges is a prometheus.Collector that reads, at each scrape, the
 // current year's lines of the budgets read model (the year of now in
-// BooksZone) and reports per department and category:
+// houqin.BusinessZone) and reports per department and category:
 //
 //	houqin_budget_utilization_ratio  (committed + actual) / plan
 //	houqin_budget_overrun_ratio      max(0, actual − plan) / plan
@@ -60,7 +61,7 @@ func (g *BudgetGauges) Describe(ch chan<- *prometheus.Desc) {
 func (g *BudgetGauges) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), g.timeout)
 	defer cancel()
-	lines, err := ListBudgetLines(ctx, g.db, g.now().In(BooksZone).Year())
+	lines, err := ListBudgetLines(ctx, g.db, g.now().In(houqin.BusinessZone).Year())
 	if err != nil {
 		g.log.Warn("budget gauges: query failed", "err", err)
 		return

@@ -325,7 +325,7 @@ func NewBudgetReport(year int, asOf time.Time, lines []projections.BudgetLineRow
 // elapsedDays returns the days of year gone by asOf (in the books' zone),
 // and the days of the year.
 func elapsedDays(year int, asOf time.Time) (elapsed, days int64) {
-	start := time.Date(year, 1, 1, 0, 0, 0, 0, projections.BooksZone)
+	start := time.Date(year, 1, 1, 0, 0, 0, 0, houqin.BusinessZone)
 	end := start.AddDate(1, 0, 0)
 	days = int64(end.Sub(start).Hours() / 24)
 	switch {

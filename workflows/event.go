@@ -189,7 +189,7 @@ func (w *event) run(ctx workflow.Context) (EventResult, error) {
 	if err != nil {
 		return EventResult{}, err
 	}
-	line := activities.BudgetLineRef{Year: r.Start().In(chinaTime).Year(), Department: r.Department, Category: r.BudgetCategory}
+	line := activities.BudgetLineRef{Year: r.Start().In(houqin.BusinessZone).Year(), Department: r.Department, Category: r.BudgetCategory}
 	if err := w.budget.checkAgainst(ctx, line, r.EstimatedCost); err != nil {
 		return EventResult{}, err
 	}
@@ -263,7 +263,7 @@ func (w *event) supplies(ctx workflow.Context) error {
 	r := in.Request
 	info := workflow.GetInfo(ctx)
 	pin := activities.PrepareEventSuppliesInput{ProcessID: in.ProcessID, Requester: in.Requester, Department: r.Department,
-		Category: r.BudgetCategory, Title: r.Title, NeededBy: r.Start().Add(-ReadinessLead).In(chinaTime).Format(time.DateOnly),
+		Category: r.BudgetCategory, Title: r.Title, NeededBy: r.Start().Add(-ReadinessLead).In(houqin.BusinessZone).Format(time.DateOnly),
 		Supplies: r.Supplies, At: workflow.Now(ctx), Key: info.WorkflowExecution.ID + "/supplies"}
 	var prep activities.PrepareEventSuppliesResult
 	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.PrepareEventSupplies, pin).Get(ctx, &prep); err != nil {
@@ -286,7 +286,7 @@ func (w *event) supplies(ctx workflow.Context) error {
 	})
 	child := workflow.ExecuteChildWorkflow(cctx, Procurement, ProcurementInput{ProcessID: id, Requester: in.Requester,
 		Request: prep.Request, Policy: in.ProcurementPolicy, PolicyHash: in.ProcurementPolicy.Hash(), Logistics: prep.Logistics,
-		BudgetYear: r.Start().In(chinaTime).Year()})
+		BudgetYear: r.Start().In(houqin.BusinessZone).Year()})
 	if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 		return fmt.Errorf("start the procurement %s of the supplies: %w", id, err)
 	}
@@ -526,7 +526,7 @@ func (w *event) hold(ctx workflow.Context) error {
 	check := func(act houqin.TaskAction) error {
 		if p.integrity && act.Action == houqin.ActionComplete && workflow.Now(ctx).Before(starts) {
 			return houqin.Errorf(houqin.ENOTALLOWED, "action: the event starts at %s; confirm it was held once it has started",
-				starts.In(chinaTime).Format(time.RFC3339))
+				starts.In(houqin.BusinessZone).Format(time.RFC3339))
 		}
 		return nil
 	}

@@ -203,10 +203,6 @@ type procurement struct {
 // without.
 const budgetControl = 1
 
-// chinaTime is the zone of the company's books: a spending counts in the
-// budget year (and month) of its moment in UTC+8.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 func (w *procurement) run(ctx workflow.Context) (ProcurementResult, error) {
 	r := w.in.Request
 	err := w.p.record(ctx, w.in.Requester, "", houqin.RequisitionSubmitted{
@@ -453,7 +449,7 @@ func (w *procurement) checkBudget(ctx workflow.Context) error {
 	w.budgeted = true
 	year := w.in.BudgetYear
 	if year == 0 {
-		year = workflow.Now(ctx).In(chinaTime).Year()
+		year = workflow.Now(ctx).In(houqin.BusinessZone).Year()
 	}
 	line := activities.BudgetLineRef{Year: year, Department: w.in.Request.Department, Category: w.in.Request.BudgetCategory}
 	return w.budget.checkAgainst(ctx, line, w.in.Request.Total())

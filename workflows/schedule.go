@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/activities"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/workflow"
 )
-
-// china is the time zone inspection dates are in: China Standard Time, a
-// fixed UTC+8.
-var china = time.FixedZone("CST", 8*3600)
 
 // ScheduledInspection starts one run of a recurring inspection: a Temporal
 // Schedule starts it with an input resolved when the schedule was made
@@ -19,7 +16,7 @@ var china = time.FixedZone("CST", 8*3600)
 // inspection number, dates the request today (UTC+8), and starts the
 // Inspection as a child that outlives it; it returns the inspection's ID.
 func ScheduledInspection(ctx workflow.Context, in InspectionInput) (string, error) {
-	now := workflow.Now(ctx).In(china)
+	now := workflow.Now(ctx).In(houqin.BusinessZone)
 	var n int64
 	take := activities.TakeNumberInput{Sequence: fmt.Sprintf("IN-%04d", now.Year()), Key: workflow.GetInfo(ctx).WorkflowExecution.ID}
 	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.TakeNumber, take).Get(ctx, &n); err != nil {

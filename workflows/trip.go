@@ -256,7 +256,7 @@ func (w *trip) run(ctx workflow.Context) (TripResult, error) {
 	// Durable timers: the first departure day closes cancellation; the
 	// end of the last return day opens the claim.
 	r := in.Request
-	depart, _ := time.ParseInLocation(time.DateOnly, r.Start(), chinaTime)
+	depart, _ := time.ParseInLocation(time.DateOnly, r.Start(), houqin.BusinessZone)
 	if err := w.waitUntil(ctx, depart); err != nil {
 		return TripResult{}, err
 	}
@@ -267,7 +267,7 @@ func (w *trip) run(ctx workflow.Context) (TripResult, error) {
 	if err := p.flush(ctx); err != nil {
 		return TripResult{}, err
 	}
-	back, _ := time.ParseInLocation(time.DateOnly, r.End(), chinaTime)
+	back, _ := time.ParseInLocation(time.DateOnly, r.End(), houqin.BusinessZone)
 	if err := w.waitUntil(ctx, back.AddDate(0, 0, 1)); err != nil {
 		return TripResult{}, err
 	}
@@ -556,7 +556,7 @@ func (w *trip) overdue(ctx workflow.Context, t *openTask) error {
 // checkBudget checks the estimated cost against the travel line of the
 // traveller's department (the year of now in UTC+8) and records it.
 func (w *trip) checkBudget(ctx workflow.Context) error {
-	line := activities.BudgetLineRef{Year: workflow.Now(ctx).In(chinaTime).Year(), Department: w.in.Request.Department, Category: houqin.TravelBudgetCategory}
+	line := activities.BudgetLineRef{Year: workflow.Now(ctx).In(houqin.BusinessZone).Year(), Department: w.in.Request.Department, Category: houqin.TravelBudgetCategory}
 	return w.budget.checkAgainst(ctx, line, w.in.Request.EstimatedCost)
 }
 
