@@ -100,7 +100,7 @@ func travelRules(t *testing.T) houqin.TravelRules {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kp.Travel == nil || len(kp.ClaimSteps) != 2 || len(kp.Steps) != 5 {
+	if kp.Travel == nil || len(kp.ClaimSteps) != 4 || len(kp.Steps) != 5 {
 		t.Fatalf("trip policy: travel %v, %d claim steps, %d steps", kp.Travel, len(kp.ClaimSteps), len(kp.Steps))
 	}
 	return *kp.Travel

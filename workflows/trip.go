@@ -205,7 +205,17 @@ type trip struct {
 	budget budgetHold
 	booked int64 // the bookings' total
 	actual int64
+	// claimCheck, under claim-budget, is the check of what a claim spends
+	// beyond the reservation: the budget facts of the claim route.
+	claimCheck *houqin.BudgetCheck
 }
+
+// claimBudget is the version of the Trip workflow that checks a claim
+// against the budget line like a new request: what the bookings and the
+// claim spend beyond the reservation, so the claim route runs the budget
+// steps of the policy (budget_review, budget_exception) when it passes the
+// plan or the band, instead of the overrun being reserved silently.
+const claimBudget = 1
 
 func (w *trip) run(ctx workflow.Context) (TripResult, error) {
 	p, in := w.p, w.in
@@ -359,7 +369,11 @@ func (w *trip) claimRoute(c houqin.ExpenseClaim, over []houqin.OverCap, round in
 		// who claimed, not to an assistant who submitted the trip.
 		resubmitter: w.in.Request.Traveler,
 		facts: func() houqin.Facts {
-			return houqin.ClaimFacts(w.budget.check.Facts(w.in.Request.Facts(w.in.Requester, w.in.TravelerManager)), c, over)
+			check := w.budget.check
+			if w.claimCheck != nil {
+				check = *w.claimCheck
+			}
+			return houqin.ClaimFacts(check.Facts(w.in.Request.Facts(w.in.Requester, w.in.TravelerManager)), c, over)
 		},
 		checkAmend: func(data json.RawMessage) error {
 			_, _, err := w.checkClaim(data)
@@ -377,7 +391,13 @@ func (w *trip) claimRoute(c houqin.ExpenseClaim, over []houqin.OverCap, round in
 	// The amended claim is recorded as the round's claim, so the 报销单
 	// shows what is approved and reimbursed.
 	rt.resubmitted = func(ctx workflow.Context, d *decision) error {
-		return w.p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, w.claimSubmitted(d.Actor, c, over, round, true))
+		if err := w.p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, w.claimSubmitted(d.Actor, c, over, round, true)); err != nil {
+			return err
+		}
+		if w.claimCheck == nil {
+			return nil
+		}
+		return w.checkClaimBudget(ctx, c)
 	}
 	return rt
 }
@@ -402,6 +422,7 @@ func (w *trip) checkClaim(data json.RawMessage) (houqin.ExpenseClaim, []houqin.O
 func (w *trip) claim(ctx workflow.Context) (TripResult, error) {
 	p, traveler := w.p, w.in.Request.Traveler
 	bounded := workflow.GetVersion(ctx, "claim-rounds", workflow.DefaultVersion, claimRounds) >= claimRounds
+	budgeted := workflow.GetVersion(ctx, "claim-budget", workflow.DefaultVersion, claimBudget) >= claimBudget
 	for round := 1; ; round++ {
 		check := func(act houqin.TaskAction) error {
 			if act.Action != houqin.ActionComplete {
@@ -448,6 +469,11 @@ func (w *trip) claim(ctx workflow.Context) (TripResult, error) {
 		if err := p.recordFor(ctx, d.Actor, d.onBehalfOf, d.updateID, w.claimSubmitted(d.Actor, c, over, round, false)); err != nil {
 			return TripResult{}, err
 		}
+		if budgeted {
+			if err := w.checkClaimBudget(ctx, c); err != nil {
+				return TripResult{}, err
+			}
+		}
 		rt := w.claimRoute(c, over, round)
 		v, err := p.approve(ctx, rt)
 		if err != nil {
@@ -463,6 +489,28 @@ func (w *trip) claim(ctx workflow.Context) (TripResult, error) {
 		claimed := rt.facts()["claim_total"].(int64)
 		return w.reimburse(ctx, v, claimed)
 	}
+}
+
+// checkClaimBudget checks what claim c and the bookings spend beyond the
+// reservation against the line, as a new request would be, and records
+// the check (trip.budget_checked); within the reservation it is within,
+// without a line none.
+func (w *trip) checkClaimBudget(ctx workflow.Context, c houqin.ExpenseClaim) error {
+	extra := c.Total() + w.booked - w.budget.reserved
+	switch {
+	case w.budget.check.Status == houqin.BudgetNone:
+		w.claimCheck = &houqin.BudgetCheck{Status: houqin.BudgetNone, Reason: "no budget line controls this trip"}
+		return nil
+	case extra <= 0:
+		w.claimCheck = &houqin.BudgetCheck{Status: houqin.BudgetWithin, Reason: "the bookings and the claim stay within the reservation"}
+		return nil
+	}
+	if err := w.budget.checkAgainst(ctx, w.budget.line, extra); err != nil {
+		return err
+	}
+	check := w.budget.check
+	w.claimCheck = &check
+	return nil
 }
 
 // claimed waits for the action that ends a claim task t: complete, and

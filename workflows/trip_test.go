@@ -149,6 +149,8 @@ func TestTripApprovedBookedClaimedOverCap(t *testing.T) {
 		"trip.departed", "trip.returned", "task.opened", "task.completed", "trip.claim_submitted",
 		"approval.step_started", "task.opened", "task.completed", "approval.step_completed",
 		"approval.step_started", "task.opened", "task.completed", "approval.step_completed",
+		// The claim stays within the reservation: no budget steps.
+		"approval.step_skipped", "approval.step_skipped",
 		"trip.reimbursed", "trip.completed", "process.copied"}
 	if diff := cmp.Diff(want, types(events)); diff != "" {
 		t.Errorf("stream (-want +got):\n%s", diff)
@@ -621,5 +623,33 @@ func TestTripClaimRoundsBounded(t *testing.T) {
 	}
 	if len(settle) != 1 || !slices.Equal(settle[0].Assignees, []string{"zhang.wei"}) {
 		t.Errorf("settle_claim tasks %+v, want one for zhang.wei", settle)
+	}
+}
+
+// TestTripClaimBeyondBudgetReviewed: the bookings and a claim spend
+// 1 806.00 beyond the 3 500.00 reserved, which takes MKT's travel line past
+// its plan: the claim is checked like a new request and its route runs
+// finance's budget review before it is reimbursed.
+func TestTripClaimBeyondBudgetReviewed(t *testing.T) {
+	h := newTripHarness(t)
+	h.tact(time.Minute, ttask("manager_approval", 1), houqin.ActionApprove, "liu.yang", nil)
+	h.tact(time.Hour, ttask("book", 1), houqin.ActionComplete, "li.na", booking())
+	back := returnAt.Sub(start)
+	claim := houqin.ExpenseClaim{Lines: []houqin.ClaimLine{{Category: "other", Amount: 300000, Date: "2026-12-11", Receipt: "会务费"}}}
+	h.tact(back+time.Hour, ttask("claim", 1), houqin.ActionComplete, "wang.fang", claim)
+	h.tact(back+2*time.Hour, ttask("claim_over_cap", 1), houqin.ActionApprove, "liu.yang", nil)
+	h.tact(back+3*time.Hour, ttask("claim_finance", 1), houqin.ActionApprove, "chen.jing", nil)
+	review := h.tact(back+4*time.Hour, ttask("claim_budget_review", 1), houqin.ActionApprove, "chen.jing", nil)
+	res, err, events := h.runTrip(tripInput(t))
+	if err != nil || res.Status != houqin.StatusCompleted {
+		t.Fatalf("result %+v, %v; want completed", res, err)
+	}
+	wantDone(t, review)
+	checks := of[*houqin.TripBudgetChecked](t, events)
+	if len(checks) != 2 || checks[1].Check.Status != houqin.BudgetWarn {
+		t.Errorf("budget checks %+v, want the start's and the claim's, warn", checks)
+	}
+	if r := of[*houqin.TripReimbursed](t, events); len(r) != 1 || r[0].Claim != 300000 {
+		t.Errorf("reimbursed %+v", r)
 	}
 }
