@@ -414,17 +414,30 @@ type AdjustBudgetResult struct {
 }
 
 // CheckAdjustment reports why an adjustment cannot apply to the lines as
-// they stand: a line that is not active, or a plan that would go negative.
-// It is "" when it can.
+// they stand: a line that is not active (unless the adjustment adds it to
+// the year's active budget with a positive delta), a plan that would go
+// negative or below what the line committed and spent. It is "" when it
+// can.
 func CheckAdjustment(ctx context.Context, store houqin.EventStore, adj houqin.BudgetAdjustment) (string, error) {
 	for i, al := range adj.Lines {
 		l, err := ReadBudgetLine(ctx, store, houqin.BudgetLineStream(adj.Year, al.Department, al.Category))
 		if err != nil {
 			return "", err
 		}
+		if !l.Planned && al.Delta > 0 {
+			// A line added mid-year: to the year's active budget only.
+			by, err := YearActivatedBy(ctx, store, adj.Year)
+			if err != nil {
+				return "", err
+			}
+			if by == "" {
+				return fmt.Sprintf("lines[%d]: the %d budget is not active; a line is added to an active budget", i, adj.Year), nil
+			}
+			continue
+		}
 		switch {
 		case !l.Planned:
-			return fmt.Sprintf("lines[%d]: %s has no active budget line for %s in %d", i, al.Department, al.Category, adj.Year), nil
+			return fmt.Sprintf("lines[%d]: %s has no active budget line for %s in %d; a new line takes a positive delta", i, al.Department, al.Category, adj.Year), nil
 		case l.Plan+al.Delta < 0:
 			return fmt.Sprintf("lines[%d].delta: the plan of %s would fall below zero (%s %+d)", i, l.Stream, houqin.Money(l.Plan), al.Delta), nil
 		case al.Delta < 0 && l.Plan+al.Delta < l.Reserved+l.Actual:
@@ -471,8 +484,21 @@ func (a *Activities) AdjustBudget(ctx context.Context, in AdjustBudgetInput) (Ad
 			if l.Has(id) {
 				return nil, nil
 			}
+			var out []houqin.Event
+			if !l.Planned {
+				// A line added mid-year: planned at zero by the adjustment,
+				// which then gives it its amount, so the line's history
+				// says where its plan came from.
+				e, err := houqin.NewEvent(houqin.EventID(in.ProcessID, "plan", stream), houqin.BudgetLinePlanned{Year: in.Adjustment.Year,
+					Department: al.Department, Category: al.Category, Currency: houqin.DefaultCurrency,
+					ToleranceBP: houqin.DefaultToleranceBP, Control: houqin.ControlStop, ProcessID: in.ProcessID}, meta)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, e)
+			}
 			e, err := houqin.NewEvent(id, houqin.BudgetAdjusted{ProcessID: in.ProcessID, Delta: al.Delta, Reason: in.Adjustment.Reason}, meta)
-			return []houqin.Event{e}, err
+			return append(out, e), err
 		})
 		if err != nil {
 			return AdjustBudgetResult{}, temporalError(err)

@@ -114,6 +114,12 @@ func (s *Server) startAdjustment(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, err)
 		return
 	}
+	for i, l := range adj.Lines {
+		if err := s.knownDepartment("lines["+strconv.Itoa(i)+"].department", l.Department); err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+	}
 	why, err := activities.CheckAdjustment(r.Context(), s.cfg.Store, adj)
 	if err != nil {
 		s.problems.Error(w, r, err)

@@ -44,8 +44,13 @@ func TestBudgetRoutes(t *testing.T) {
 	t.Run("active year", func(t *testing.T) {
 		problem(t, f.do("zhang.wei", "POST", "/v1/budgets", strings.Replace(draft, `"amount":0`, `"amount":1`, 1)),
 			409, "year: the 2026 budget is active (BU-2026-000001); change it with an adjustment")
-		problem(t, f.do("zhang.wei", "POST", "/v1/budgets/2026/adjustments", `{"reason":"x","lines":[{"department":"HR","category":"travel","delta":5}]}`),
-			422, "lines[0]: HR has no active budget line for travel in 2026")
+		problem(t, f.do("zhang.wei", "POST", "/v1/budgets/2026/adjustments", `{"reason":"x","lines":[{"department":"HR","category":"travel","delta":-5}]}`),
+			422, "lines[0]: HR has no active budget line for travel in 2026; a new line takes a positive delta")
+		// A line is added mid-year to an active budget only.
+		problem(t, f.do("zhang.wei", "POST", "/v1/budgets/2027/adjustments", `{"reason":"x","lines":[{"department":"HR","category":"travel","delta":5}]}`),
+			422, "lines[0]: the 2027 budget is not active; a line is added to an active budget")
+		problem(t, f.do("zhang.wei", "POST", "/v1/budgets/2026/adjustments", `{"reason":"x","lines":[{"department":"XYZ","category":"travel","delta":5}]}`),
+			400, `lines[0].department: unknown department "XYZ"`)
 		problem(t, f.do("zhang.wei", "POST", "/v1/budgets/2026/adjustments", `{"reason":"x","lines":[{"department":"MKT","category":"office_supplies","delta":-300001}]}`),
 			422, "lines[0].delta: the plan of budget-2026-MKT-office_supplies would fall below zero")
 		// 310 000 are committed: the plan may go down to that, not below.

@@ -160,17 +160,22 @@ func TestBudgetEndToEnd(t *testing.T) {
 		t.Fatalf("after the invoice office supplies = %v", office)
 	}
 
-	// An adjustment: +500.00 on office supplies, approved by finance.
+	// An adjustment: +500.00 on office supplies, and a travel line for HR
+	// added mid-year (1 000.00), approved by finance. A line that does not
+	// exist cannot be cut.
 	d.must(t, 422, "zhang.wei", "POST", "/v1/budgets/"+y+"/adjustments", map[string]any{"reason": "x",
-		"lines": []map[string]any{{"department": "HR", "category": "travel", "delta": 100}}})
+		"lines": []map[string]any{{"department": "HR", "category": "travel", "delta": -100}}})
 	created = d.must(t, 201, "zhang.wei", "POST", "/v1/budgets/"+y+"/adjustments", map[string]any{"reason": "展会追加",
-		"lines": []map[string]any{{"department": "MKT", "category": "office_supplies", "delta": 50000}}})
+		"lines": []map[string]any{{"department": "MKT", "category": "office_supplies", "delta": 50000}, {"department": "HR", "category": "travel", "delta": 100000}}})
 	ba := created["id"].(string)
 	task = d.pendingTask(t, "chen.jing", ba, created["position"])
 	out = d.must(t, 200, "chen.jing", "POST", "/v1/tasks/"+task["id"].(string)+"/approve", map[string]any{})
 	budget = d.must(t, 200, "chen.jing", "GET", fmt.Sprintf("/v1/budgets/%s?min_position=%v", y, out["position"]), nil)
 	if l := budgetLine(t, budget, "MKT", "office_supplies"); l["plan"] != 350000.0 || l["adjusted"] != 50000.0 {
 		t.Fatalf("after the adjustment office supplies = %v", l)
+	}
+	if l := budgetLine(t, budget, "HR", "travel"); l["plan"] != 100000.0 || l["adjusted"] != 100000.0 || l["control"] != "stop" {
+		t.Fatalf("the HR travel line added mid-year = %v", l)
 	}
 	if p := d.must(t, 200, "zhang.wei", "GET", "/v1/processes/"+ba, nil); p["kind"] != "budget" || p["status"] != "completed" {
 		t.Fatalf("adjustment process = %v", p)
@@ -193,7 +198,7 @@ func TestBudgetEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rows[0][0] != "Department" || len(rows) != 5 { // header, 3 lines, total
+		if rows[0][0] != "Department" || len(rows) != 6 { // header, 3 lines and the one added mid-year, total
 			t.Fatalf("budget sheet rows = %v", rows)
 		}
 		found := false
