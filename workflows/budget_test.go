@@ -140,16 +140,21 @@ func TestBudgetActivationAndAdjustment(t *testing.T) {
 		t.Errorf("adjustment events: %v", types(last))
 	}
 
-	// A rejected adjustment changes nothing; one on a line without a
-	// budget is refused on approval.
+	// A rejected adjustment changes nothing; a cut of a line without a
+	// budget is refused on approval; a line added mid-year is planned.
 	res = runBudget(t, store, budgetInput(t, "BA-2026-000002", nil, adj), houqin.ActionReject)
 	if res.Status != houqin.StatusRejected {
 		t.Errorf("rejected adjustment: %+v", res)
 	}
-	bad := &houqin.BudgetAdjustment{Year: 2026, Reason: "x", Lines: []houqin.BudgetAdjustmentLine{{Department: "HR", Category: "travel", Delta: 5}}}
+	bad := &houqin.BudgetAdjustment{Year: 2026, Reason: "x", Lines: []houqin.BudgetAdjustmentLine{{Department: "HR", Category: "travel", Delta: -5}}}
 	res = runBudget(t, store, budgetInput(t, "BA-2026-000003", nil, bad), houqin.ActionApprove)
-	if res.Status != houqin.StatusRejected || res.Reason != "the adjustment no longer applies: lines[0]: HR has no active budget line for travel in 2026" {
+	if res.Status != houqin.StatusRejected || res.Reason != "the adjustment no longer applies: lines[0]: HR has no active budget line for travel in 2026; a new line takes a positive delta" {
 		t.Errorf("adjustment of a missing line: %+v", res)
+	}
+	added := &houqin.BudgetAdjustment{Year: 2026, Reason: "HR 差旅", Lines: []houqin.BudgetAdjustmentLine{{Department: "HR", Category: "travel", Delta: 80_000}}}
+	res = runBudget(t, store, budgetInput(t, "BA-2026-000004", nil, added), houqin.ActionApprove)
+	if hr := lineState(t, store, "HR", "travel"); res.Status != houqin.StatusCompleted || !hr.Planned || hr.Plan != 80_000 || hr.Adjusted != 80_000 {
+		t.Errorf("a line added mid-year: %+v, line %+v", res, hr)
 	}
 	if o := lineState(t, store, "MKT", "office_supplies"); o.Plan != 1_200_000 {
 		t.Errorf("after the refused adjustments: plan %d", o.Plan)
