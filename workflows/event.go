@@ -396,6 +396,13 @@ func (w *event) prepare(ctx workflow.Context) error {
 				}
 				continue
 			}
+		} else if t.task.Step != StepConfirmPublicity {
+			if refused, err := w.pastBand(ctx, d); err != nil || refused {
+				if err != nil {
+					return err
+				}
+				continue
+			}
 		}
 		if err := p.complete(ctx, t, d); err != nil {
 			return err
@@ -433,6 +440,38 @@ func (w *event) prepare(ctx workflow.Context) error {
 	// Ready: what the department promised before the event (docs/KPI.md
 	// measures it against starts_at); written with the hold task.
 	return p.record(ctx, "system", "", houqin.EventReady{Arrangements: len(in.Arrangements), Late: !workflow.Now(ctx).Before(in.Request.Start())})
+}
+
+// pastBand refuses, under approval-integrity, an arrangement whose cost
+// takes the event's recorded costs beyond its reservation and its budget
+// line past the band (exceeded, a stop line): 422 naming data.cost, the task
+// stays open. Within the band the excess is reserved when the event is
+// held, as before. The line is read by an activity, so the check runs when
+// the action is taken.
+func (w *event) pastBand(ctx workflow.Context, d *decision) (refused bool, err error) {
+	if !w.p.integrity || w.budget.check.Status == houqin.BudgetNone {
+		return false, nil
+	}
+	var r houqin.ArrangementReport
+	if err := decodeData(d.Data, &r); err != nil || r.Cost <= 0 {
+		return false, err
+	}
+	extra := w.actual + r.Cost - w.budget.reserved
+	if extra <= 0 {
+		return false, nil
+	}
+	var res activities.BudgetCheckResult
+	in := activities.CheckBudgetInput{Line: w.budget.line, Amount: extra}
+	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.CheckBudget, in).Get(ctx, &res); err != nil {
+		return false, fmt.Errorf("check the cost against the budget: %w", err)
+	}
+	if res.Check.Status != houqin.BudgetExceeded {
+		return false, nil
+	}
+	w.p.refuse(d, houqin.Errorf(houqin.ENOTALLOWED,
+		"data.cost: %s takes the event's costs %s beyond its reservation and %s past its band (%s); raise the line by a budget adjustment, or record what fits",
+		houqin.Money(r.Cost), houqin.Money(extra), res.Line, res.Check.Reason))
+	return true, nil
 }
 
 // attendeeCheck is the version of the Event workflow that checks HR's

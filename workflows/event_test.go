@@ -549,3 +549,22 @@ func TestEventSuppliesSpendFromTheEventYear(t *testing.T) {
 		t.Errorf("lines checked %q; want the event and its supplies on the 2027 line", lines)
 	}
 }
+
+// TestEventCostPastBandRefused: the costs may pass the estimate, but not
+// take MKT's events line past its band: the catering that would is
+// refused (422) and its task stays open; a cost that fits is taken.
+func TestEventCostPastBandRefused(t *testing.T) {
+	h := newEventHarness(t)
+	h.approveBy(time.Minute, etask("dept_approval", 1), "liu.yang")
+	h.arrange(time.Hour, "catering", map[string]int64{"venue": 800000})
+	// 8 000.00 + 4 000.00 recorded against 3 000.00 reserved: the line
+	// would hold 12 000.00, past its 10 000.00 plan and 500.00 band.
+	past := h.completeTask(2*time.Hour, etask("catering", 1), "li.na", houqin.ArrangementReport{Note: "已订餐", Cost: 400000})
+	fits := h.completeTask(3*time.Hour, etask("catering", 1), "li.na", houqin.ArrangementReport{Note: "已订餐（简餐）", Cost: 200000})
+	h.completeTask(eventStarts+time.Hour, etask("hold", 1), "wang.fang", nil)
+	h.cancelAt(eventStarts + 2*time.Hour)
+	h.runEvent(eventInput(t))
+	wantFailed(t, past, houqin.ENOTALLOWED, "data.cost: 4000.00 takes the event's costs 9000.00 beyond its reservation")
+	wantDone(t, fits)
+	wantEventBudget(t, h, []string{"check within", "reserve 300000 within", "consume 1000000 released 0"}, 0, 1000000)
+}
