@@ -568,3 +568,33 @@ func TestEventCostPastBandRefused(t *testing.T) {
 	wantDone(t, fits)
 	wantEventBudget(t, h, []string{"check within", "reserve 300000 within", "consume 1000000 released 0"}, 0, 1000000)
 }
+
+// TestEventExceptionCoversItsAmount: MKT's events line is spent when the
+// training asks for 3 000.00; finance reviews and zhang.wei grants the
+// exception for that amount, and no more: an arrangement that would spend
+// beyond it is refused, one within it is taken.
+func TestEventExceptionCoversItsAmount(t *testing.T) {
+	store, a := eventBudgetStore(t)
+	if r, err := a.ReserveBudget(context.Background(), activities.ReserveBudgetInput{ProcessID: "PR-2026-000900", Line: eventsLine,
+		Amount: 1_000_000, Allow: houqin.BudgetExceeded}); err != nil || r.Refused {
+		t.Fatalf("hold the line: %+v, %v", r, err)
+	}
+	h := newHarness(t, store)
+	h.env.RegisterWorkflow(workflows.Event)
+	h.env.RegisterWorkflow(workflows.Survey)
+	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: evid})
+	h.approveBy(time.Minute, etask("dept_approval", 1), "liu.yang")
+	h.approveBy(2*time.Minute, etask("budget_review", 1), "chen.jing")
+	h.approveBy(3*time.Minute, etask("budget_exception", 1), "zhang.wei")
+	h.arrange(time.Hour, "venue", nil)
+	beyond := h.completeTask(2*time.Hour, etask("venue", 1), "li.na", houqin.ArrangementReport{Note: "已订", Cost: 300001})
+	within := h.completeTask(3*time.Hour, etask("venue", 1), "li.na", houqin.ArrangementReport{Note: "已订", Cost: 300000})
+	h.cancelAt(eventStarts - time.Hour)
+	h.runEvent(eventInput(t))
+	wantFailed(t, beyond, houqin.ENOTALLOWED, "data.cost: 3000.01 takes the event's costs 0.01 beyond its reservation")
+	wantDone(t, within)
+	reserved := of[*houqin.EventBudgetReserved](t, storetest.MustReadStream(t, store, houqin.EventStream(evid)))
+	if len(reserved) != 1 || !reserved[0].Exception || reserved[0].Amount != 300000 {
+		t.Errorf("reserved %+v, want an exception for 3000.00", reserved)
+	}
+}
