@@ -37,6 +37,13 @@ func (s *Server) startEvent(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		in, err = s.eventInput(identity(r).UserID, req)
 	}
+	var facts houqin.Facts
+	if err == nil {
+		facts, err = s.eventFacts(r, in)
+	}
+	if err == nil {
+		err = s.routeResolves(in.Policy, in.Requester, "", facts)
+	}
 	if err != nil {
 		s.problems.Error(w, r, err)
 		return

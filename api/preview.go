@@ -6,6 +6,7 @@ import (
 
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/activities"
+	"github.com/houqin/houqin/workflows"
 )
 
 // factsFunc reads the request body that starts a process of one kind,
@@ -51,8 +52,8 @@ var kindFacts = map[houqin.ProcessKind]factsFunc{
 		if err != nil {
 			return nil, "", err
 		}
-		check, err := s.budgetCheck(r, s.cfg.Now().In(houqin.BusinessZone).Year(), in.Request.Department, houqin.TravelBudgetCategory, in.Request.EstimatedCost)
-		return check.Facts(in.Request.Facts(requester, in.TravelerManager)), in.Request.Traveler, err
+		facts, err := s.tripFacts(r, in)
+		return facts, in.Request.Traveler, err
 	},
 	houqin.KindEvent: func(s *Server, r *http.Request, requester string) (houqin.Facts, string, error) {
 		var req houqin.EventRequest
@@ -63,10 +64,32 @@ var kindFacts = map[houqin.ProcessKind]factsFunc{
 		if err != nil {
 			return nil, "", err
 		}
-		// An event spends from the line of the year it starts in.
-		check, err := s.budgetCheck(r, in.Request.Start().In(houqin.BusinessZone).Year(), in.Request.Department, in.Request.BudgetCategory, in.Request.EstimatedCost)
-		return in.Request.EventFacts(requester, int64(len(in.Attendees)), check.Status, check.Remaining), "", err
+		facts, err := s.eventFacts(r, in)
+		return facts, "", err
 	},
+}
+
+// tripFacts are the facts a trip's route is resolved with: the request's
+// and its travel line's now, as the workflow's check at the start will
+// find it.
+func (s *Server) tripFacts(r *http.Request, in workflows.TripInput) (houqin.Facts, error) {
+	check, err := s.budgetCheck(r, s.cfg.Now().In(houqin.BusinessZone).Year(), in.Request.Department, houqin.TravelBudgetCategory, in.Request.EstimatedCost)
+	return check.Facts(in.Request.Facts(in.Requester, in.TravelerManager)), err
+}
+
+// eventFacts are tripFacts for an event, which spends from the line of
+// the year it starts in.
+func (s *Server) eventFacts(r *http.Request, in workflows.EventInput) (houqin.Facts, error) {
+	check, err := s.budgetCheck(r, in.Request.Start().In(houqin.BusinessZone).Year(), in.Request.Department, in.Request.BudgetCategory, in.Request.EstimatedCost)
+	return in.Request.EventFacts(in.Requester, int64(len(in.Attendees)), check.Status, check.Remaining), err
+}
+
+// routeResolves refuses (422) a request whose route, resolved on facts as
+// the workflow will see them — the budget status included — has a step
+// nobody may take.
+func (s *Server) routeResolves(kp houqin.KindPolicy, requester, subject string, facts houqin.Facts) error {
+	_, err := (houqin.Resolver{Org: s.cfg.Org}).RouteFor(kp, requester, subject, facts, s.cfg.Now())
+	return err
 }
 
 // procurementFacts are the facts a procurement's route is resolved with:

@@ -23,6 +23,13 @@ func (s *Server) startTrip(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		in, err = s.tripInput(identity(r).UserID, req)
 	}
+	var facts houqin.Facts
+	if err == nil {
+		facts, err = s.tripFacts(r, in)
+	}
+	if err == nil {
+		err = s.routeResolves(in.Policy, in.Requester, in.Request.Traveler, facts)
+	}
 	if err != nil {
 		s.problems.Error(w, r, err)
 		return
