@@ -82,13 +82,13 @@ func TestKPIAsOfEqualsLive(t *testing.T) {
 	}
 	f.setNow(time.Now())
 	last := moments[len(moments)-1].live
-	if got := last.KPI(houqin.KPISatisfaction); got.Numerator != 1 || got.Denominator != 1 || !got.Pass {
+	if got := last.KPI(houqin.KPISatisfaction); got.Numerator != 1 || got.Denominator != 1 || got.Pass == nil || !*got.Pass {
 		t.Errorf("satisfaction at the end: %+v", got)
 	}
 	if got := last.KPI(houqin.KPIOnTime); got.Numerator != 2 || got.Denominator != 3 {
 		t.Errorf("on time at the end: %d/%d, want 2/3", got.Numerator, got.Denominator)
 	}
-	if got := last.KPI(houqin.KPIBudgetOverrun); got.Numerator != 100 || got.Denominator != 1000 || got.Pass {
+	if got := last.KPI(houqin.KPIBudgetOverrun); got.Numerator != 100 || got.Denominator != 1000 || got.Pass == nil || *got.Pass {
 		t.Errorf("budget at the end: %+v", got)
 	}
 	if got := moments[0].live.KPI(houqin.KPISatisfaction); got.Status != "no_data" || got.Value != nil {
@@ -135,7 +135,7 @@ func TestKPIRequests(t *testing.T) {
 		t.Errorf("default period %s..%s, %d KPIs", rep.From, rep.To, len(rep.KPIs))
 	}
 	for _, k := range rep.KPIs {
-		if k.Status != "no_data" || !k.Pass || k.Value != nil || len(k.Trend) != 7 {
+		if k.Status != "no_data" || k.Pass != nil || k.Value != nil || len(k.Trend) != 7 {
 			t.Errorf("%s with no data: %+v", k.Name, k)
 		}
 	}
@@ -175,7 +175,7 @@ func TestDeliverableReview(t *testing.T) {
 	var rep projections.KPIReport
 	decodeOK(t, f.do("zhang.wei", http.MethodGet, "/v1/kpi?from=2026-06-01&to=2026-06-30", ""), 200, &rep)
 	k := rep.KPI(houqin.KPIDeliverableQuality)
-	if k.Numerator != 1 || k.Denominator != 2 || k.Pass || k.Details["major_error"] != 1 {
+	if k.Numerator != 1 || k.Denominator != 2 || k.Pass == nil || *k.Pass || k.Details["major_error"] != 1 {
 		t.Errorf("deliverable quality %+v", k)
 	}
 	if len(k.Worst) == 0 || k.Worst[0].Key != "ADM" {

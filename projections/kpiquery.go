@@ -47,18 +47,19 @@ func (r KPIReport) KPI(name string) KPIValue {
 // its target and whether it passes, a monthly trend and the worst
 // contributors.
 type KPIValue struct {
-	Name        string           `json:"name"`
-	Title       houqin.Text      `json:"title"`
-	Value       *float64         `json:"value"` // null when there is no data (denominator 0)
-	Numerator   int64            `json:"numerator"`
-	Denominator int64            `json:"denominator"`
-	Target      float64          `json:"target"`
-	Comparison  string           `json:"comparison"` // >= | <=
-	Pass        bool             `json:"pass"`       // true when there is no data
-	Status      string           `json:"status"`     // pass | fail | no_data
-	Trend       []KPIPoint       `json:"trend"`
-	Worst       []KPIContributor `json:"worst"`
-	Details     map[string]int64 `json:"details"`
+	Name        string      `json:"name"`
+	Title       houqin.Text `json:"title"`
+	Value       *float64    `json:"value"` // null when there is no data (denominator 0)
+	Numerator   int64       `json:"numerator"`
+	Denominator int64       `json:"denominator"`
+	Target      float64     `json:"target"`
+	Comparison  string      `json:"comparison"` // >= | <=
+	Pass        *bool       `json:"pass"`       // null when there is no data: nothing passed
+
+	Status  string           `json:"status"` // pass | fail | no_data
+	Trend   []KPIPoint       `json:"trend"`
+	Worst   []KPIContributor `json:"worst"`
+	Details map[string]int64 `json:"details"`
 }
 
 // KPIPoint is a KPI over one month of the period.
@@ -409,13 +410,15 @@ func judge(k *KPIValue, cfg houqin.KPIConfig, r ratio) {
 	k.Numerator, k.Denominator, k.Value = r.num, r.den, r.value()
 	switch {
 	case k.Value == nil:
-		k.Pass, k.Status = true, "no_data"
+		k.Pass, k.Status = nil, "no_data"
 	case t.Pass(*k.Value):
-		k.Pass, k.Status = true, "pass"
+		k.Pass, k.Status = ptrTo(true), "pass"
 	default:
-		k.Pass, k.Status = false, "fail"
+		k.Pass, k.Status = ptrTo(false), "fail"
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }
 
 // ratioKPI folds grouped rows into a KPI: total, monthly trend, and the
 // departments and kinds with the most misses.

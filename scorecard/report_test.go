@@ -24,8 +24,13 @@ func june() projections.KPIReport {
 	cfg := houqin.DefaultKPIConfig()
 	k := func(name string, v *float64, num, den int64, status string) projections.KPIValue {
 		t := cfg.Targets[name]
+		var pass *bool
+		if status != "no_data" {
+			p := status == "pass"
+			pass = &p
+		}
 		return projections.KPIValue{Name: name, Title: houqin.KPITitles[name], Value: v, Numerator: num, Denominator: den,
-			Target: t.Value, Comparison: t.Comparison, Pass: status != "fail", Status: status,
+			Target: t.Value, Comparison: t.Comparison, Pass: pass, Status: status,
 			Trend:   []projections.KPIPoint{{Month: "2026-06", Value: v, Numerator: num, Denominator: den}},
 			Worst:   []projections.KPIContributor{},
 			Details: map[string]int64{"n": den}}
