@@ -43,9 +43,13 @@ func TestReplayHistories(t *testing.T) {
 			if err != nil {
 				t.Fatalf("read %s: %v", f, err)
 			}
-			// Files are named <workflow ID>.<what>.json: the workflow checks
-			// that its input names its own workflow ID.
-			id, _, _ := strings.Cut(filepath.Base(f), ".")
+			// The workflow checks that its input names its own workflow
+			// ID, which the history's first event records (a file name
+			// cannot say it: an ID may hold dots).
+			id := h.GetEvents()[0].GetWorkflowExecutionStartedEventAttributes().GetWorkflowId()
+			if prefix := id + "."; !strings.HasPrefix(filepath.Base(f), prefix) {
+				t.Errorf("%s records workflow %s; name it %s<what>.json", f, id, prefix)
+			}
 			err = r.ReplayWorkflowHistoryWithOptions(logger, h, worker.ReplayWorkflowHistoryOptions{
 				OriginalExecution: workflow.Execution{ID: id}})
 			if err != nil {

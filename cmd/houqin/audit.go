@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/houqin/houqin"
@@ -357,8 +356,7 @@ func replayFile(logger sdklog.Logger, path string) error {
 	if err != nil {
 		return fmt.Errorf("read history: %w", err)
 	}
-	id, _, _ := strings.Cut(filepath.Base(path), ".")
-	return worker.Replay(logger, h, id)
+	return worker.ReplayHistory(logger, h)
 }
 
 // withAnchorer returns the background loops of a process that projects: the

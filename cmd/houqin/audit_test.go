@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -151,15 +152,25 @@ func TestReplayCLI(t *testing.T) {
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	run(t, "replay", "--file", files[0])
-	// The same history under another workflow ID: the workflow refuses the
+	// A survey of liu.yang: its workflow ID has a dot, which the replay
+	// takes from the history (a file name cut at its first dot would say
+	// SV-EV-2026-000001-liu and fail).
+	run(t, "replay", "--file", filepath.Join(dir, "SV-EV-2026-000001-liu.yang.answered.json"))
+	// The same history of another workflow ID: the workflow refuses the
 	// input (it names another process), so the code no longer makes the
-	// recorded decisions.
-	b, err := os.ReadFile(files[0])
+	// recorded decisions. A file's name does not matter.
+	b, err := os.ReadFile(filepath.Join(dir, "PR-2026-000001.invoiced.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := filepath.Join(t.TempDir(), "PR-2026-999999.renamed.json")
-	if err := os.WriteFile(bad, b, 0o644); err != nil {
+	started := regexp.MustCompile(`"workflowId":\s*"PR-2026-000001"`)
+	loc := started.FindIndex(b)
+	if loc == nil {
+		t.Fatalf("the history records no workflowId PR-2026-000001")
+	}
+	other := slices.Concat(b[:loc[0]], []byte(`"workflowId": "PR-2026-999999"`), b[loc[1]:])
+	bad := filepath.Join(t.TempDir(), "PR-2026-000001.other-id.json")
+	if err := os.WriteFile(bad, other, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	err, out = runErr(t, "replay", "--file", bad)

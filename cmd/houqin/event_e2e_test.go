@@ -357,7 +357,10 @@ func TestEventAnnualMeetingEndToEnd(t *testing.T) {
 	}
 	d.rawOK(t, 404, "zhang.wei", "/v1/events/EV-2026-999999/minutes")
 	d.rawOK(t, 400, "zhang.wei", "/v1/events/"+id+"/minutes?format=pdf")
-	exportHistory(t, d, id, "annual-meeting-confirmations-escalated")
+	exportHistory(t, d, id, "annual-meeting-held-after-start")
+	// liu.yang's survey: a workflow ID with a dot, which replay takes from
+	// the history, not from the file's name.
+	exportHistory(t, d, "SV-"+id+"-liu.yang", "answered")
 }
 
 // soon returns a moment d from now and an event's starts_at then and
