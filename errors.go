@@ -15,6 +15,8 @@ const (
 	ECONFLICT     = "ECONFLICT"     // the state moved on: wrong expected version, decided already
 	ENOTALLOWED   = "ENOTALLOWED"   // well-formed, but the current state does not allow it (422)
 	EUNAVAILABLE  = "EUNAVAILABLE"  // a dependency is down or not ready; retry later
+	EMETHOD       = "EMETHOD"       // the resource does not take this HTTP method (405)
+	EMEDIATYPE    = "EMEDIATYPE"    // the body is not of a media type the resource takes (415)
 	EINTERNAL     = "EINTERNAL"     // a bug or an unexpected failure; never shown in detail
 )
 

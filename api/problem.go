@@ -43,6 +43,8 @@ var problemKinds = map[string]problemKind{
 	houqin.ECONFLICT:     {http.StatusConflict, "Conflict"},
 	houqin.ENOTALLOWED:   {http.StatusUnprocessableEntity, "Not allowed now"},
 	houqin.EUNAVAILABLE:  {http.StatusServiceUnavailable, "Service unavailable"},
+	houqin.EMETHOD:       {http.StatusMethodNotAllowed, "Method not allowed"},
+	houqin.EMEDIATYPE:    {http.StatusUnsupportedMediaType, "Unsupported media type"},
 	houqin.EINTERNAL:     {http.StatusInternalServerError, "Internal error"},
 }
 

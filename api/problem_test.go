@@ -112,7 +112,7 @@ func TestProblemsErrorNil(t *testing.T) {
 func TestHTTPStatus(t *testing.T) {
 	for code, want := range map[string]int{
 		"EINVALID": 400, "EUNAUTHORIZED": 401, "EFORBIDDEN": 403, "ENOTFOUND": 404,
-		"ECONFLICT": 409, "ENOTALLOWED": 422, "EUNAVAILABLE": 503, "EINTERNAL": 500, "EBOGUS": 500,
+		"ECONFLICT": 409, "ENOTALLOWED": 422, "EUNAVAILABLE": 503, "EMETHOD": 405, "EMEDIATYPE": 415, "EINTERNAL": 500, "EBOGUS": 500,
 	} {
 		if got := api.HTTPStatus(code); got != want {
 			t.Errorf("HTTPStatus(%s) = %d, want %d", code, got, want)

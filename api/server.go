@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -109,7 +110,9 @@ func NewServer(cfg Config) *Server {
 // public; everything under /v1 requires a bearer token.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, middleware.Recoverer, s.instrument)
+	// OPTIONS is answered before authentication (it says what a path
+	// takes, nothing more); HEAD runs the GET handler without its body.
+	r.Use(middleware.RequestID, middleware.Recoverer, s.instrument, s.options(r), middleware.GetHead)
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
 	if s.cfg.Registry != nil {
@@ -120,7 +123,7 @@ func (s *Server) Handler() http.Handler {
 		w.Write(openAPI)
 	})
 	r.Route("/v1", func(r chi.Router) {
-		r.Use(s.cfg.Auth.Middleware, s.limitBody, s.readOnlyAuditors)
+		r.Use(s.cfg.Auth.Middleware, s.limitBody, s.jsonBodies, s.readOnlyAuditors)
 		r.Post("/procurements", s.startProcurement)
 		r.Post("/budgets", s.startBudget)
 		r.Get("/budgets/{year}", s.getBudget)
@@ -174,10 +177,68 @@ func (s *Server) Handler() http.Handler {
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, houqin.Errorf(houqin.ENOTFOUND, "path: no route %s %s", r.Method, r.URL.Path))
 	})
+	mux := r
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		s.problems.Error(w, r, houqin.Errorf(houqin.EINVALID, "method: %s is not allowed on %s", r.Method, r.URL.Path))
+		allowed := allowedMethods(mux, r.URL.Path)
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		s.problems.Error(w, r, houqin.Errorf(houqin.EMETHOD, "method: %s is not allowed on %s; it takes %s", r.Method, r.URL.Path, strings.Join(allowed, ", ")))
 	})
 	return r
+}
+
+// routeMethods are the methods the API routes take, in Allow order.
+var routeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPatch, http.MethodDelete}
+
+// allowedMethods returns the methods a path takes (HEAD wherever GET is),
+// and OPTIONS.
+func allowedMethods(mux chi.Routes, path string) []string {
+	var out []string
+	for _, m := range routeMethods {
+		probe := m
+		if m == http.MethodHead {
+			probe = http.MethodGet
+		}
+		if mux.Match(chi.NewRouteContext(), probe, path) {
+			out = append(out, m)
+		}
+	}
+	return append(out, http.MethodOptions)
+}
+
+// options answers OPTIONS on any route with 204 and the methods the path
+// takes (Allow), before authentication; on no route, 404.
+func (s *Server) options(mux chi.Routes) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodOptions {
+				next.ServeHTTP(w, r)
+				return
+			}
+			allowed := allowedMethods(mux, r.URL.Path)
+			if len(allowed) == 1 {
+				s.problems.Error(w, r, houqin.Errorf(houqin.ENOTFOUND, "path: no route %s", r.URL.Path))
+				return
+			}
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			w.WriteHeader(http.StatusNoContent)
+		})
+	}
+}
+
+// jsonBodies refuses, with 415, a request body declared as anything but
+// JSON (application/json, or a +json type): a form or text/plain is not
+// read as JSON by accident. A body without a Content-Type is read as JSON.
+func (s *Server) jsonBodies(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ct := r.Header.Get("Content-Type"); ct != "" && r.ContentLength != 0 {
+			mt, _, err := mime.ParseMediaType(ct)
+			if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+				s.problems.Error(w, r, houqin.Errorf(houqin.EMEDIATYPE, "content-type: the body must be application/json, got %q", ct))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) instrument(next http.Handler) http.Handler {
