@@ -50,3 +50,37 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		t.Fatalf("openapi.json and the router differ (-documented +routed):\n%s", diff)
 	}
 }
+
+// TestOpenAPIOperationIDs: every operation has an operationId, unique, as
+// client generators need, and the document names its license.
+func TestOpenAPIOperationIDs(t *testing.T) {
+	var doc struct {
+		Info struct {
+			License struct {
+				Name string `json:"name"`
+			} `json:"license"`
+		} `json:"info"`
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	if doc.Info.License.Name == "" {
+		t.Error("info.license.name is empty")
+	}
+	seen := map[string]string{}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			where := strings.ToUpper(method) + " " + path
+			switch {
+			case op.OperationID == "":
+				t.Errorf("%s has no operationId", where)
+			case seen[op.OperationID] != "":
+				t.Errorf("%s and %s share the operationId %s", where, seen[op.OperationID], op.OperationID)
+			}
+			seen[op.OperationID] = where
+		}
+	}
+}
