@@ -130,7 +130,11 @@ func TestKPIRequests(t *testing.T) {
 		problem(t, f.do("zhang.wei", http.MethodGet, "/v1/kpi?"+q, ""), 400, detail)
 	}
 	var rep projections.KPIReport
-	decodeOK(t, f.do("liu.yang", http.MethodGet, "/v1/kpi", ""), 200, &rep)
+	w := f.do("liu.yang", http.MethodGet, "/v1/kpi", "")
+	if strings.Contains(w.Body.String(), `"worst":null`) {
+		t.Errorf("a KPI's worst is null, not an empty list: %s", w.Body)
+	}
+	decodeOK(t, w, 200, &rep)
 	if rep.From != "2026-01-01" || rep.To != "2026-07-05" || len(rep.KPIs) != 4 {
 		t.Errorf("default period %s..%s, %d KPIs", rep.From, rep.To, len(rep.KPIs))
 	}

@@ -442,7 +442,8 @@ func ratioKPI(name string, cfg houqin.KPIConfig, months []string, rows []ratioRo
 		r := byMonth[m]
 		k.Trend = append(k.Trend, KPIPoint{Month: m, Value: r.value(), Numerator: r.num, Denominator: r.den})
 	}
-	k.Worst = append(worst("department", byDept), worst("kind", byKind)...)
+	k.Worst = append(k.Worst, worst("department", byDept)...) // never null: an empty list
+	k.Worst = append(k.Worst, worst("kind", byKind)...)
 	return k
 }
 
