@@ -480,6 +480,20 @@ type ProcessFailed struct {
 // EventType implements EventData.
 func (ProcessFailed) EventType() string { return "process.failed" }
 
+// ProcessTerminated records that the process's workflow ended outside
+// houqin — terminated by an operator, timed out, failed — as Temporal
+// reports it (Status, Reason, Identity): the process ends terminated, its
+// open tasks cancelled before it and its budget hold released.
+type ProcessTerminated struct {
+	Status   string `json:"status"` // Temporal's: terminated | timed_out | failed
+	Reason   string `json:"reason,omitempty"`
+	Identity string `json:"identity,omitempty"` // who ended it, as Temporal records
+	RunID    string `json:"run_id"`
+}
+
+// EventType implements EventData.
+func (ProcessTerminated) EventType() string { return "process.terminated" }
+
 // ProcessCancelled records that the process's workflow was cancelled in
 // Temporal (an operator's cancellation, a parent's): the process ends
 // cancelled and its open tasks with it.
@@ -560,6 +574,7 @@ func init() {
 	RegisterEventType(ProcessRevoked{})
 	RegisterEventType(ProcessCancelled{})
 	RegisterEventType(ProcessFailed{})
+	RegisterEventType(ProcessTerminated{})
 	RegisterEventType(ProcessCopied{})
 	RegisterEventType(DelegationSet{})
 	RegisterEventType(DelegationCancelled{})

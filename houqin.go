@@ -38,4 +38,7 @@ const (
 	StatusWithdrawn Status = "withdrawn"
 	StatusCancelled Status = "cancelled"
 	StatusFailed    Status = "failed"
+	// StatusTerminated: the workflow was ended outside houqin (terminated,
+	// timed out or failed in Temporal) and recorded by the reconciler.
+	StatusTerminated Status = "terminated"
 )

@@ -166,7 +166,7 @@ func (s *Server) listProcesses(w http.ResponseWriter, r *http.Request) {
 		err = oneOf("kind", q.Get("kind"), "procurement", "trip", "inspection", "event", "budget", "issue", "stocktake")
 	}
 	if err == nil {
-		err = oneOf("status", q.Get("status"), "running", "completed", "rejected", "withdrawn", "cancelled", "failed")
+		err = oneOf("status", q.Get("status"), "running", "completed", "rejected", "withdrawn", "cancelled", "failed", "terminated")
 	}
 	if err == nil {
 		err = oneOf("mine", q.Get("mine"), "true", "false")

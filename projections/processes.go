@@ -38,10 +38,11 @@ var endings = map[string]houqin.Status{
 // the requester's withdrawal (撤回) and revocation (撤销), and the
 // cancellation of its workflow.
 var processActionEndings = map[string]houqin.Status{
-	"process.withdrawn": houqin.StatusWithdrawn,
-	"process.revoked":   houqin.StatusCancelled,
-	"process.cancelled": houqin.StatusCancelled,
-	"process.failed":    houqin.StatusFailed,
+	"process.withdrawn":  houqin.StatusWithdrawn,
+	"process.revoked":    houqin.StatusCancelled,
+	"process.cancelled":  houqin.StatusCancelled,
+	"process.failed":     houqin.StatusFailed,
+	"process.terminated": houqin.StatusTerminated,
 }
 
 // Processes is the process list and each process's timeline: one row per

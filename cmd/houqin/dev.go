@@ -47,6 +47,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	anchorEvery := fs.Duration("anchor-interval", time.Hour, "append an audit anchor at start and then this often (0: never)")
 	maxTolerance := fs.Int("max-tolerance-bp", houqin.DefaultMaxToleranceBP, "widest tolerance band of a new budget line, in basis points")
 	reassignEvery := fs.Duration("reassign-interval", time.Minute, "how often the open tasks of users who left the organisation move to their successors")
+	reconcileEvery := fs.Duration("reconcile-interval", 10*time.Second, "how often processes whose workflow ended outside houqin (terminated, timed out, failed) are recorded as terminated")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,8 +87,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer tc.Close()
+	acts := &activities.Activities{Store: store, Org: org, Now: time.Now, Temporal: tc, Policy: policy, Reorderer: *reorderer}
 	if *withWorker {
-		w := worker.New(tc, &activities.Activities{Store: store, Org: org, Now: time.Now, Temporal: tc, Policy: policy, Reorderer: *reorderer}, sdkworker.Options{})
+		w := worker.New(tc, acts, sdkworker.Options{})
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -121,7 +123,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
   token:        go run ./cmd/houqin token --data %s wang.fang
 `, temporal.FrontendAddr(), ui, sf.eventsDSN(), sf.readModelsDSN(), url, url, url, url, sf.data)
 	reassigner := &worker.Reassigner{Org: org, ReadModels: db, Temporal: tc, Interval: *reassignEvery, Logger: log}
-	return serve(ctx, log, stdout, banner, url, ln, srv.Handler(), append(withAnchorer(runner.Run, store, *anchorEvery, log), trigger.Run, reassigner.Run)...)
+	reconciler := &worker.Reconciler{Store: store, Temporal: tc, Activities: acts, Interval: *reconcileEvery, Logger: log}
+	return serve(ctx, log, stdout, banner, url, ln, srv.Handler(), append(withAnchorer(runner.Run, store, *anchorEvery, log), trigger.Run, reassigner.Run, reconciler.Run)...)
 }
 
 // serve runs the HTTP server and the background loops until ctx ends or one

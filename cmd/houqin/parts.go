@@ -36,6 +36,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	reorderer := fs.String("reorderer", "", "user who requests reorders of items below their reorder point (default: the first user with role warehouse)")
 	surveys := fs.Bool("surveys", true, "send a satisfaction survey after each completed service (checkpoint in the read-model database; several workers share it safely)")
 	reassignEvery := fs.Duration("reassign-interval", time.Minute, "how often the open tasks of users who left the organisation move to their successors (0: never; reads the read models)")
+	reconcileEvery := fs.Duration("reconcile-interval", 10*time.Second, "how often processes whose workflow ended outside houqin are recorded as terminated (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -60,12 +61,16 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer tc.Close()
-	w := worker.New(tc, &activities.Activities{Store: store, Org: org, Now: time.Now, Temporal: tc, Policy: policy, Reorderer: *reorderer}, sdkworker.Options{})
+	acts := &activities.Activities{Store: store, Org: org, Now: time.Now, Temporal: tc, Policy: policy, Reorderer: *reorderer}
+	w := worker.New(tc, acts, sdkworker.Options{})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	defer w.Stop()
 	var loops []func(context.Context) error
+	if *reconcileEvery > 0 {
+		loops = append(loops, (&worker.Reconciler{Store: store, Temporal: tc, Activities: acts, Interval: *reconcileEvery, Logger: log}).Run)
+	}
 	if *surveys || *reassignEvery > 0 {
 		db, err := openReadModels(ctx, sf.readModelsDSN())
 		if err != nil {
