@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	namespacepb "go.temporal.io/api/namespace/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
@@ -27,6 +28,7 @@ import (
 	"go.temporal.io/server/temporal"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 const (
@@ -39,13 +41,23 @@ const (
 	visStore        = "sqlite-visibility"
 )
 
+// DefaultRetention is how long the embedded server keeps the history of a
+// closed workflow: a year, so that auditors read and replay a process's
+// history as long as its events are kept in practice (Temporal's own
+// default is a day).
+const DefaultRetention = 365 * 24 * time.Hour
+
 // Config configures Start.
 type Config struct {
-	DataDir   string       // temporal.db lives here (created if missing)
-	Host      string       // default 127.0.0.1; must be an IP literal or "localhost"
-	Port      int          // frontend gRPC; 0 = pick free
-	UIPort    int          // Temporal Web UI HTTP port; 0 = pick free; -1 = no UI
-	Namespace string       // default "default"; created if missing
+	DataDir   string // temporal.db lives here (created if missing)
+	Host      string // default 127.0.0.1; must be an IP literal or "localhost"
+	Port      int    // frontend gRPC; 0 = pick free
+	UIPort    int    // Temporal Web UI HTTP port; 0 = pick free; -1 = no UI
+	Namespace string // default "default"; created if missing
+	// Retention is how long the namespace keeps closed workflows' histories
+	// (default DefaultRetention, a year); an existing namespace is updated
+	// to it at start.
+	Retention time.Duration
 	Logger    *slog.Logger // optional; default: text to stderr
 	// LogLevel is the minimum level of server log records passed to Logger.
 	// Default slog.LevelError: the server is very chatty at Info.
@@ -102,6 +114,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.Namespace == "" {
 		cfg.Namespace = "default"
+	}
+	if cfg.Retention <= 0 {
+		cfg.Retention = DefaultRetention
 	}
 	bindIP := cfg.Host
 	if bindIP == "localhost" {
@@ -161,7 +176,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := ensureSchema(dbPath); err != nil {
 		return nil, fmt.Errorf("devserver: sqlite schema: %w", err)
 	}
-	if err := ensureNamespace(sqlCfg(), cfg.Namespace); err != nil {
+	if err := ensureNamespace(sqlCfg(), cfg.Namespace, cfg.Retention); err != nil {
 		return nil, fmt.Errorf("devserver: create namespace %q: %w", cfg.Namespace, err)
 	}
 
@@ -257,6 +272,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := waitReady(ctx, s.frontendAddr, cfg.Namespace); err != nil {
 		return nil, fmt.Errorf("devserver: frontend not ready: %w", err)
 	}
+	if err := ensureRetention(ctx, s.frontendAddr, cfg.Namespace, cfg.Retention); err != nil {
+		_ = s.Stop()
+		return nil, fmt.Errorf("devserver: namespace retention: %w", err)
+	}
 
 	if cfg.UIPort >= 0 {
 		ui, err := startUI(ctx, bindIP, ports[5], s.frontendAddr, cfg.Namespace)
@@ -342,6 +361,27 @@ func reservePorts(ip string, want []int) ([]int, error) {
 }
 
 // waitReady polls the frontend until DescribeNamespace(ns) succeeds.
+// ensureRetention sets the namespace's retention to retention if it differs
+// (a namespace created by an earlier version kept a day).
+func ensureRetention(ctx context.Context, addr, ns string, retention time.Duration) error {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close() }()
+	c := workflowservice.NewWorkflowServiceClient(conn)
+	d, err := c.DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: ns})
+	if err != nil {
+		return err
+	}
+	if d.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration() == retention {
+		return nil
+	}
+	_, err = c.UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{Namespace: ns,
+		Config: &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(retention)}})
+	return err
+}
+
 func waitReady(ctx context.Context, addr, ns string) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()

@@ -233,3 +233,34 @@ func httpGet(t *testing.T, url string) string {
 func describeNS(name string) *workflowservice.DescribeNamespaceRequest {
 	return &workflowservice.DescribeNamespaceRequest{Namespace: name}
 }
+
+// TestRetention: the namespace keeps closed histories a year by default,
+// and an existing namespace takes the configured retention at start.
+func TestRetention(t *testing.T) {
+	dir := t.TempDir()
+	retention := func(s *Server) time.Duration {
+		t.Helper()
+		c, err := client.Dial(client.Options{HostPort: s.FrontendAddr(), Logger: quietSDKLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		d, err := c.WorkflowService().DescribeNamespace(context.Background(), describeNS("default"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration()
+	}
+	s := startServer(t, Config{DataDir: dir, UIPort: -1})
+	if got := retention(s); got != DefaultRetention {
+		t.Errorf("retention %s, want %s", got, DefaultRetention)
+	}
+	if err := s.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	s = startServer(t, Config{DataDir: dir, UIPort: -1, Retention: 3 * 365 * 24 * time.Hour})
+	defer s.Stop()
+	if got := retention(s); got != 3*365*24*time.Hour {
+		t.Errorf("retention after restart %s, want three years", got)
+	}
+}

@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/persistence/sql/sqlplugin"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite" // registers the "sqlite" plugin and modernc driver
 	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // sqliteConfig returns a constructor of identical persistence configs for
@@ -107,10 +109,11 @@ func (t txAdminDB) Exec(stmt string, args ...any) error {
 
 // ensureNamespace registers namespace directly in persistence if it does not
 // exist yet, so it is loaded by the namespace registry at server start.
-func ensureNamespace(cfg *config.SQL, namespace string) error {
+func ensureNamespace(cfg *config.SQL, namespace string, retention time.Duration) error {
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, namespace, false, nil)
 	if err != nil {
 		return err
 	}
+	ns.Detail.Config.Retention = durationpb.New(retention)
 	return sqliteschema.CreateNamespaces(cfg, ns)
 }

@@ -47,6 +47,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	anchorEvery := fs.Duration("anchor-interval", time.Hour, "append an audit anchor at start and then this often (0: never)")
 	maxTolerance := fs.Int("max-tolerance-bp", houqin.DefaultMaxToleranceBP, "widest tolerance band of a new budget line, in basis points")
 	reassignEvery := fs.Duration("reassign-interval", time.Minute, "how often the open tasks of users who left the organisation move to their successors")
+	retention := fs.Duration("retention", devserver.DefaultRetention, "how long the embedded Temporal server keeps closed workflows' histories")
 	reconcileEvery := fs.Duration("reconcile-interval", 10*time.Second, "how often processes whose workflow ended outside houqin (terminated, timed out, failed) are recorded as terminated")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -77,7 +78,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	runner := projections.NewRunner(store, db, allProjections(kpi), projections.Options{Registerer: reg, Logger: log})
 
 	temporal, err := devserver.Start(ctx, devserver.Config{
-		DataDir: filepath.Join(sf.data, "temporal"), Port: *temporalPort, UIPort: *uiPort, Logger: log})
+		DataDir: filepath.Join(sf.data, "temporal"), Port: *temporalPort, UIPort: *uiPort, Logger: log, Retention: *retention})
 	if err != nil {
 		return fmt.Errorf("embedded temporal: %w", err)
 	}
