@@ -68,3 +68,14 @@ func TestHTTPSemantics(t *testing.T) {
 	problem(t, send("wang.fang", http.MethodPost, "/v1/procurements/preview", "", `{"colour":"red"}`),
 		http.StatusBadRequest, "colour: unknown field")
 }
+
+// TestEveryGETTakesMinPosition: min_position holds on every GET, also
+// those whose handlers read no read model (delegations, schedules).
+func TestEveryGETTakesMinPosition(t *testing.T) {
+	f := newFixture(t, time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC))
+	for _, path := range []string{"/v1/delegations", "/v1/inspection-schedules", "/v1/inventory/stocktake-schedules", "/v1/reports/plan"} {
+		problem(t, f.do("zhang.wei", http.MethodGet, path+"?min_position=99999", ""), http.StatusServiceUnavailable,
+			"min_position: read models have not reached position 99999 yet")
+		problem(t, f.do("zhang.wei", http.MethodGet, path+"?min_position=x", ""), http.StatusBadRequest, "min_position: must be a non-negative integer")
+	}
+}

@@ -123,7 +123,7 @@ func (s *Server) Handler() http.Handler {
 		w.Write(openAPI)
 	})
 	r.Route("/v1", func(r chi.Router) {
-		r.Use(s.cfg.Auth.Middleware, s.limitBody, s.jsonBodies, s.readOnlyAuditors)
+		r.Use(s.cfg.Auth.Middleware, s.limitBody, s.jsonBodies, s.readOnlyAuditors, s.readYourWrites)
 		r.Post("/procurements", s.startProcurement)
 		r.Post("/budgets", s.startBudget)
 		r.Get("/budgets/{year}", s.getBudget)
@@ -223,6 +223,22 @@ func (s *Server) options(mux chi.Routes) func(http.Handler) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 		})
 	}
+}
+
+// readYourWrites honours min_position on every GET (and HEAD) of /v1, as
+// docs/API.md promises: it waits, at most WaitLimit, until the read models
+// include that position. (Handlers that validate their own parameters
+// first still call waitMinPosition; a second wait returns at once.)
+func (s *Server) readYourWrites(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			if err := s.waitMinPosition(r); err != nil {
+				s.problems.Error(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // jsonBodies refuses, with 415, a request body declared as anything but
