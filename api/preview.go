@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/houqin/houqin"
@@ -125,6 +126,11 @@ func (s *Server) procurementRequest(r *http.Request) (houqin.ProcurementRequest,
 	}
 	if err := houqin.CheckBudgetCategory("budget_category", req.BudgetCategory); err != nil {
 		return houqin.ProcurementRequest{}, err
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		// The approvers decide on it. (Checked here, not in Validate,
+		// which running workflows call on replay.)
+		return houqin.ProcurementRequest{}, houqin.Errorf(houqin.EINVALID, "reason: required: say why it is needed")
 	}
 	if err := s.cfg.Org.CheckCharge("department", identity(r).UserID, req.Department); err != nil {
 		return houqin.ProcurementRequest{}, err

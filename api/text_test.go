@@ -42,3 +42,14 @@ func TestControlCharactersRefused(t *testing.T) {
 		t.Errorf("%d events stored after refused requests, want none", len(events))
 	}
 }
+
+// TestProcurementReasonRequired: the approvers decide on the reason, so a
+// requisition without one is 400 naming it, as the OpenAPI document says.
+func TestProcurementReasonRequired(t *testing.T) {
+	f := newFixture(t, time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC))
+	for _, reason := range []string{``, `"reason":"  ",`} {
+		body := `{"department":"MKT","budget_category":"office_supplies",` + reason + `"needed_by":"2026-12-15",
+			"items":[{"name":"A4 paper","quantity":20,"unit":"box","unit_price":4500}]}`
+		problem(t, f.do("wang.fang", http.MethodPost, "/v1/procurements", body), http.StatusBadRequest, "reason: required")
+	}
+}
