@@ -385,7 +385,7 @@ func (PurchasePlan) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event
 			}
 			err = set(`invoiced = $1`, inv.Amount)
 		default:
-			if s := processEnding(e); s != "" {
+			if s := ProcessEnding(e); s != "" {
 				err = set(`status = $1`, string(s))
 			}
 		}

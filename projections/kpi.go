@@ -400,7 +400,7 @@ func (k KPI) apply(ctx context.Context, tx *sql.Tx, acc *counters, e houqin.Even
 				return err
 			}
 		}
-		if status := processEnding(e); status != "" {
+		if status := ProcessEnding(e); status != "" {
 			outcome := "cancelled"
 			if status == houqin.StatusCompleted {
 				outcome = "done"

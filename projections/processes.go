@@ -160,7 +160,7 @@ func (Processes) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event) e
 			id, e.Position, e.Type, e.Meta.Actor, at, string(e.Data)); err != nil {
 			return fmt.Errorf("timeline of %s: %w", id, err)
 		}
-		switch verb := processEnding(e); {
+		switch verb := ProcessEnding(e); {
 		case e.Version == 0:
 			var s submitted
 			if err := json.Unmarshal(e.Data, &s); err != nil {
@@ -220,10 +220,11 @@ func partEvent(ctx context.Context, tx *sql.Tx, e houqin.Event, _ houqin.Process
 	return nil
 }
 
-// processEnding returns the status an event ends its process with, or "":
+// ProcessEnding returns the status an event ends its process with, or "":
 // "<kind>.completed" on a process stream completes it, and so on;
-// "process.withdrawn" withdraws it and "process.revoked" cancels it.
-func processEnding(e houqin.Event) houqin.Status {
+// "process.withdrawn" withdraws it and "process.revoked" cancels it. The
+// read models and the worker's reconciler share this one rule.
+func ProcessEnding(e houqin.Event) houqin.Status {
 	cat := houqin.Category(e.Stream)
 	if _, ok := processKinds[cat]; !ok {
 		return ""

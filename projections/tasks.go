@@ -125,7 +125,7 @@ func (Tasks) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event) error
 }
 
 func applyTask(ctx context.Context, tx *sql.Tx, e houqin.Event) error {
-	if status := processEnding(e); status != "" {
+	if status := ProcessEnding(e); status != "" {
 		id := processIDOf(e)
 		_, err := tx.ExecContext(ctx, `UPDATE tasks SET status = 'cancelled', completed_at = $1, cancel_reason = $2
 			WHERE process_id = $3 AND status = 'pending'`, eventTime(e), "process "+string(status), id)

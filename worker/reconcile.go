@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/activities"
 	"github.com/houqin/houqin/audit"
+	"github.com/houqin/houqin/projections"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
@@ -97,11 +99,13 @@ func (r *Reconciler) reconcile(ctx context.Context, processID, runID, status str
 	if err != nil || status == "" {
 		return false, nil // not a process houqin knows (a schedule, a survey, a reorder)
 	}
-	events, err := readAll(ctx, r.Store, stream)
-	if err != nil || len(events) == 0 {
+	events, err := audit.ReadProcess(ctx, r.Store, processID)
+	if houqin.ErrorCode(err) == houqin.ENOTFOUND {
+		return false, nil
+	} else if err != nil {
 		return false, err
 	}
-	if ended(events) {
+	if slices.ContainsFunc(events, func(e houqin.Event) bool { return projections.ProcessEnding(e) != "" }) {
 		return false, nil
 	}
 	// A reset ends the old run and starts a new one: the process lives on.
@@ -172,37 +176,6 @@ func (r *Reconciler) why(ctx context.Context, workflowID, runID string) (reason,
 	return "", ""
 }
 
-// readAll reads a whole stream.
-func readAll(ctx context.Context, store houqin.EventStore, stream string) ([]houqin.Event, error) {
-	var all []houqin.Event
-	for from := int64(0); ; {
-		batch, err := store.ReadStream(ctx, stream, from, houqin.Forward, 1000)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, batch...)
-		if len(batch) < 1000 {
-			return all, nil
-		}
-		from = batch[len(batch)-1].Version + 1
-	}
-}
-
-// ended reports whether a process stream holds the event that ends it.
-func ended(events []houqin.Event) bool {
-	for _, e := range events {
-		verb := e.Type[strings.LastIndex(e.Type, ".")+1:]
-		switch verb {
-		case "completed", "rejected", "withdrawn", "revoked", "cancelled", "failed", "terminated":
-			cat, _, _ := strings.Cut(e.Type, ".")
-			if cat == "process" || cat == houqin.Category(e.Stream) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // openTasks returns the tasks opened and not closed, in order.
 func openTasks(events []houqin.Event) []string {
 	var open []string
@@ -246,7 +219,6 @@ func holds(events []houqin.Event) []activities.BudgetLineRef {
 		if json.Unmarshal(e.Data, &c) != nil {
 			continue
 		}
-		var ref activities.BudgetLineRef
 		parts := strings.SplitN(strings.TrimPrefix(c.Line, "budget-"), "-", 3)
 		if len(parts) != 3 {
 			continue
@@ -255,21 +227,12 @@ func holds(events []houqin.Event) []activities.BudgetLineRef {
 		if err != nil {
 			continue
 		}
-		ref = activities.BudgetLineRef{Year: y, Department: parts[1], Category: parts[2]}
-		if ref.Stream() == c.Line && !containsRef(out, ref) {
+		ref := activities.BudgetLineRef{Year: y, Department: parts[1], Category: parts[2]}
+		if ref.Stream() == c.Line && !slices.Contains(out, ref) {
 			out = append(out, ref)
 		}
 	}
 	return out
-}
-
-func containsRef(refs []activities.BudgetLineRef, r activities.BudgetLineRef) bool {
-	for _, x := range refs {
-		if x == r {
-			return true
-		}
-	}
-	return false
 }
 
 func (r *Reconciler) logger() *slog.Logger {
