@@ -23,6 +23,17 @@ const (
 	KindBudget      ProcessKind = "budget"
 )
 
+// KindTitles names each process kind in zh and en, as a requester knows it.
+var KindTitles = map[ProcessKind]Text{
+	KindProcurement: {Zh: "采购申请", En: "Procurement"},
+	KindTrip:        {Zh: "出差申请", En: "Business trip"},
+	KindInspection:  {Zh: "检查整改", En: "Inspection"},
+	KindEvent:       {Zh: "活动会议", En: "Event"},
+	KindBudget:      {Zh: "后勤预算", En: "Logistics budget"},
+	KindIssue:       {Zh: "物品领用", En: "Inventory issue"},
+	KindStocktake:   {Zh: "库存盘点", En: "Stocktake"},
+}
+
 // ProcessID identifies one process instance; it is also its Temporal workflow
 // ID, e.g. "PR-2026-000123".
 type ProcessID string

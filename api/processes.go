@@ -108,6 +108,7 @@ func startBody(r *http.Request, req any) ([]byte, error) {
 func (s *Server) launch(w http.ResponseWriter, r *http.Request, kind houqin.ProcessKind, processID string, workflow, input any) {
 	_, err := s.cfg.Temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{
 		ID: processID, TaskQueue: workflows.TaskQueue,
+		StaticSummary:            workflows.Summary(kind, identity(r).Name, amountOf(input)),
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}, workflow, input)
@@ -122,6 +123,24 @@ func (s *Server) launch(w http.ResponseWriter, r *http.Request, kind houqin.Proc
 		return
 	}
 	writeJSON(w, http.StatusCreated, processCreated{ID: processID, Kind: kind, Status: state.Status, Position: state.Position})
+}
+
+// amountOf is the amount a process's summary shows: what a procurement
+// costs, the estimate of a trip or an event, a budget's total.
+func amountOf(input any) int64 {
+	switch in := input.(type) {
+	case workflows.ProcurementInput:
+		return in.Request.Total()
+	case workflows.TripInput:
+		return in.Request.EstimatedCost
+	case workflows.EventInput:
+		return in.Request.EstimatedCost
+	case workflows.BudgetInput:
+		if in.Draft != nil {
+			return in.Draft.Total()
+		}
+	}
+	return 0
 }
 
 // waitStarted polls the workflow's state until its first events are stored

@@ -70,6 +70,10 @@ type process struct {
 
 	// integrity is set for processes started under approvalIntegrity.
 	integrity bool
+	// searchable is set for processes started under searchAttributes;
+	// indexed is what they last wrote to them.
+	searchable bool
+	indexed    indexed
 
 	status houqin.Status
 	phase  string
@@ -156,6 +160,7 @@ func newProcess(ctx workflow.Context, kind houqin.ProcessKind, id, stream, reque
 		p.remind = houqin.DefaultRemindInterval
 	}
 	p.integrity = workflow.GetVersion(ctx, "approval-integrity", workflow.DefaultVersion, approvalIntegrity) >= approvalIntegrity
+	p.searchable = workflow.GetVersion(ctx, "search-attributes", workflow.DefaultVersion, searchAttributes) >= searchAttributes
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateTask, p.act,
 		workflow.UpdateHandlerOptions{Validator: p.validate})
 	if err != nil {
@@ -213,8 +218,13 @@ func (p *process) flush(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(withActivityOptions(ctx), a.AppendEvents, in).Get(ctx, &res); err != nil {
 		return fmt.Errorf("append %d events to %s at version %d: %w", len(p.pending), p.stream, p.version, err)
 	}
+	first := p.version == houqin.ExpectNoStream
+	stored := p.pending
 	p.version, p.position, p.pending = res.LastVersion, res.LastPosition, nil
 	p.settle()
+	if err := p.index(ctx, stored, first); err != nil {
+		return fmt.Errorf("search attributes: %w", err)
+	}
 	return nil
 }
 

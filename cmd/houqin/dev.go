@@ -88,6 +88,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer tc.Close()
+	if err := worker.RegisterSearchAttributes(ctx, tc, temporal.Namespace()); err != nil {
+		return err
+	}
 	acts := &activities.Activities{Store: store, Org: org, Now: time.Now, Temporal: tc, Policy: policy, Reorderer: *reorderer}
 	if *withWorker {
 		w := worker.New(tc, acts, sdkworker.Options{})

@@ -54,6 +54,7 @@ commands:
   audit replay               a process as it stood at a moment (--process, --at)
   audit trail                a process's audit trail (--process, --format json|jsonl|csv|xlsx, --out)
   history export             write a workflow's Temporal history as JSON (--workflow-id, --address, --out)
+  search-attributes          register the business search attributes on a namespace, once per cluster (--address, --namespace)
   replay                     replay histories against the current workflow code (--workflow-id | --file | --dir)
 
 Run 'houqin <command> -h' for the flags of a command.
@@ -92,6 +93,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runProjectionsList(ctx, args[1:], stdout, stderr)
 	case cmd == "audit" || cmd == "history" || cmd == "replay":
 		return runAudit(ctx, cmd, sub, args, stdout, stderr)
+	case cmd == "search-attributes":
+		return runSearchAttributes(ctx, args, stdout, stderr)
 	case cmd == "token":
 		return runToken(ctx, args, stdout, stderr)
 	case cmd == "" || cmd == "help" || cmd == "-h" || cmd == "--help":

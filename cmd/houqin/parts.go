@@ -45,6 +45,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	policy, err := loadPolicy(*policyFile)
+	if err != nil {
+		return err
+	}
 	kpi, err := sf.kpiConfig()
 	if err != nil {
 		return err
@@ -61,6 +64,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer tc.Close()
+	if err := worker.CheckSearchAttributes(ctx, tc, "default"); err != nil {
+		return err
+	}
 	acts := &activities.Activities{Store: store, Org: org, Now: time.Now, Temporal: tc, Policy: policy, Reorderer: *reorderer}
 	w := worker.New(tc, acts, sdkworker.Options{})
 	if err := w.Start(); err != nil {
