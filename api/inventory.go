@@ -86,6 +86,10 @@ func (s *Server) updateItem(w http.ResponseWriter, r *http.Request) {
 		s.problems.Error(w, r, houqin.Errorf(houqin.EINVALID, "body: a JSON object is required"))
 		return
 	}
+	if len(fields) == 0 {
+		s.problems.Error(w, r, houqin.Errorf(houqin.EINVALID, "body: name at least one field to change"))
+		return
+	}
 	name := chi.URLParam(r, "item")
 	body, err := s.writeItem(r, name, func(st houqin.ItemState) (houqin.EventData, error) {
 		if !st.Defined {

@@ -46,6 +46,7 @@ func TestInventoryItems(t *testing.T) {
 	problem(t, f.do("zhou.qiang", "PATCH", "/v1/inventory/items/a4-paper", `{"name":"B5 paper"}`), http.StatusBadRequest, "name: an item's name is its identity")
 	problem(t, f.do("zhou.qiang", "PATCH", "/v1/inventory/items/a4-paper", `{"quota":-1}`), http.StatusBadRequest, "quota: must be between 0")
 	problem(t, f.do("zhou.qiang", "PATCH", "/v1/inventory/items/a4-paper", `[1]`), http.StatusBadRequest, "body: a JSON object is required")
+	problem(t, f.do("zhou.qiang", "PATCH", "/v1/inventory/items/a4-paper", `{}`), http.StatusBadRequest, "body: name at least one field")
 	def.Item.DepartmentQuotas = nil // decoding merges into a map
 	decodeOK(t, f.do("zhou.qiang", "PATCH", "/v1/inventory/items/a4-paper", `{"location":"WH-B-02","department_quotas":{"MKT":8}}`), http.StatusOK, &def)
 	if def.Version != 1 || def.Item.Location != "WH-B-02" || def.Item.Quota != 5 || len(def.Item.DepartmentQuotas) != 1 || def.Item.DepartmentQuotas["MKT"] != 8 {

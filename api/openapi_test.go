@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -99,6 +100,56 @@ func TestOpenAPINoUnusedComponents(t *testing.T) {
 	for name := range doc.Components.Schemas {
 		if !strings.Contains(string(openAPI), `"#/components/schemas/`+name+`"`) {
 			t.Errorf("components.schemas.%s is never referenced", name)
+		}
+	}
+}
+
+// TestOpenAPIDeclaresCommonStatuses: every /v1 operation declares the
+// statuses that the middleware every request passes through can answer,
+// whatever the handler: 401 (no or a bad token) and 500; a GET 400 and 503
+// (min_position, see readYourWrites); a write 403 (auditors never act) and
+// 503 (the event store or Temporal unavailable); a body 400 and 415
+// (decode, jsonBodies). The contract checker (internal/contract) refuses
+// any undeclared status the tests meet.
+func TestOpenAPIDeclaresCommonStatuses(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody json.RawMessage            `json:"requestBody"`
+			Responses   map[string]json.RawMessage `json:"responses"`
+			Parameters  []struct {
+				Name string `json:"name"`
+			} `json:"parameters"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	for path, ops := range doc.Paths {
+		if !strings.HasPrefix(path, "/v1/") {
+			continue
+		}
+		for method, op := range ops {
+			want := []string{"401", "500"}
+			if method == "get" {
+				want = append(want, "400", "503")
+				if !slices.ContainsFunc(op.Parameters, func(p struct {
+					Name string `json:"name"`
+				}) bool {
+					return p.Name == "min_position"
+				}) {
+					t.Errorf("GET %s does not declare min_position", path)
+				}
+			} else {
+				want = append(want, "403", "503")
+			}
+			if op.RequestBody != nil {
+				want = append(want, "400", "415")
+			}
+			for _, status := range want {
+				if _, ok := op.Responses[status]; !ok {
+					t.Errorf("%s %s does not declare %s", strings.ToUpper(method), path, status)
+				}
+			}
 		}
 	}
 }

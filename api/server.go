@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,9 @@ import (
 
 //go:embed openapi.json
 var openAPI []byte
+
+// OpenAPI returns the API's OpenAPI document, which /openapi.json serves.
+func OpenAPI() []byte { return slices.Clone(openAPI) }
 
 // Progress tells how far the read models are: projections.Runner in the
 // process that projects, projections.Watcher in one that only reads.

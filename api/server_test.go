@@ -16,6 +16,7 @@ import (
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/api"
 	"github.com/houqin/houqin/config"
+	"github.com/houqin/houqin/internal/contract"
 	"github.com/houqin/houqin/projections"
 	"github.com/houqin/houqin/sqlite"
 	"github.com/prometheus/client_golang/prometheus"
@@ -113,6 +114,9 @@ func (f *fixture) do(user, method, path, body string) *httptest.ResponseRecorder
 		rd = strings.NewReader(body)
 	}
 	r := httptest.NewRequest(method, path, rd)
+	if body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
 	if user != "" {
 		tok, err := api.IssueDevToken(f.key, user, time.Hour)
 		if err != nil {
@@ -122,7 +126,23 @@ func (f *fixture) do(user, method, path, body string) *httptest.ResponseRecorder
 	}
 	w := httptest.NewRecorder()
 	f.handler.ServeHTTP(w, r)
+	checkContract(f.t, r, []byte(body), w.Code, w.Header(), w.Body.Bytes())
 	return w
+}
+
+// spec checks every exchange of the tests against api/openapi.json.
+var spec = sync.OnceValues(func() (*contract.Checker, error) { return contract.New(api.OpenAPI()) })
+
+// checkContract fails t if an exchange departs from the OpenAPI document.
+func checkContract(t *testing.T, r *http.Request, body []byte, status int, header http.Header, respBody []byte) {
+	t.Helper()
+	c, err := spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Check(r, body, status, header, respBody); err != nil {
+		t.Errorf("contract: %v", err)
+	}
 }
 
 // problem decodes a problem response and checks its status and that its

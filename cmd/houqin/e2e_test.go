@@ -17,6 +17,7 @@ import (
 
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/api"
+	"github.com/houqin/houqin/internal/contract"
 	"github.com/houqin/houqin/postgres/pgtest"
 	"github.com/houqin/houqin/storetest"
 )
@@ -123,11 +124,39 @@ func (d *devProcess) do(t *testing.T, user, method, path string, body any) (int,
 	defer resp.Body.Close()
 	var out map[string]any
 	b, _ := io.ReadAll(resp.Body)
+	checkContract(t, req, resp.StatusCode, resp.Header, b)
 	_ = json.Unmarshal(b, &out)
 	if out == nil {
 		out = map[string]any{"raw": string(b)}
 	}
 	return resp.StatusCode, out
+}
+
+// spec checks every exchange of the end-to-end tests against
+// api/openapi.json.
+var spec = sync.OnceValues(func() (*contract.Checker, error) { return contract.New(api.OpenAPI()) })
+
+// checkContract fails t if the exchange of req (its body still readable
+// through GetBody) departs from the OpenAPI document.
+func checkContract(t *testing.T, req *http.Request, status int, header http.Header, respBody []byte) {
+	t.Helper()
+	c, err := spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body []byte
+	if req.GetBody != nil {
+		rd, err := req.GetBody()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body, err = io.ReadAll(rd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Check(req, body, status, header, respBody); err != nil {
+		t.Errorf("contract: %v", err)
+	}
 }
 
 // must sends a request and fails the test unless the status is want.
