@@ -21,9 +21,10 @@ build: ## build bin/houqin
 SERVER_PKGS := ./devserver ./cmd/houqin
 RACE_PKGS    = $(shell $(GO) list ./... | grep -v -e /devserver -e /cmd/houqin)
 
-test: ## all tests against SQLite, a throwaway PostgreSQL and the embedded Temporal server; the alert rules with promtool
+test: ## all tests against SQLite, a throwaway PostgreSQL and the embedded Temporal server; the alert rules with promtool; the OpenAPI lint
 	$(GO) vet ./...
 	scripts/check-prometheus.sh
+	scripts/lint-openapi.sh
 	scripts/with-postgres.sh sh -c '$(GO) test -race -count=1 $(RACE_PKGS) && $(GO) test -count=1 -timeout 20m $(SERVER_PKGS)'
 
 test-short: ## quick tests: no PostgreSQL (its tests skip, visibly), no embedded Temporal server

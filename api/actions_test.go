@@ -24,7 +24,7 @@ func TestTaskActionBodies(t *testing.T) {
 		status                   int
 		detail                   string
 	}{
-		{"unknown action", "liu.yang", "frobnicate", `{}`, 400, "action: must be one of"},
+		{"unknown action", "liu.yang", "frobnicate", `{}`, 404, "path: no route POST"},
 		{"unknown field", "liu.yang", "approve", `{"colour":"red"}`, 400, "colour: unknown field"},
 		{"actor from the client", "liu.yang", "approve", `{"actor":"zhang.wei"}`, 400, "actor: unknown field"},
 		{"a field of another action", "liu.yang", "approve", `{"to":"zhang.wei"}`, 400, "to: not a field of approve"},

@@ -147,7 +147,7 @@ func TestAuditorsActOnNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	if checked < 2 {
-		t.Fatalf("walked %d action routes; the router has at least POST /v1/procurements and POST /v1/tasks/{id}/{action}", checked)
+		t.Fatalf("walked %d action routes; the router has at least POST /v1/procurements and POST /v1/tasks/{id}/approve", checked)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"fmt"
 	"log/slog"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -155,7 +156,9 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/processes/{id}/withdraw", s.actOnProcess(houqin.ActionWithdraw))
 		r.Post("/processes/{id}/revoke", s.actOnProcess(houqin.ActionRevoke))
 		r.Get("/tasks", s.listTasks)
-		r.Post("/tasks/{id}/{action}", s.actOnTask)
+		for _, action := range slices.Sorted(maps.Keys(taskActionFields)) {
+			r.Post("/tasks/{id}/"+action, s.actOnTask(action)) // a route each: a body schema each in the spec
+		}
 		r.Get("/inbox", s.getInbox)
 		r.Get("/delegations", s.listDelegations)
 		r.Post("/delegations", s.setDelegation)

@@ -56,7 +56,7 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, newPage(items, limit, func(t projections.TaskRow) int64 { return t.Position }))
 }
 
-// taskActionBody is the body of POST /v1/tasks/{id}/{action}; which fields
+// taskActionBody is the body of POST /v1/tasks/{id}/ACTION; which fields
 // an action takes is in taskActionFields.
 type taskActionBody struct {
 	Comment  string          `json:"comment,omitempty"`
@@ -169,28 +169,30 @@ var bodyFields = map[string]bool{"comment": true, "data": true, "to": true, "use
 // workflow's validator decides who may do what (403/409/422/400 come from
 // it), so the rules live in one place and a refused action leaves no
 // history. The body's shape is checked here first (400).
-func (s *Server) actOnTask(w http.ResponseWriter, r *http.Request) {
-	who, taskID, action := identity(r), chi.URLParam(r, "id"), chi.URLParam(r, "action")
-	if who.HasRole("auditor") {
-		s.problems.Error(w, r, houqin.Errorf(houqin.EFORBIDDEN, "auditors read but never act"))
-		return
+func (s *Server) actOnTask(action string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		who, taskID := identity(r), chi.URLParam(r, "id")
+		if who.HasRole("auditor") {
+			s.problems.Error(w, r, houqin.Errorf(houqin.EFORBIDDEN, "auditors read but never act"))
+			return
+		}
+		processID, ok := taskProcess(taskID)
+		if !ok {
+			s.problems.Error(w, r, houqin.Errorf(houqin.ENOTFOUND, "task: no task %q", taskID))
+			return
+		}
+		act, err := taskAction(r, s.cfg.Org, taskID, action, who.UserID)
+		if err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+		var outcome houqin.TaskOutcome
+		if err := s.update(r, processID, workflows.UpdateTask, act, &outcome); err != nil {
+			s.problems.Error(w, r, s.noWorkflow(r, err, processID, houqin.Errorf(houqin.ENOTFOUND, "task: no task %q", taskID)))
+			return
+		}
+		writeJSON(w, http.StatusOK, outcome)
 	}
-	processID, ok := taskProcess(taskID)
-	if !ok {
-		s.problems.Error(w, r, houqin.Errorf(houqin.ENOTFOUND, "task: no task %q", taskID))
-		return
-	}
-	act, err := taskAction(r, s.cfg.Org, taskID, action, who.UserID)
-	if err != nil {
-		s.problems.Error(w, r, err)
-		return
-	}
-	var outcome houqin.TaskOutcome
-	if err := s.update(r, processID, workflows.UpdateTask, act, &outcome); err != nil {
-		s.problems.Error(w, r, s.noWorkflow(r, err, processID, houqin.Errorf(houqin.ENOTFOUND, "task: no task %q", taskID)))
-		return
-	}
-	writeJSON(w, http.StatusOK, outcome)
 }
 
 // taskProcess is houqin.TaskProcess.
