@@ -22,6 +22,9 @@ var processCategories = map[string]houqin.ProcessKind{
 	"EV": houqin.KindEvent,
 	"BU": houqin.KindBudget,
 	"BA": houqin.KindBudget, // a budget adjustment
+	"IS": houqin.KindIssue,
+	"ST": houqin.KindStocktake,
+	"SV": houqin.KindSurvey,
 }
 
 // ProcessStream returns the stream of a process ID ("PR-2026-000001" →
@@ -30,7 +33,7 @@ func ProcessStream(processID string) (string, error) {
 	prefix, _, _ := strings.Cut(processID, "-")
 	kind, ok := processCategories[prefix]
 	if !ok {
-		return "", houqin.Errorf(houqin.EINVALID, "id: %q is not a process ID (PR-, TR-, IN-, EV-, BU- or BA-…)", processID)
+		return "", houqin.Errorf(houqin.EINVALID, "id: %q is not a process ID (PR-, TR-, IN-, EV-, BU-, BA-, IS-, ST- or SV-…)", processID)
 	}
 	return string(kind) + "-" + processID, nil
 }
@@ -42,6 +45,19 @@ func ReadProcess(ctx context.Context, store houqin.EventStore, processID string)
 	if err != nil {
 		return nil, err
 	}
+	events, err := ReadStream(ctx, store, stream)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 {
+		return nil, houqin.Errorf(houqin.ENOTFOUND, "process: no process %q", processID)
+	}
+	return events, nil
+}
+
+// ReadStream reads every event of a stream, in order; none if it does not
+// exist.
+func ReadStream(ctx context.Context, store houqin.EventStore, stream string) ([]houqin.Event, error) {
 	var events []houqin.Event
 	for from := int64(0); ; {
 		batch, err := store.ReadStream(ctx, stream, from, houqin.Forward, readBatch)
@@ -50,14 +66,10 @@ func ReadProcess(ctx context.Context, store houqin.EventStore, processID string)
 		}
 		events = append(events, batch...)
 		if len(batch) < readBatch {
-			break
+			return events, nil
 		}
 		from = batch[len(batch)-1].Version + 1
 	}
-	if len(events) == 0 {
-		return nil, houqin.Errorf(houqin.ENOTFOUND, "process: no process %q", processID)
-	}
-	return events, nil
 }
 
 // TrailEntry is one event of a process as an auditor reads it: who, on

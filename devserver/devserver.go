@@ -56,7 +56,8 @@ type Config struct {
 	Namespace string // default "default"; created if missing
 	// Retention is how long the namespace keeps closed workflows' histories
 	// (default DefaultRetention, a year); an existing namespace is updated
-	// to it at start.
+	// to it at start. Below an hour (Temporal's least, for tests) the
+	// server is configured to allow it and to delete on time.
 	Retention time.Duration
 	Logger    *slog.Logger // optional; default: text to stderr
 	// LogLevel is the minimum level of server log records passed to Logger.
@@ -247,6 +248,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	dc := dynamicconfig.StaticClient{
 		// Custom search attributes become usable immediately (as in the CLI dev server).
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
+	}
+	if cfg.Retention < time.Hour {
+		// Below Temporal's least local retention, for tests: allowed, and
+		// deleted on time rather than within a 30-minute jitter.
+		dc[dynamicconfig.NamespaceMinRetentionLocal.Key()] = cfg.Retention
+		dc[dynamicconfig.RetentionTimerJitterDuration.Key()] = time.Second
 	}
 	for k, v := range cfg.DynamicConfig {
 		dc[dynamicconfig.MakeKey(k)] = v

@@ -180,6 +180,11 @@ func (Processes) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Event) e
 				string(verb), at, e.Position, id); err != nil {
 				return fmt.Errorf("process %s: %w", id, err)
 			}
+		case e.Type == "process.history_kept":
+			// Bookkeeping after the end: on the timeline, not a change.
+			if _, err := tx.ExecContext(ctx, `UPDATE processes SET last_position = $1 WHERE id = $2`, e.Position, id); err != nil {
+				return fmt.Errorf("process %s: %w", id, err)
+			}
 		case e.Type == "process.returned" || e.Type == "process.resubmitted":
 			returned := 0
 			if e.Type == "process.returned" {

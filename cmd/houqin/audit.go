@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +17,7 @@ import (
 	"github.com/houqin/houqin/audit"
 	"github.com/houqin/houqin/worker"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -237,20 +240,6 @@ func (f *temporalFlags) dial(ctx context.Context, stderr io.Writer) (client.Clie
 	return c, nil
 }
 
-// fetchHistory reads the whole history of a workflow's latest run.
-func fetchHistory(ctx context.Context, c client.Client, workflowID string) (*historypb.History, error) {
-	var h historypb.History
-	it := c.GetWorkflowHistory(ctx, workflowID, "", false, 0)
-	for it.HasNext() {
-		e, err := it.Next()
-		if err != nil {
-			return nil, fmt.Errorf("history of %s: %w", workflowID, err)
-		}
-		h.Events = append(h.Events, e)
-	}
-	return &h, nil
-}
-
 // runHistoryExport writes a workflow's history as JSON, the form
 // client.HistoryFromJSON (and houqin replay --file) reads.
 func runHistoryExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -271,7 +260,7 @@ func runHistoryExport(ctx context.Context, args []string, stdout, stderr io.Writ
 		return err
 	}
 	defer c.Close()
-	h, err := fetchHistory(ctx, c, *id)
+	h, err := worker.FetchHistory(ctx, c, *id, "")
 	if err != nil {
 		return err
 	}
@@ -289,7 +278,10 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	var tf temporalFlags
 	tf.register(fs)
-	id := fs.String("workflow-id", "", "replay this workflow's history, fetched from Temporal")
+	id := fs.String("workflow-id", "", "replay this workflow's history, fetched from Temporal, or its kept copy once Temporal's retention deleted it")
+	var sf storeFlags
+	sf.register(fs)
+	histories := fs.String("histories", "", "directory of the kept histories (default DATA/histories)")
 	file := fs.String("file", "", "replay this history file (<workflow ID>[.<anything>].json)")
 	dir := fs.String("dir", "", "replay every *.json history file in this directory")
 	if err := fs.Parse(args); err != nil {
@@ -311,14 +303,14 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		defer c.Close()
-		h, err := fetchHistory(ctx, c, *id)
+		h, from, err := historyOf(ctx, c, sf, cmp.Or(*histories, filepath.Join(sf.data, "histories")), *id)
 		if err != nil {
 			return err
 		}
 		if err := worker.Replay(logger, h, *id); err != nil {
 			return fmt.Errorf("NONDETERMINISTIC: %w", err)
 		}
-		fmt.Fprintf(stdout, "ok: %s (%d history events) replays against the current code\n", *id, len(h.Events))
+		fmt.Fprintf(stdout, "ok: %s (%d history events, %s) replays against the current code\n", *id, len(h.Events), from)
 		return nil
 	}
 	files := []string{*file}
@@ -344,6 +336,34 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("NONDETERMINISTIC: %d of %d histories do not replay against the current code", failed, len(files))
 	}
 	return nil
+}
+
+// historyOf reads a workflow's history from Temporal or, once Temporal's
+// retention deleted it, the copy houqin kept (worker.HistoryKeeper),
+// checked against the digest on the process's stream; from says which.
+func historyOf(ctx context.Context, c client.Client, sf storeFlags, dir, id string) (h *historypb.History, from string, err error) {
+	h, err = worker.FetchHistory(ctx, c, id, "")
+	var nf *serviceerror.NotFound
+	if !errors.As(err, &nf) {
+		return h, "from Temporal", err
+	}
+	store, err := openEventStore(ctx, sf.eventsDSN(), nil)
+	if err != nil {
+		return nil, "", err
+	}
+	defer store.Close()
+	events, err := audit.ReadProcess(ctx, store, id)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: Temporal has no history of it (retention?) and: %w", id, err)
+	}
+	k, ok := worker.KeptHistory(events, "")
+	if !ok {
+		return nil, "", houqin.Errorf(houqin.ENOTFOUND, "workflow-id: Temporal has no history of %s and houqin kept none (process.history_kept)", id)
+	}
+	if h, err = worker.ReadKeptHistory(dir, k); err != nil {
+		return nil, "", err
+	}
+	return h, fmt.Sprintf("the copy kept in %s, SHA-256 %s as recorded", filepath.Join(dir, k.File), k.SHA256), nil
 }
 
 func replayFile(logger sdklog.Logger, path string) error {

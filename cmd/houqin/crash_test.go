@@ -27,7 +27,7 @@ func buildHouqin(t *testing.T) string {
 // Temporal server and event store.
 func startWorker(t *testing.T, bin string, d *devProcess) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "worker", "--data", d.data, "--temporal", d.temporal)
+	cmd := exec.Command(bin, "worker", "--data", d.data, "--temporal", d.temporal, "--keep-interval", "0")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

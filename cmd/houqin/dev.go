@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -49,6 +50,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	reassignEvery := fs.Duration("reassign-interval", time.Minute, "how often the open tasks of users who left the organisation move to their successors")
 	retention := fs.Duration("retention", devserver.DefaultRetention, "how long the embedded Temporal server keeps closed workflows' histories")
 	reconcileEvery := fs.Duration("reconcile-interval", 10*time.Second, "how often processes whose workflow ended outside houqin (terminated, timed out, failed) are recorded as terminated")
+	histories := fs.String("histories", "", "directory of the kept copies of closed workflow histories (default DATA/histories)")
+	keepEvery := fs.Duration("keep-interval", time.Minute, "how often the histories of newly closed processes are copied to --histories (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -128,7 +131,12 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 `, temporal.FrontendAddr(), ui, sf.eventsDSN(), sf.readModelsDSN(), url, url, url, url, sf.data)
 	reassigner := &worker.Reassigner{Org: org, ReadModels: db, Temporal: tc, Interval: *reassignEvery, Logger: log}
 	reconciler := &worker.Reconciler{Store: store, Temporal: tc, Activities: acts, Interval: *reconcileEvery, Logger: log}
-	return serve(ctx, log, stdout, banner, url, ln, srv.Handler(), append(withAnchorer(runner.Run, store, *anchorEvery, log), trigger.Run, reassigner.Run, reconciler.Run)...)
+	loops := append(withAnchorer(runner.Run, store, *anchorEvery, log), trigger.Run, reassigner.Run, reconciler.Run)
+	if *keepEvery > 0 {
+		keeper := &worker.HistoryKeeper{Store: store, Temporal: tc, Dir: cmp.Or(*histories, filepath.Join(sf.data, "histories")), Interval: *keepEvery, Logger: log}
+		loops = append(loops, keeper.Run)
+	}
+	return serve(ctx, log, stdout, banner, url, ln, srv.Handler(), loops...)
 }
 
 // serve runs the HTTP server and the background loops until ctx ends or one

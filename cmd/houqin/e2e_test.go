@@ -45,7 +45,13 @@ func startDevIn(t *testing.T, data string, extra ...string) *devProcess {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	var stderr bytes.Buffer
-	args := append([]string{"dev", "--data", data, "--http", "127.0.0.1:0", "--temporal-port", "0", "--ui-port", "-1"}, extra...)
+	args := []string{"dev", "--data", data, "--http", "127.0.0.1:0", "--temporal-port", "0", "--ui-port", "-1"}
+	if !slices.Contains(extra, "--keep-interval") {
+		// No kept-history events on the streams the tests read, unless a
+		// test asks (TestHistoryKeptPastRetention).
+		args = append(args, "--keep-interval", "0")
+	}
+	args = append(args, extra...)
 	go func() {
 		done <- Run(ctx, args, pw, &stderr)
 		pw.Close()

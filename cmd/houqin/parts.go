@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -37,6 +39,8 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	surveys := fs.Bool("surveys", true, "send a satisfaction survey after each completed service (checkpoint in the read-model database; several workers share it safely)")
 	reassignEvery := fs.Duration("reassign-interval", time.Minute, "how often the open tasks of users who left the organisation move to their successors (0: never; reads the read models)")
 	reconcileEvery := fs.Duration("reconcile-interval", 10*time.Second, "how often processes whose workflow ended outside houqin are recorded as terminated (0: never)")
+	histories := fs.String("histories", "", "directory of the kept copies of closed workflow histories, on durable storage shared by the workers (default DATA/histories)")
+	keepEvery := fs.Duration("keep-interval", time.Minute, "how often the histories of newly closed processes are copied to --histories (0: never)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,6 +80,10 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var loops []func(context.Context) error
 	if *reconcileEvery > 0 {
 		loops = append(loops, (&worker.Reconciler{Store: store, Temporal: tc, Activities: acts, Interval: *reconcileEvery, Logger: log}).Run)
+	}
+	if *keepEvery > 0 {
+		keeper := &worker.HistoryKeeper{Store: store, Temporal: tc, Dir: cmp.Or(*histories, filepath.Join(sf.data, "histories")), Interval: *keepEvery, Logger: log}
+		loops = append(loops, keeper.Run)
 	}
 	if *surveys || *reassignEvery > 0 {
 		db, err := openReadModels(ctx, sf.readModelsDSN())
