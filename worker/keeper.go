@@ -61,10 +61,6 @@ func (k *HistoryKeeper) Run(ctx context.Context) error {
 	}
 }
 
-// sinceOverlap is how far before the newest close time of a round the next
-// one lists again: visibility records a close a little after it happens.
-const sinceOverlap = time.Minute
-
 // Once keeps the history of every execution closed since the last round
 // and returns how many it kept.
 func (k *HistoryKeeper) Once(ctx context.Context) (int, error) {
@@ -85,9 +81,9 @@ func (k *HistoryKeeper) Once(ctx context.Context) (int, error) {
 				return kept, err
 			}
 			switch done {
-			case keptNow:
+			case doneNow:
 				kept++
-			case keepLater:
+			case tryAgain:
 				again = true
 			}
 			if t := ex.GetCloseTime().AsTime(); t.After(newest) {
@@ -104,14 +100,6 @@ func (k *HistoryKeeper) Once(ctx context.Context) (int, error) {
 	return kept, nil
 }
 
-type keepResult int
-
-const (
-	keptNow    keepResult = iota
-	keptBefore            // or not a process: nothing to do
-	keepLater             // the stream moved meanwhile: the next round tries again
-)
-
 // findingID is the ID of an inspection's finding, a process of its own
 // stream (houqin.FindingStream).
 var findingID = regexp.MustCompile(`^IN-\d{4}-\d+-F\d+$`)
@@ -126,33 +114,33 @@ func processStream(workflowID string) (string, bool) {
 }
 
 // keep keeps the history of one closed run.
-func (k *HistoryKeeper) keep(ctx context.Context, workflowID, runID string) (keepResult, error) {
+func (k *HistoryKeeper) keep(ctx context.Context, workflowID, runID string) (roundResult, error) {
 	stream, ok := processStream(workflowID)
 	if !ok {
-		return keptBefore, nil
+		return nothingToDo, nil
 	}
 	events, err := audit.ReadStream(ctx, k.Store, stream)
 	if err != nil {
-		return keptBefore, err
+		return nothingToDo, err
 	}
 	if len(events) == 0 {
-		return keptBefore, nil // a workflow that stored nothing
+		return nothingToDo, nil // a workflow that stored nothing
 	}
 	if _, ok := KeptHistory(events, runID); ok {
-		return keptBefore, nil
+		return nothingToDo, nil
 	}
 	h, err := FetchHistory(ctx, k.Temporal, workflowID, runID)
 	if err != nil {
-		return keptBefore, err
+		return nothingToDo, err
 	}
 	b, err := protojson.MarshalOptions{Indent: " "}.Marshal(h)
 	if err != nil {
-		return keptBefore, err
+		return nothingToDo, err
 	}
 	b = append(b, '\n')
 	file := filepath.Join(workflowID, runID+".json")
 	if err := writeFileAtomic(filepath.Join(k.Dir, file), b); err != nil {
-		return keptBefore, fmt.Errorf("keep the history of %s: %w", workflowID, err)
+		return nothingToDo, fmt.Errorf("keep the history of %s: %w", workflowID, err)
 	}
 	sum := sha256.Sum256(b)
 	data := houqin.HistoryKept{WorkflowID: workflowID, RunID: runID, Events: len(h.GetEvents()), Bytes: int64(len(b)),
@@ -161,16 +149,16 @@ func (k *HistoryKeeper) keep(ctx context.Context, workflowID, runID string) (kee
 		OccurredAt: time.Now()}
 	e, err := houqin.NewEvent(houqin.EventID(workflowID, runID, "history-kept"), data, meta)
 	if err != nil {
-		return keptBefore, err
+		return nothingToDo, err
 	}
 	if _, err := k.Store.Append(ctx, stream, events[len(events)-1].Version, e); err != nil {
 		if houqin.ErrorCode(err) == houqin.ECONFLICT {
-			return keepLater, nil // the copy is rewritten, identically, next round
+			return tryAgain, nil // the copy is rewritten, identically, next round
 		}
-		return keptBefore, fmt.Errorf("record the kept history of %s: %w", workflowID, err)
+		return nothingToDo, fmt.Errorf("record the kept history of %s: %w", workflowID, err)
 	}
 	k.logger().Info("closed workflow history kept", "workflow_id", workflowID, "run_id", runID, "events", data.Events, "sha256", data.SHA256)
-	return keptNow, nil
+	return doneNow, nil
 }
 
 // KeptHistory returns the process.history_kept of runID among a stream's

@@ -30,12 +30,17 @@ import (
 // process.terminated with Temporal's status, reason and identity, at the
 // stream's exact version. Read models, inboxes and KPIs follow the stream.
 // A stream that has ended is never touched, so a round repeats nothing.
+// Each round lists only the executions closed since a minute before the
+// newest close the last complete round saw (its checkpoint, kept in
+// memory: the first round after a start lists them all).
 type Reconciler struct {
 	Store      houqin.EventStore
 	Temporal   client.Client
 	Activities *activities.Activities // releases the budget holds
 	Interval   time.Duration          // default 10 s
 	Logger     *slog.Logger
+
+	since time.Time // close time from which the next round lists; zero: all
 }
 
 // Run reconciles until ctx ends.
@@ -66,22 +71,32 @@ var endedOutside = map[enumspb.WorkflowExecutionStatus]string{
 // Once reconciles every execution ended outside houqin, and returns how
 // many processes it recorded as terminated.
 func (r *Reconciler) Once(ctx context.Context) (int, error) {
-	recorded := 0
+	recorded, newest, again := 0, time.Time{}, false
 	for _, status := range []string{"Terminated", "TimedOut", "Failed"} {
+		query := fmt.Sprintf("ExecutionStatus = '%s'", status)
+		if !r.since.IsZero() {
+			query += fmt.Sprintf(" AND CloseTime >= '%s'", r.since.UTC().Format(time.RFC3339Nano))
+		}
 		var token []byte
 		for {
 			resp, err := r.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-				Query: fmt.Sprintf("ExecutionStatus = '%s'", status), NextPageToken: token})
+				Query: query, NextPageToken: token})
 			if err != nil {
 				return recorded, fmt.Errorf("list %s executions: %w", status, err)
 			}
 			for _, ex := range resp.GetExecutions() {
-				ok, err := r.reconcile(ctx, ex.GetExecution().GetWorkflowId(), ex.GetExecution().GetRunId(), endedOutside[ex.GetStatus()], ex.GetCloseTime().AsTime())
+				done, err := r.reconcile(ctx, ex.GetExecution().GetWorkflowId(), ex.GetExecution().GetRunId(), endedOutside[ex.GetStatus()], ex.GetCloseTime().AsTime())
 				if err != nil {
 					return recorded, err
 				}
-				if ok {
+				switch done {
+				case doneNow:
 					recorded++
+				case tryAgain:
+					again = true
+				}
+				if t := ex.GetCloseTime().AsTime(); t.After(newest) {
+					newest = t
 				}
 			}
 			if token = resp.GetNextPageToken(); len(token) == 0 {
@@ -89,37 +104,41 @@ func (r *Reconciler) Once(ctx context.Context) (int, error) {
 			}
 		}
 	}
+	if !again && !newest.IsZero() {
+		r.since = newest.Add(-sinceOverlap)
+	}
 	return recorded, nil
 }
 
 // reconcile records one execution ended outside houqin, if its process
-// has not ended; true if it did.
-func (r *Reconciler) reconcile(ctx context.Context, processID, runID, status string, closed time.Time) (bool, error) {
+// has not ended: doneNow if it did, tryAgain if the stream moved
+// meanwhile.
+func (r *Reconciler) reconcile(ctx context.Context, processID, runID, status string, closed time.Time) (roundResult, error) {
 	stream, err := audit.ProcessStream(processID)
 	if err != nil || status == "" {
-		return false, nil // not a process houqin knows (a schedule, a survey, a reorder)
+		return nothingToDo, nil // not a process houqin knows (a schedule, a survey, a reorder)
 	}
 	events, err := audit.ReadProcess(ctx, r.Store, processID)
 	if houqin.ErrorCode(err) == houqin.ENOTFOUND {
-		return false, nil
+		return nothingToDo, nil
 	} else if err != nil {
-		return false, err
+		return nothingToDo, err
 	}
 	if slices.ContainsFunc(events, func(e houqin.Event) bool { return projections.ProcessEnding(e) != "" }) {
-		return false, nil
+		return nothingToDo, nil
 	}
 	// A reset ends the old run and starts a new one: the process lives on.
 	d, err := r.Temporal.DescribeWorkflowExecution(ctx, processID, "")
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
-			return false, nil
+			return nothingToDo, nil
 		}
-		return false, fmt.Errorf("describe %s: %w", processID, err)
+		return nothingToDo, fmt.Errorf("describe %s: %w", processID, err)
 	}
 	if d.GetWorkflowExecutionInfo().GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING ||
 		d.GetWorkflowExecutionInfo().GetExecution().GetRunId() != runID {
-		return false, nil
+		return nothingToDo, nil
 	}
 	reason, identity := r.why(ctx, processID, runID)
 	meta := houqin.Metadata{Actor: "system", CorrelationID: processID, WorkflowID: processID, RunID: runID, OccurredAt: closed}
@@ -127,7 +146,7 @@ func (r *Reconciler) reconcile(ctx context.Context, processID, runID, status str
 		in := activities.ReleaseBudgetInput{ProcessID: processID, Line: line, Meta: meta,
 			Reason: fmt.Sprintf("the workflow was %s outside houqin", strings.ReplaceAll(status, "_", " "))}
 		if _, err := r.Activities.ReleaseBudget(ctx, in); err != nil {
-			return false, fmt.Errorf("release the budget of %s: %w", processID, err)
+			return nothingToDo, fmt.Errorf("release the budget of %s: %w", processID, err)
 		}
 	}
 	var out []houqin.Event
@@ -139,20 +158,20 @@ func (r *Reconciler) reconcile(ctx context.Context, processID, runID, status str
 	why := fmt.Sprintf("the workflow was %s outside houqin", strings.ReplaceAll(status, "_", " "))
 	for _, id := range openTasks(events) {
 		if err := add(houqin.TaskCancelled{TaskID: id, Reason: why}); err != nil {
-			return false, err
+			return nothingToDo, err
 		}
 	}
 	if err := add(houqin.ProcessTerminated{Status: status, Reason: reason, Identity: identity, RunID: runID}); err != nil {
-		return false, err
+		return nothingToDo, err
 	}
 	if _, err := r.Store.Append(ctx, stream, events[len(events)-1].Version, out...); err != nil {
 		if houqin.ErrorCode(err) == houqin.ECONFLICT {
-			return false, nil // written meanwhile: the next round sees it
+			return tryAgain, nil // written meanwhile: the next round sees it
 		}
-		return false, fmt.Errorf("record %s %s: %w", processID, status, err)
+		return nothingToDo, fmt.Errorf("record %s %s: %w", processID, status, err)
 	}
 	r.logger().Info("process ended outside houqin recorded", "process_id", processID, "status", status, "reason", reason, "identity", identity)
-	return true, nil
+	return doneNow, nil
 }
 
 // why returns Temporal's reason and identity for the close of a run.

@@ -73,4 +73,18 @@ func TestTerminatedOutsideEndToEnd(t *testing.T) {
 	if p := d.must(t, 409, "li.na", "POST", "/v1/tasks/"+po+"/complete", map[string]any{"data": map[string]any{}}); p["detail"] != fmt.Sprintf("process: %s has ended (terminated); nothing on it is open", id) {
 		t.Errorf("acting on the terminated process: %v", p)
 	}
+
+	// The reconciler now lists only what closed since its checkpoint: a
+	// second termination is recorded all the same.
+	second := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", req)["id"].(string)
+	if err := temporalClient(t, d).TerminateWorkflow(context.Background(), second, "", "重复申请"); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if p := d.must(t, 200, "wang.fang", "GET", "/v1/processes/"+second, nil); p["status"] == "terminated" {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("second process %v, want terminated within 30 s", p["status"])
+		}
+	}
 }
