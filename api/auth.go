@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -134,15 +135,16 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 
 // Authenticate returns the identity a request's bearer token proves, or
 // EUNAUTHORIZED saying what is wrong with the token.
+//
+// A browser holds its token in the session cookie instead (SessionCookie,
+// HttpOnly: no script reads it); a request authenticated by the cookie
+// with an unsafe method must also carry the CSRF header (CSRFHeader)
+// equal to the CSRF cookie (CSRFCookie), which only a page of this origin
+// can read: another site's form or fetch cannot.
 func (a *Authenticator) Authenticate(r *http.Request) (houqin.Identity, error) {
-	h := r.Header.Get("Authorization")
-	if h == "" {
-		return houqin.Identity{}, houqin.Errorf(houqin.EUNAUTHORIZED, "authorization: missing bearer token")
-	}
-	scheme, raw, ok := strings.Cut(h, " ")
-	raw = strings.TrimSpace(raw)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
-		return houqin.Identity{}, houqin.Errorf(houqin.EUNAUTHORIZED, `authorization: want "Bearer <token>"`)
+	raw, err := requestToken(r)
+	if err != nil {
+		return houqin.Identity{}, err
 	}
 	var claims jwt.RegisteredClaims
 	t, err := a.parser.ParseWithClaims(raw, &claims, a.keyfunc(r.Context()))
@@ -164,6 +166,36 @@ func (a *Authenticator) Authenticate(r *http.Request) (houqin.Identity, error) {
 		return houqin.Identity{}, houqin.Errorf(houqin.EUNAUTHORIZED, "token: %q has left the organisation", claims.Subject)
 	}
 	return a.org.Identity(u.ID)
+}
+
+// requestToken returns the JWT of a request: its bearer token, else its
+// session cookie, CSRF-checked.
+func requestToken(r *http.Request) (string, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, raw, ok := strings.Cut(h, " ")
+		raw = strings.TrimSpace(raw)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
+			return "", houqin.Errorf(houqin.EUNAUTHORIZED, `authorization: want "Bearer <token>"`)
+		}
+		return raw, nil
+	}
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" {
+		return "", houqin.Errorf(houqin.EUNAUTHORIZED, "authorization: missing bearer token")
+	}
+	if !safeMethod(r.Method) {
+		csrf, err := r.Cookie(CSRFCookie)
+		header := r.Header.Get(CSRFHeader)
+		if err != nil || csrf.Value == "" || header == "" || subtle.ConstantTimeCompare([]byte(csrf.Value), []byte(header)) != 1 {
+			return "", houqin.Errorf(houqin.EFORBIDDEN, "csrf: a %s signed in by cookie needs the %s header equal to the %s cookie", r.Method, CSRFHeader, CSRFCookie)
+		}
+	}
+	return c.Value, nil
+}
+
+// safeMethod reports whether a method changes nothing (RFC 9110, 9.2.1).
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
 // tokenProblem says why a token was refused, in words safe for a client.

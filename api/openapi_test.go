@@ -32,7 +32,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 			documented = append(documented, strings.ToUpper(method)+" "+path)
 		}
 	}
-	s := NewServer(Config{Registry: prometheus.NewRegistry(), Auth: NewHS256(make([]byte, 32), nil)})
+	s := NewServer(Config{Registry: prometheus.NewRegistry(), Auth: NewHS256(make([]byte, 32), nil), DevKey: make([]byte, 32)})
 	router, ok := s.Handler().(chi.Routes)
 	if !ok {
 		t.Fatal("handler is not a chi router")

@@ -64,6 +64,16 @@ type Config struct {
 	// Scratch opens an empty database for answers "as of" a past moment
 	// (sqlite.OpenScratch); nil refuses as_of with 503.
 	Scratch func() (*sql.DB, error)
+	// DevKey, if set, enables the dev login (/auth/dev/users and
+	// /auth/dev/login): anyone may sign in as anyone, so only houqin dev
+	// sets it. It must be the key of the HS256 Authenticator.
+	DevKey []byte
+	// SessionTTL is how long a browser session lasts; default
+	// DefaultSessionTTL.
+	SessionTTL time.Duration
+	// Web serves the web app: every GET or HEAD outside /v1, /auth and the
+	// routes above (a client-side route gets its index page). nil: 404.
+	Web http.Handler
 }
 
 // Server is houqin's HTTP API.
@@ -127,8 +137,17 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPI)
 	})
+	r.Route("/auth", func(r chi.Router) {
+		r.Use(s.limitBody, s.jsonBodies)
+		if s.cfg.DevKey != nil {
+			r.Get("/dev/users", s.devUsers)
+			r.Post("/dev/login", s.devLogin)
+		}
+		r.Post("/logout", s.logout)
+	})
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.cfg.Auth.Middleware, s.limitBody, s.jsonBodies, s.readOnlyAuditors, s.readYourWrites)
+		r.Get("/me", s.me)
 		r.Post("/procurements", s.startProcurement)
 		r.Post("/budgets", s.startBudget)
 		r.Get("/budgets/{year}", s.getBudget)
@@ -182,6 +201,10 @@ func (s *Server) Handler() http.Handler {
 		r.With(s.recorded).Get("/audit/verify", s.auditVerify)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Web != nil && safeMethod(r.Method) && !apiPath(r.URL.Path) {
+			s.cfg.Web.ServeHTTP(w, r)
+			return
+		}
 		s.problems.Error(w, r, houqin.Errorf(houqin.ENOTFOUND, "path: no route %s %s", r.Method, r.URL.Path))
 	})
 	mux := r
@@ -191,6 +214,17 @@ func (s *Server) Handler() http.Handler {
 		s.problems.Error(w, r, houqin.Errorf(houqin.EMETHOD, "method: %s is not allowed on %s; it takes %s", r.Method, r.URL.Path, strings.Join(allowed, ", ")))
 	})
 	return r
+}
+
+// apiPath reports whether a path belongs to the API, where an unknown one
+// is a 404 problem rather than a page of the web app.
+func apiPath(p string) bool {
+	for _, prefix := range []string{"/v1", "/auth"} {
+		if p == prefix || strings.HasPrefix(p, prefix+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // routeMethods are the methods the API routes take, in Allow order.

@@ -82,7 +82,7 @@ func newFixtureWith(t *testing.T, now time.Time, org *houqin.Org) *fixture {
 	}
 	f.handler = api.NewServer(api.Config{Store: f.store, ReadModels: db, Progress: f.runner, Temporal: f.temporal,
 		Org: f.org, Policy: f.policy, Auth: api.NewHS256(f.key, f.org), Registry: prometheus.NewRegistry(),
-		Now: f.clock, WaitLimit: time.Second, Scratch: sqlite.OpenScratch}).Handler()
+		Now: f.clock, WaitLimit: time.Second, Scratch: sqlite.OpenScratch, DevKey: f.key}).Handler()
 	return f
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/houqin/houqin/metrics"
 	"github.com/houqin/houqin/projections"
 	"github.com/houqin/houqin/sqlite"
+	"github.com/houqin/houqin/web"
 	"github.com/houqin/houqin/worker"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -107,8 +108,15 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	var devKey []byte // the dev login signs in with the dev key; never beside a real identity provider
+	if *jwks == "" {
+		if devKey, err = api.LoadOrCreateDevKey(sf.data); err != nil {
+			return err
+		}
+	}
 	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: runner, Temporal: tc, Org: org, Policy: policy, Checklists: checklists,
-		Auth: auth, Logger: log, Registry: reg, KPI: kpi, Scratch: sqlite.OpenScratch, MaxToleranceBP: *maxTolerance})
+		Auth: auth, Logger: log, Registry: reg, KPI: kpi, Scratch: sqlite.OpenScratch, MaxToleranceBP: *maxTolerance,
+		DevKey: devKey, Web: web.Handler()})
 	// Surveys after completed services: a runner of its own, so that a
 	// Temporal outage never holds up the read models.
 	trigger := projections.NewRunner(store, db, []projections.Projection{&worker.SurveyTrigger{

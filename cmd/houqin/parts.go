@@ -18,6 +18,7 @@ import (
 	"github.com/houqin/houqin/api"
 	"github.com/houqin/houqin/projections"
 	"github.com/houqin/houqin/sqlite"
+	"github.com/houqin/houqin/web"
 	"github.com/houqin/houqin/worker"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -159,7 +160,7 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: projections.NewWatcher(db, allProjections(kpi)),
 		Temporal: tc, Org: org, Policy: policy, Checklists: checklists, Auth: auth, Logger: log, Registry: reg, KPI: kpi, Scratch: sqlite.OpenScratch,
-		MaxToleranceBP: *maxTolerance})
+		MaxToleranceBP: *maxTolerance, Web: web.Handler()})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

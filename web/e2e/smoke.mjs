@@ -1,0 +1,129 @@
+// The web app in a real browser: Debian's Chromium driven by
+// playwright-core against a running `houqin dev` (cmd/houqin's
+// TestWebAppInBrowser starts it and a procurement waiting for liu.yang).
+//
+//   node e2e/smoke.mjs URL SCREENSHOT_DIR
+//
+// Any request to a host other than URL's fails the run. Exits 1 naming the
+// first check that failed.
+import { chromium, selectors } from 'playwright-core'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+const [base, shots] = process.argv.slice(2)
+if (!base || !shots) {
+  console.error('usage: node e2e/smoke.mjs URL SCREENSHOT_DIR')
+  process.exit(2)
+}
+mkdirSync(shots, { recursive: true })
+selectors.setTestIdAttribute('data-test') // the app marks what tests use with data-test
+const origin = new URL(base).origin
+const processID = process.env.HOUQIN_PROCESS_ID || ''
+const otherID = process.env.HOUQIN_OTHER_ID || ''
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+})
+const foreign = []
+let failed = false
+let page
+function check(ok, what) {
+  if (ok) {
+    console.log('ok  ', what)
+  } else {
+    console.log('FAIL', what)
+    failed = true
+  }
+}
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })
+  await context.route('**/*', (route) => {
+    const url = route.request().url()
+    if (url.startsWith(origin) || url.startsWith('data:')) return route.continue()
+    foreign.push(url)
+    return route.abort()
+  })
+  page = await context.newPage()
+  const errors = []
+  page.on('pageerror', (e) => errors.push(String(e)))
+
+  // Not signed in: the app sends you to the login page, in Chinese.
+  const t0 = Date.now()
+  await page.goto(base + '/inbox')
+  await page.waitForURL(/\/login/)
+  await page.getByTestId('login-liu.yang').waitFor()
+  console.log(`info login page usable after ${Date.now() - t0} ms`)
+  check((await page.getByRole('heading', { level: 1 }).textContent()) === '选择登录身份', 'the login page speaks Chinese')
+  check(await page.getByText('刘洋').isVisible(), 'the organisation is listed by Chinese name')
+  await page.screenshot({ path: join(shots, 'login.png'), fullPage: true })
+
+  // liu.yang signs in and finds wang.fang's requisition in his inbox.
+  await page.getByTestId('login-liu.yang').click()
+  await page.waitForURL(/\/inbox$/)
+  await page.getByTestId('who').waitFor()
+  check((await page.getByTestId('who').textContent()) === '刘洋', 'signed in as 刘洋')
+  const row = page.locator('[data-test="inbox"] .el-table__row', { hasText: processID })
+  await row.first().waitFor({ timeout: 10000 })
+  check((await row.count()) === 1 && (await row.first().textContent())?.includes('部门负责人审批'),
+    `the inbox lists ${processID} at its step, in Chinese`)
+  await page.screenshot({ path: join(shots, 'inbox-zh.png'), fullPage: true })
+
+  // He opens it: the request, its items and amount, and the actions his task allows.
+  await row.first().getByRole('link').click()
+  await page.waitForURL(new RegExp('/processes/' + processID))
+  await page.getByTestId('task').waitFor()
+  check((await page.getByTestId('process').textContent())?.includes('¥1050.00'), 'the process page shows the amount in ¥')
+  check(await page.getByText('A4 paper').isVisible(), 'the process page lists the items')
+  await page.screenshot({ path: join(shots, 'task.png'), fullPage: true })
+
+  // A rejection without a reason is refused, with the message in Chinese.
+  await page.getByTestId('reject').click()
+  await page.locator('.refused').waitFor()
+  check((await page.locator('.refused').textContent())?.includes('驳回须填写理由'), 'a rejection without a reason is refused, saying why')
+
+  // He approves with a comment: the task is done, the history shows it.
+  await page.getByTestId('comment').fill('同意，请尽快采购') // el-input passes data-test to its textarea
+  await page.getByTestId('approve').click()
+  await page.getByTestId('task').waitFor({ state: 'detached' })
+  check((await page.getByTestId('timeline').textContent())?.includes('task.completed'), 'the approval is on the history')
+  await page.screenshot({ path: join(shots, 'approved.png'), fullPage: true })
+
+  // Back in the inbox, only the other requisition waits.
+  await page.goto(base + '/inbox')
+  await page.locator('[data-test="inbox"] .el-table__row', { hasText: otherID }).first().waitFor()
+  check((await row.count()) === 0, `${processID} left the inbox once approved`)
+
+  // English by the switch, remembered across a reload.
+  await page.getByTestId('language').click()
+  await page.getByRole('heading', { name: 'Inbox' }).waitFor()
+  await page.reload()
+  await page.getByRole('heading', { name: 'Inbox' }).waitFor()
+  const other = page.locator('[data-test="inbox"] .el-table__row', { hasText: otherID })
+  check((await other.first().textContent())?.includes('Department head approval'), 'English after the switch and a reload, step names too')
+  await page.screenshot({ path: join(shots, 'inbox-en.png'), fullPage: true })
+
+  // At phone width the inbox still shows its process.
+  await page.setViewportSize({ width: 390, height: 844 })
+  check(await other.first().isVisible(), 'the inbox at phone width')
+  await page.screenshot({ path: join(shots, 'inbox-phone.png'), fullPage: true })
+
+  // Signing out ends the session: the inbox sends you to the login page again.
+  await page.getByTestId('sign-out').click()
+  await page.waitForURL(/\/login/)
+  await page.goto(base + '/inbox')
+  await page.waitForURL(/\/login/)
+  check(true, 'signed out')
+
+  check(errors.length === 0, `no script errors (${errors.join('; ')})`)
+  check(foreign.length === 0, `no request left ${origin} (${foreign.join(', ')})`)
+} catch (e) {
+  console.log('FAIL', e instanceof Error ? e.message : String(e))
+  failed = true
+  await page?.screenshot({ path: join(shots, 'failure.png'), fullPage: true }).catch(() => {})
+} finally {
+  await browser.close()
+}
+process.exit(failed ? 1 : 0)

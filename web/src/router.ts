@@ -1,0 +1,19 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { who, loadSession } from './session'
+
+// Pages are loaded when first shown, so the first page loads only itself.
+export const router = createRouter({
+  history: createWebHistory(),
+  routes: [
+    { path: '/', redirect: '/inbox' },
+    { path: '/login', name: 'login', component: () => import('./pages/LoginPage.vue'), meta: { public: true } },
+    { path: '/inbox', name: 'inbox', component: () => import('./pages/InboxPage.vue') },
+    { path: '/processes/:id', name: 'process', component: () => import('./pages/ProcessPage.vue') },
+  ],
+})
+
+router.beforeEach(async (to) => {
+  if (to.meta.public) return true
+  if (!who.value && !(await loadSession())) return { name: 'login', query: { next: to.fullPath } }
+  return true
+})
