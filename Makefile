@@ -35,6 +35,7 @@ test: web ## all tests against SQLite, a throwaway PostgreSQL and the embedded T
 	$(GO) vet ./...
 	scripts/check-prometheus.sh
 	scripts/lint-openapi.sh
+	scripts/test-web.sh
 	scripts/ensure-browser.sh
 	scripts/with-postgres.sh sh -c '$(GO) test -race -count=1 $(RACE_PKGS) && HOUQIN_BROWSER_TESTS=required $(GO) test -count=1 -timeout 20m $(SERVER_PKGS)'
 

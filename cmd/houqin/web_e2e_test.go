@@ -40,18 +40,18 @@ func browserTests(t *testing.T) (chromium string) {
 }
 
 // TestWebAppInBrowser runs web/e2e/smoke.mjs in headless Chromium against
-// a real houqin dev: the login page in Chinese, liu.yang's inbox with
-// wang.fang's two requisitions, one opened, a rejection without reason
-// refused, an approval with a comment; English by the switch, phone width,
+// a real houqin dev: the login page in Chinese; wang.fang submits a
+// requisition in the form, the route preview beside it; liu.yang finds it
+// in his inbox beside another, a rejection without reason is refused, he
+// approves with a comment; she withdraws another from 我的申请; English by the switch, phone width,
 // sign-out, and no request to any other host. Screenshots land in
 // web/e2e/screenshots.
 func TestWebAppInBrowser(t *testing.T) {
 	chromium := browserTests(t)
 	d := startDev(t)
-	created := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)
-	id := created["id"].(string)
+	withdraw := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)["id"].(string)
 	other := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)
-	d.pendingTask(t, "liu.yang", other["id"].(string), other["position"]) // both in his inbox before the browser looks
+	d.pendingTask(t, "liu.yang", other["id"].(string), other["position"]) // in his inbox before the browser looks
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -61,14 +61,29 @@ func TestWebAppInBrowser(t *testing.T) {
 	}
 	cmd := exec.CommandContext(ctx, "node", "e2e/smoke.mjs", d.url, shots)
 	cmd.Dir = filepath.Join("..", "..", "web")
-	cmd.Env = append(os.Environ(), "HOUQIN_PROCESS_ID="+id, "HOUQIN_OTHER_ID="+other["id"].(string), "CHROMIUM="+chromium)
+	cmd.Env = append(os.Environ(), "HOUQIN_OTHER_ID="+other["id"].(string), "HOUQIN_WITHDRAW_ID="+withdraw, "CHROMIUM="+chromium)
 	out, err := cmd.CombinedOutput()
 	t.Logf("web/e2e/smoke.mjs:\n%s", out)
 	if err != nil {
 		t.Fatalf("the browser test failed: %v", err)
 	}
-	// What the browser did is what the server holds: liu.yang approved the
-	// first requisition with his comment; li.na now records its order.
+	// What the browser did is what the server holds: wang.fang's requisition
+	// as she typed it, approved by liu.yang with his comment.
+	var id string
+	for _, it := range d.must(t, 200, "wang.fang", "GET", "/v1/processes?mine=true", nil)["items"].([]any) {
+		if p := it.(map[string]any); p["title"] == "浏览器里提交的打印纸" {
+			id = p["id"].(string)
+			if p["amount"] != 9000.0 || p["department"] != "MKT" {
+				t.Errorf("the requisition submitted in the browser: %v", p)
+			}
+		}
+	}
+	if id == "" {
+		t.Fatal("no requisition submitted in the browser")
+	}
+	if p := d.must(t, 200, "wang.fang", "GET", "/v1/processes/"+withdraw, nil); p["status"] != "withdrawn" {
+		t.Errorf("%s withdrawn in the browser is %v", withdraw, p["status"])
+	}
 	var approved map[string]any
 	for _, e := range d.must(t, 200, "wang.fang", "GET", "/v1/processes/"+id, nil)["timeline"].([]any) {
 		if ev := e.(map[string]any); ev["type"] == "task.completed" {

@@ -18,8 +18,9 @@ if (!base || !shots) {
 mkdirSync(shots, { recursive: true })
 selectors.setTestIdAttribute('data-test') // the app marks what tests use with data-test
 const origin = new URL(base).origin
-const processID = process.env.HOUQIN_PROCESS_ID || ''
+let processID = '' // submitted in the browser by wang.fang
 const otherID = process.env.HOUQIN_OTHER_ID || ''
+const withdrawID = process.env.HOUQIN_WITHDRAW_ID || ''
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -60,12 +61,51 @@ try {
   check(await page.getByText('刘洋').isVisible(), 'the organisation is listed by Chinese name')
   await page.screenshot({ path: join(shots, 'login.png'), fullPage: true })
 
+  // wang.fang asks for printing paper in the form; the route preview beside
+  // it names her department head as she types.
+  await page.getByTestId('login-wang.fang').click()
+  await page.waitForURL(/\/inbox$/)
+  await page.getByTestId('nav-mine').click()
+  await page.getByTestId('new-procurement').click()
+  await page.getByTestId('procurement-form').waitFor()
+  await page.getByTestId('reason').fill('浏览器里提交的打印纸')
+  const date = page.locator('.el-date-editor input')
+  await date.fill('2026-12-20')
+  await date.press('Enter')
+  await page.getByTestId('item-name').fill('A4 paper')
+  const numbers = page.locator('[data-test="line-0"] .el-input-number input')
+  await numbers.nth(0).fill('2')
+  await numbers.nth(0).press('Tab')
+  await page.getByTestId('item-unit').fill('箱')
+  await numbers.nth(1).fill('45')
+  await numbers.nth(1).press('Tab')
+  check((await page.getByTestId('total').textContent()) === '¥90.00', 'the form totals the items in ¥')
+  await page.getByTestId('preview').getByText('部门负责人审批').waitFor()
+  check((await page.getByTestId('preview').textContent())?.includes('liu.yang'), 'the route preview names the department head')
+  await page.screenshot({ path: join(shots, 'new-procurement.png'), fullPage: true })
+  await page.getByTestId('submit').click()
+  await page.waitForURL(/\/processes\/PR-/)
+  processID = new URL(page.url()).pathname.split('/').pop()
+  await page.getByTestId('status').waitFor()
+  check((await page.getByTestId('status').textContent()) === '审批中', `${processID} submitted, in approval`)
+
+  // In 我的申请 she withdraws (撤回) another request still in approval.
+  await page.getByTestId('nav-mine').click()
+  await page.getByTestId('withdraw-' + withdrawID).click()
+  const withdrawn = page.locator('[data-test="mine"] .el-table__row', { hasText: withdrawID })
+  await withdrawn.getByText('已撤回').waitFor()
+  check(await withdrawn.getByTestId('withdraw-' + withdrawID).count() === 0, `${withdrawID} withdrawn from 我的申请`)
+  await page.screenshot({ path: join(shots, 'mine.png'), fullPage: true })
+  await page.getByTestId('sign-out').click()
+  await page.waitForURL(/\/login/)
+
   // liu.yang signs in and finds wang.fang's requisition in his inbox.
   await page.getByTestId('login-liu.yang').click()
   await page.waitForURL(/\/inbox$/)
   await page.getByTestId('who').waitFor()
   check((await page.getByTestId('who').textContent()) === '刘洋', 'signed in as 刘洋')
   const row = page.locator('[data-test="inbox"] .el-table__row', { hasText: processID })
+  console.log('info submitted in the browser: ' + processID)
   await row.first().waitFor({ timeout: 10000 })
   check((await row.count()) === 1 && (await row.first().textContent())?.includes('部门负责人审批'),
     `the inbox lists ${processID} at its step, in Chinese`)
@@ -75,7 +115,7 @@ try {
   await row.first().getByRole('link').click()
   await page.waitForURL(new RegExp('/processes/' + processID))
   await page.getByTestId('task').waitFor()
-  check((await page.getByTestId('process').textContent())?.includes('¥1050.00'), 'the process page shows the amount in ¥')
+  check((await page.getByTestId('process').textContent())?.includes('¥90.00'), 'the process page shows the amount in ¥')
   check(await page.getByText('A4 paper').isVisible(), 'the process page lists the items')
   await page.screenshot({ path: join(shots, 'task.png'), fullPage: true })
 

@@ -3,7 +3,7 @@ import type { paths } from './schema'
 
 // The typed client of houqin's API, generated from api/openapi.json
 // (npm run gen): a route or a field the spec does not have is a type error.
-export const api = createClient<paths>({ baseUrl: '' })
+export const api = createClient<paths>({ baseUrl: globalThis.location?.origin ?? '' }) // this server: the API and the app share an origin
 
 // A request signed in by the session cookie that changes something echoes
 // the CSRF cookie in X-CSRF-Token (api.Authenticate).

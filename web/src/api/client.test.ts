@@ -1,0 +1,32 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { api } from './client'
+
+// The client echoes the CSRF cookie on unsafe requests only (api.Authenticate
+// refuses a cookie-signed POST without it).
+describe('the API client', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+    document.cookie = 'houqin_csrf=; max-age=0'
+  })
+
+  async function sent(method: 'GET' | 'POST'): Promise<Request> {
+    let got: Request | undefined
+    const fetch = vi.fn(async (req: Request) => {
+      got = req
+      return new Response('{}', { status: 200, headers: { 'Content-Type': 'application/json' } })
+    })
+    vi.stubGlobal('fetch', fetch)
+    document.cookie = 'houqin_csrf=abc123'
+    if (method === 'GET') await api.GET('/v1/me', { fetch })
+    else await api.POST('/auth/logout', { fetch })
+    expect(got).toBeDefined()
+    return got!
+  }
+
+  it('adds X-CSRF-Token from the cookie to a POST', async () => {
+    expect((await sent('POST')).headers.get('X-CSRF-Token')).toBe('abc123')
+  })
+  it('leaves a GET without it', async () => {
+    expect((await sent('GET')).headers.get('X-CSRF-Token')).toBeNull()
+  })
+})
