@@ -43,7 +43,8 @@ func browserTests(t *testing.T) (chromium string) {
 // a real houqin dev: the login page in Chinese; wang.fang submits a
 // requisition in the form, the route preview beside it; liu.yang finds it
 // in his inbox beside another, a rejection without reason is refused, he
-// approves with a comment; she withdraws another from 我的申请; English by the switch, phone width,
+// approves with a comment; she withdraws another from 我的申请; li.na
+// orders, receives, invoices and stocks in; wang.fang answers the survey; English by the switch, phone width,
 // sign-out, and no request to any other host. Screenshots land in
 // web/e2e/screenshots.
 func TestWebAppInBrowser(t *testing.T) {
@@ -86,11 +87,24 @@ func TestWebAppInBrowser(t *testing.T) {
 	}
 	var approved map[string]any
 	for _, e := range d.must(t, 200, "wang.fang", "GET", "/v1/processes/"+id, nil)["timeline"].([]any) {
-		if ev := e.(map[string]any); ev["type"] == "task.completed" {
-			approved = ev
+		if ev := e.(map[string]any); ev["type"] == "task.completed" && approved == nil {
+			approved = ev // the first: the department head's
 		}
 	}
 	if approved == nil || approved["actor"] != "liu.yang" || approved["data"].(map[string]any)["comment"] != "同意，请尽快采购" {
 		t.Errorf("after the browser the approval is %v", approved)
+	}
+	// li.na took it to stock-in, and wang.fang's survey answer is 5 stars.
+	if p := d.must(t, 200, "wang.fang", "GET", "/v1/processes/"+id, nil); p["status"] != "completed" {
+		t.Errorf("%s after li.na's work in the browser: %v", id, p["status"])
+	}
+	var answer map[string]any
+	for _, e := range d.must(t, 200, "wang.fang", "GET", "/v1/processes/SV-"+id, nil)["timeline"].([]any) {
+		if ev := e.(map[string]any); ev["type"] == "survey.answered" {
+			answer = ev["data"].(map[string]any)
+		}
+	}
+	if answer == nil || answer["score"] != 5.0 || answer["comment"] != "到货很快" {
+		t.Errorf("the survey answer given in the browser: %v", answer)
 	}
 }

@@ -150,6 +150,49 @@ try {
   check(await other.first().isVisible(), 'the inbox at phone width')
   await page.screenshot({ path: join(shots, 'inbox-phone.png'), fullPage: true })
 
+  // Back to Chinese for the next people.
+  await page.setViewportSize({ width: 1280, height: 800 })
+  await page.getByTestId('language').click()
+  await page.getByRole('heading', { name: '待办' }).waitFor()
+  await page.getByTestId('sign-out').click()
+  await page.waitForURL(/\/login/)
+
+  // li.na does the work: the order, the delivery, the invoice, the stock-in,
+  // each step's form on the process page as soon as the last is done.
+  await page.getByTestId('login-li.na').click()
+  await page.waitForURL(/\/inbox$/)
+  await page.locator('[data-test="inbox"] .el-table__row', { hasText: processID }).first().getByRole('link').click()
+  await page.getByTestId('work-record_po').waitFor()
+  await page.getByTestId('supplier').fill('得力办公')
+  check((await page.getByTestId('po-total').textContent()) === '¥90.00', 'the order is prefilled from the request')
+  await page.screenshot({ path: join(shots, 'record-po.png'), fullPage: true })
+  await page.getByTestId('complete').click()
+  await page.getByTestId('work-receive_goods').waitFor()
+  await page.getByTestId('complete').click()
+  await page.getByTestId('work-record_invoice').waitFor()
+  await page.getByTestId('invoice-number').fill('INV-2026-0001')
+  await page.getByTestId('complete').click()
+  await page.getByTestId('work-stock_in').waitFor()
+  await page.getByTestId('complete').click()
+  await page.getByTestId('status').getByText('已完成').waitFor()
+  check(true, `${processID} ordered, received, invoiced and stocked in by li.na`)
+  await page.getByTestId('sign-out').click()
+  await page.waitForURL(/\/login/)
+
+  // wang.fang answers the satisfaction survey it sent her.
+  await page.getByTestId('login-wang.fang').click()
+  await page.waitForURL(/\/inbox$/)
+  const survey = page.locator('[data-test="inbox"] .el-table__row', { hasText: 'SV-' + processID })
+  await survey.first().waitFor({ timeout: 15000 })
+  await survey.first().getByRole('link').click()
+  await page.getByTestId('work-respond').waitFor()
+  await page.getByTestId('score').locator('.el-rate__item').nth(4).click()
+  await page.getByTestId('survey-comment').fill('到货很快')
+  await page.screenshot({ path: join(shots, 'survey.png'), fullPage: true })
+  await page.getByTestId('complete').click()
+  await page.getByTestId('work-respond').waitFor({ state: 'detached' })
+  check(true, 'wang.fang answered the survey: 5 stars')
+
   // Signing out ends the session: the inbox sends you to the login page again.
   await page.getByTestId('sign-out').click()
   await page.waitForURL(/\/login/)
