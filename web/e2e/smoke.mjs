@@ -61,6 +61,15 @@ try {
   check(await page.getByText('刘洋').isVisible(), 'the organisation is listed by Chinese name')
   await page.screenshot({ path: join(shots, 'login.png'), fullPage: true })
 
+  // zhang.wei, the logistics manager, reads the KPIs: no survey answered yet.
+  await page.getByTestId('login-zhang.wei').click()
+  await page.waitForURL(/\/inbox$/)
+  await page.getByTestId('nav-kpi').click()
+  await page.getByTestId('kpi-satisfaction').waitFor()
+  check((await page.getByTestId('kpi-status-satisfaction').textContent()) === '无数据', 'satisfaction has no data before any survey')
+  await page.getByTestId('sign-out').click()
+  await page.waitForURL(/\/login/)
+
   // wang.fang asks for printing paper in the form; the route preview beside
   // it names her department head as she types.
   await page.getByTestId('login-wang.fang').click()
@@ -192,6 +201,30 @@ try {
   await page.getByTestId('complete').click()
   await page.getByTestId('work-respond').waitFor({ state: 'detached' })
   check(true, 'wang.fang answered the survey: 5 stars')
+  await page.getByTestId('sign-out').click()
+  await page.waitForURL(/\/login/)
+
+  // zhang.wei sees it on the dashboard: satisfaction 100 %, met; the
+  // service quality report downloads.
+  await page.getByTestId('login-zhang.wei').click()
+  await page.waitForURL(/\/inbox$/)
+  await page.getByTestId('nav-kpi').click()
+  let value = ''
+  for (let i = 0; i < 20 && value !== '100.0 %'; i++) {
+    if (i > 0) {
+      await page.waitForTimeout(500) // the KPI read model follows the answer
+      await page.reload()
+    }
+    await page.getByTestId('kpi-satisfaction').waitFor()
+    value = (await page.getByTestId('kpi-value-satisfaction').textContent())?.trim() ?? ''
+  }
+  check(value === '100.0 %' && (await page.getByTestId('kpi-status-satisfaction').textContent()) === '达标',
+    `satisfaction after the survey: ${value}, met`)
+  await page.locator('[data-test="kpi-satisfaction"] svg').first().waitFor()
+  await page.screenshot({ path: join(shots, 'kpi.png'), fullPage: true })
+  const xlsx = await page.request.get(new URL((await page.getByTestId('report-xlsx').getAttribute('href')) ?? '', base).href)
+  check(xlsx.ok() && (xlsx.headers()['content-type'] ?? '').includes('spreadsheetml'), `the service quality report downloads (${xlsx.status()})`)
+
 
   // Signing out ends the session: the inbox sends you to the login page again.
   await page.getByTestId('sign-out').click()

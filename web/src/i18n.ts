@@ -16,7 +16,7 @@ const messages = {
       signOut: '退出',
       failed: '登录失败：{detail}',
     },
-    nav: { inbox: '待办', mine: '我的申请' },
+    nav: { inbox: '待办', mine: '我的申请', kpi: '绩效指标' },
     inbox: {
       title: '待办',
       empty: '没有待办事项',
@@ -27,6 +27,13 @@ const messages = {
       overdue: '已超时',
     },
     error: { unavailable: '服务暂不可用，请稍后重试' },
+    kpi: {
+      title: '后勤绩效指标',
+      department: '部门（如 MKT）',
+      download: '下载服务质量评估报告',
+      target: '目标',
+      status: { pass: '达标', fail: '未达标', no_data: '无数据' },
+    },
     work: {
       supplier: '供应商',
       note: '备注',
@@ -102,7 +109,7 @@ const messages = {
       signOut: 'Sign out',
       failed: 'Sign-in failed: {detail}',
     },
-    nav: { inbox: 'Inbox', mine: 'My requests' },
+    nav: { inbox: 'Inbox', mine: 'My requests', kpi: 'KPIs' },
     inbox: {
       title: 'Inbox',
       empty: 'Nothing to do',
@@ -113,6 +120,13 @@ const messages = {
       overdue: 'Overdue',
     },
     error: { unavailable: 'The service is unavailable; try again shortly' },
+    kpi: {
+      title: 'Logistics KPIs',
+      department: 'Department (e.g. MKT)',
+      download: 'Service quality report',
+      target: 'Target',
+      status: { pass: 'Met', fail: 'Missed', no_data: 'No data' },
+    },
     work: {
       supplier: 'Supplier',
       note: 'Note',

@@ -9,6 +9,7 @@ export const router = createRouter({
     { path: '/login', name: 'login', component: () => import('./pages/LoginPage.vue'), meta: { public: true } },
     { path: '/inbox', name: 'inbox', component: () => import('./pages/InboxPage.vue') },
     { path: '/processes/:id', name: 'process', component: () => import('./pages/ProcessPage.vue') },
+    { path: '/kpi', name: 'kpi', component: () => import('./pages/KPIPage.vue') },
     { path: '/mine', name: 'mine', component: () => import('./pages/MinePage.vue') },
     { path: '/new/procurement', name: 'new-procurement', component: () => import('./pages/NewProcurementPage.vue') },
   ],
