@@ -140,7 +140,7 @@ func (s *Server) Handler() http.Handler {
 	r.Route("/auth", func(r chi.Router) {
 		r.Use(s.limitBody, s.jsonBodies)
 		if s.cfg.DevKey != nil {
-			r.Get("/dev/users", s.devUsers)
+			r.Get("/dev/users", s.people)
 			r.Post("/dev/login", s.devLogin)
 		}
 		r.Post("/logout", s.logout)
@@ -148,6 +148,7 @@ func (s *Server) Handler() http.Handler {
 	r.Route("/v1", func(r chi.Router) {
 		r.Use(s.cfg.Auth.Middleware, s.limitBody, s.jsonBodies, s.readOnlyAuditors, s.readYourWrites)
 		r.Get("/me", s.me)
+		r.Get("/people", s.people)
 		r.Post("/procurements", s.startProcurement)
 		r.Post("/budgets", s.startBudget)
 		r.Get("/budgets/{year}", s.getBudget)

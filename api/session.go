@@ -22,9 +22,9 @@ const (
 // signs in again.
 const DefaultSessionTTL = 12 * time.Hour
 
-// devPerson is a member of the organisation as the dev login page lists
-// them.
-type devPerson struct {
+// person is a member of the organisation as the web app shows them: the
+// dev login page, the people pickers (GET /v1/people).
+type person struct {
 	ID             string      `json:"id"`
 	Name           string      `json:"name"`
 	NameEn         string      `json:"name_en"`
@@ -33,15 +33,17 @@ type devPerson struct {
 	Roles          []string    `json:"roles"`
 }
 
-// devUsers lists who may sign in on the dev login page: everyone in the
-// organisation who has not left, with their department and roles.
-func (s *Server) devUsers(w http.ResponseWriter, r *http.Request) {
-	items := []devPerson{}
+// people lists everyone in the organisation who has not left, with their
+// department and roles: who may sign in on the dev login page
+// (/auth/dev/users), and whom a signed-in user may pick as a delegate or a
+// transfer's assignee (/v1/people).
+func (s *Server) people(w http.ResponseWriter, r *http.Request) {
+	items := []person{}
 	for _, u := range s.cfg.Org.Users() {
 		if u.Left {
 			continue
 		}
-		p := devPerson{ID: u.ID, Name: u.Name, NameEn: u.NameEn, Department: u.Department, Roles: append([]string{}, u.Roles...)}
+		p := person{ID: u.ID, Name: u.Name, NameEn: u.NameEn, Department: u.Department, Roles: append([]string{}, u.Roles...)}
 		if d, err := s.cfg.Org.Department(u.Department); err == nil {
 			p.DepartmentName = houqin.Text{Zh: d.Name, En: d.NameEn}
 		}

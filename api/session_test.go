@@ -56,6 +56,18 @@ func TestDevLoginSession(t *testing.T) {
 		t.Errorf("the dev users %+v lack wang.fang of 市场部, an employee", people.Items)
 	}
 
+	// The same people, for pickers, to anyone signed in; nobody else.
+	var picked struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	decodeOK(t, f.do("li.na", "GET", "/v1/people", ""), 200, &picked)
+	if len(picked.Items) != len(people.Items) {
+		t.Errorf("/v1/people lists %d people, the dev login %d", len(picked.Items), len(people.Items))
+	}
+	problem(t, f.do("", "GET", "/v1/people", ""), 401, "authorization: missing bearer token")
+
 	problem(t, f.browser(nil, "", "POST", "/auth/dev/login", `{"user":"nobody"}`), 400, `user: no member of the organisation "nobody"`)
 	problem(t, f.browser(nil, "", "POST", "/auth/dev/login", `{}`), 400, "user: required")
 	w := f.browser(nil, "", "POST", "/auth/dev/login", `{"user":"wang.fang"}`)

@@ -40,7 +40,7 @@ function check(ok, what) {
 }
 
 try {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' })
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' })
   await context.route('**/*', (route) => {
     const url = route.request().url()
     if (url.startsWith(origin) || url.startsWith('data:')) return route.continue()
@@ -140,6 +140,21 @@ try {
   check((await page.getByTestId('timeline').textContent())?.includes('task.completed'), 'the approval is on the history')
   await page.screenshot({ path: join(shots, 'approved.png'), fullPage: true })
 
+  // Away next week, he delegates to 张伟, sees it listed, and ends it.
+  await page.getByTestId('nav-delegations').click()
+  await page.getByTestId('delegation-form').waitFor()
+  await page.getByTestId('delegate').click()
+  await page.locator('.el-select-dropdown__item', { hasText: '张伟' }).click()
+  await page.getByTestId('delegation-reason').fill('出差')
+  await page.getByTestId('delegation-create').click()
+  const delegation = page.locator('[data-test="delegations"] .el-table__row', { hasText: 'zhang.wei' })
+  await delegation.first().waitFor()
+  check((await delegation.count()) === 1 && (await delegation.first().textContent())?.includes('出差'), 'a delegation to 张伟 for a week, listed')
+  await page.screenshot({ path: join(shots, 'delegations.png'), fullPage: true })
+  await delegation.first().getByRole('button').click()
+  await delegation.first().getByRole('button').waitFor({ state: 'detached' })
+  check(true, 'the delegation ended early')
+
   // Back in the inbox, only the other requisition waits.
   await page.goto(base + '/inbox')
   await page.locator('[data-test="inbox"] .el-table__row', { hasText: otherID }).first().waitFor()
@@ -225,6 +240,29 @@ try {
   const xlsx = await page.request.get(new URL((await page.getByTestId('report-xlsx').getAttribute('href')) ?? '', base).href)
   check(xlsx.ok() && (xlsx.headers()['content-type'] ?? '').includes('spreadsheetml'), `the service quality report downloads (${xlsx.status()})`)
 
+
+  // huang.xin, the auditor, reads the process and its trail: no action
+  // button anywhere, the chains intact, the trail downloadable.
+  await page.getByTestId('sign-out').click()
+  await page.waitForURL(/\/login/)
+  await page.getByTestId('login-huang.xin').click()
+  await page.waitForURL(/\/inbox$/)
+  await page.goto(base + '/processes/' + processID)
+  await page.getByTestId('timeline').waitFor()
+  const buttons = await page.locator('[data-test="approve"], [data-test="reject"], [data-test="complete"], [data-test="task"]').count()
+  check(buttons === 0, 'the auditor sees no action button on the process')
+  await page.getByTestId('nav-audit').click()
+  await page.getByTestId('verify').click()
+  await page.getByTestId('verify-result').waitFor()
+  check((await page.getByTestId('verify-result').textContent())?.includes('完整'), 'every hash chain verifies intact')
+  await page.getByTestId('audit-process').fill(processID)
+  await page.getByTestId('audit-read').click()
+  await page.getByTestId('trail-chain').waitFor()
+  check((await page.getByTestId('trail-chain').textContent())?.includes('完整') && (await page.locator('[data-test="trail"] .el-table__row').count()) > 10,
+    `the audit trail of ${processID}: chain intact, every event`)
+  await page.screenshot({ path: join(shots, 'audit.png'), fullPage: true })
+  const csv = await page.request.get(new URL((await page.getByTestId('trail-csv').getAttribute('href')) ?? '', base).href)
+  check(csv.ok() && (await csv.text()).includes('procurement.requisition_submitted'), `the trail downloads as CSV (${csv.status()})`)
 
   // Signing out ends the session: the inbox sends you to the login page again.
   await page.getByTestId('sign-out').click()
