@@ -44,7 +44,8 @@ func browserTests(t *testing.T) (chromium string) {
 // requisition in the form, the route preview beside it; liu.yang finds it
 // in his inbox beside another, a rejection without reason is refused, he
 // approves with a comment; she withdraws another from 我的申请; li.na
-// orders, receives, invoices and stocks in; wang.fang answers the survey; English by the switch, phone width,
+// orders, receives, invoices and stocks in; wang.fang answers the survey;
+// liu.yang transfers the other to zhang.wei; English by the switch, phone width,
 // sign-out, and no request to any other host. Screenshots land in
 // web/e2e/screenshots.
 func TestWebAppInBrowser(t *testing.T) {
@@ -94,6 +95,8 @@ func TestWebAppInBrowser(t *testing.T) {
 	if approved == nil || approved["actor"] != "liu.yang" || approved["data"].(map[string]any)["comment"] != "同意，请尽快采购" {
 		t.Errorf("after the browser the approval is %v", approved)
 	}
+	// liu.yang transferred the other requisition: it waits for zhang.wei.
+	d.pendingTask(t, "zhang.wei", other["id"].(string), 0)
 	// li.na took it to stock-in, and wang.fang's survey answer is 5 stars.
 	if p := d.must(t, 200, "wang.fang", "GET", "/v1/processes/"+id, nil); p["status"] != "completed" {
 		t.Errorf("%s after li.na's work in the browser: %v", id, p["status"])

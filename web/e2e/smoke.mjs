@@ -97,6 +97,11 @@ try {
   processID = new URL(page.url()).pathname.split('/').pop()
   await page.getByTestId('status').waitFor()
   check((await page.getByTestId('status').textContent()) === '审批中', `${processID} submitted, in approval`)
+  // She nudges (催办) her department head, named in the page.
+  await page.getByTestId('waiting').getByText('刘洋').waitFor()
+  await page.locator('[data-test^="remind-"]').first().click()
+  await page.getByText('已催办').waitFor()
+  check(true, 'the requester reminded 刘洋')
 
   // In 我的申请 she withdraws (撤回) another request still in approval.
   await page.getByTestId('nav-mine').click()
@@ -144,7 +149,7 @@ try {
   await page.getByTestId('nav-delegations').click()
   await page.getByTestId('delegation-form').waitFor()
   await page.getByTestId('delegate').click()
-  await page.locator('.el-select-dropdown__item', { hasText: '张伟' }).click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: '张伟' }).click()
   await page.getByTestId('delegation-reason').fill('出差')
   await page.getByTestId('delegation-create').click()
   const delegation = page.locator('[data-test="delegations"] .el-table__row', { hasText: 'zhang.wei' })
@@ -178,6 +183,19 @@ try {
   await page.setViewportSize({ width: 1280, height: 800 })
   await page.getByTestId('language').click()
   await page.getByRole('heading', { name: '待办' }).waitFor()
+
+  // He hands the other requisition over (转交) to 张伟, who will find it.
+  await other.first().getByRole('link').click()
+  await page.getByTestId('task-actions').waitFor()
+  await page.getByTestId('transfer-to').click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: '张伟' }).click()
+  await page.getByTestId('more-comment').fill('请张总代为审批')
+  await page.getByTestId('transfer').click()
+  await page.getByTestId('task').waitFor({ state: 'detached' })
+  await page.getByTestId('nav-inbox').click()
+  await page.getByRole('heading', { name: '待办' }).waitFor()
+  await page.locator('[data-test="inbox"] .el-table__empty-text, [data-test="inbox"] .el-table__row').first().waitFor()
+  check((await page.locator('[data-test="inbox"] .el-table__row', { hasText: otherID }).count()) === 0, `${otherID} transferred to 张伟, out of 刘洋's inbox`)
   await page.getByTestId('sign-out').click()
   await page.waitForURL(/\/login/)
 
@@ -219,10 +237,13 @@ try {
   await page.getByTestId('sign-out').click()
   await page.waitForURL(/\/login/)
 
-  // zhang.wei sees it on the dashboard: satisfaction 100 %, met; the
-  // service quality report downloads.
+  // zhang.wei finds the requisition transferred to him, and sees the
+  // survey on the dashboard: satisfaction 100 %, met; the service quality
+  // report downloads.
   await page.getByTestId('login-zhang.wei').click()
   await page.waitForURL(/\/inbox$/)
+  await page.locator('[data-test="inbox"] .el-table__row', { hasText: otherID }).first().waitFor()
+  check(true, `${otherID} is in 张伟's inbox after the transfer`)
   await page.getByTestId('nav-kpi').click()
   let value = ''
   for (let i = 0; i < 20 && value !== '100.0 %'; i++) {
