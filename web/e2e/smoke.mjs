@@ -164,6 +164,10 @@ try {
   await page.goto(base + '/inbox')
   await page.locator('[data-test="inbox"] .el-table__row', { hasText: otherID }).first().waitFor()
   check((await row.count()) === 0, `${processID} left the inbox once approved`)
+  await page.getByTestId('tab-handled').click()
+  await page.locator('[data-test="inbox"] .el-table__row', { hasText: processID }).first().waitFor()
+  check((await page.getByTestId('tab-handled').textContent())?.includes('已办 (1)'), `${processID} under 已办, counted`)
+  await page.getByTestId('tab-pending').click()
 
   // English by the switch, remembered across a reload.
   await page.getByTestId('language').click()
