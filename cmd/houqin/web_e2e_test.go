@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/web"
 )
 
@@ -51,6 +52,12 @@ func browserTests(t *testing.T) (chromium string) {
 func TestWebAppInBrowser(t *testing.T) {
 	chromium := browserTests(t)
 	d := startDev(t)
+	// This year's budget, with marketing's office supplies line that the
+	// requisitions draw on.
+	year := time.Now().In(houqin.BusinessZone).Year()
+	bu := d.must(t, 201, "zhang.wei", "POST", "/v1/budgets", map[string]any{"year": year, "reason": "年度后勤预算",
+		"lines": []map[string]any{{"department": "MKT", "category": "office_supplies", "amount": 300000}}})
+	d.must(t, 200, "chen.jing", "POST", "/v1/tasks/"+d.pendingTask(t, "chen.jing", bu["id"].(string), bu["position"])["id"].(string)+"/approve", map[string]any{})
 	withdraw := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)["id"].(string)
 	other := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)
 	d.pendingTask(t, "liu.yang", other["id"].(string), other["position"]) // in his inbox before the browser looks

@@ -266,6 +266,15 @@ try {
   check(xlsx.ok() && (xlsx.headers()['content-type'] ?? '').includes('spreadsheetml'), `the service quality report downloads (${xlsx.status()})`)
 
 
+  // The budget: marketing's office supplies line has spent the invoice.
+  await page.getByTestId('nav-budget').click()
+  const line = page.locator('[data-test="budget-lines"] .el-table__row', { hasText: '市场部' })
+  await line.first().waitFor()
+  check((await line.first().textContent())?.includes('办公用品') && (await line.first().textContent())?.includes('¥90.00'),
+    'the budget line of 市场部 办公用品 shows the ¥90.00 spent')
+  await page.locator('[data-test="budget-lines"]').locator('xpath=..').locator('svg').first().waitFor().catch(() => {})
+  await page.screenshot({ path: join(shots, 'budget.png'), fullPage: true })
+
   // huang.xin, the auditor, reads the process and its trail: no action
   // button anywhere, the chains intact, the trail downloadable.
   await page.getByTestId('sign-out').click()
