@@ -36,17 +36,27 @@ type Authenticator struct {
 	keyfunc  func(context.Context) jwt.Keyfunc // the verification key(s) of a token
 	parser   *jwt.Parser
 	problems *Problems
+	// sessions, if set, verifies the tokens of browser sessions (the session
+	// cookie), which houqin signs itself (HS256, WithSessionKey), where the
+	// bearer tokens of API clients come from the identity provider.
+	sessions *Authenticator
 }
 
 // Option configures an Authenticator.
 type Option func(*authOptions)
 
 type authOptions struct {
-	problems *Problems
-	issuer   string
-	audience string
-	leeway   time.Duration
+	problems   *Problems
+	issuer     string
+	audience   string
+	leeway     time.Duration
+	sessionKey []byte
 }
+
+// WithSessionKey makes the Authenticator verify the session cookie's token
+// with HS256 and key (browser sessions signed in through OIDC), whatever
+// verifies bearer tokens.
+func WithSessionKey(key []byte) Option { return func(o *authOptions) { o.sessionKey = key } }
 
 // WithProblems makes the Authenticator answer failures through p (its log
 // and metrics); the default is a nil *Problems.
@@ -81,7 +91,11 @@ func newAuthenticator(org *houqin.Org, alg string, kf func(context.Context) jwt.
 	if o.audience != "" {
 		popts = append(popts, jwt.WithAudience(o.audience))
 	}
-	return &Authenticator{org: org, alg: alg, keyfunc: kf, parser: jwt.NewParser(popts...), problems: o.problems}
+	a := &Authenticator{org: org, alg: alg, keyfunc: kf, parser: jwt.NewParser(popts...), problems: o.problems}
+	if o.sessionKey != nil {
+		a.sessions = NewHS256(o.sessionKey, org)
+	}
+	return a
 }
 
 // NewHS256 returns an Authenticator for tokens signed with HS256 and key, the
@@ -142,12 +156,20 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // equal to the CSRF cookie (CSRFCookie), which only a page of this origin
 // can read: another site's form or fetch cannot.
 func (a *Authenticator) Authenticate(r *http.Request) (houqin.Identity, error) {
-	raw, err := requestToken(r)
+	raw, cookie, err := requestToken(r)
 	if err != nil {
 		return houqin.Identity{}, err
 	}
+	if cookie && a.sessions != nil {
+		return a.sessions.verify(r.Context(), raw)
+	}
+	return a.verify(r.Context(), raw)
+}
+
+// verify returns the identity a token proves.
+func (a *Authenticator) verify(ctx context.Context, raw string) (houqin.Identity, error) {
 	var claims jwt.RegisteredClaims
-	t, err := a.parser.ParseWithClaims(raw, &claims, a.keyfunc(r.Context()))
+	t, err := a.parser.ParseWithClaims(raw, &claims, a.keyfunc(ctx))
 	if err != nil {
 		if t != nil && t.Method != nil && t.Method.Alg() != a.alg {
 			return houqin.Identity{}, houqin.Errorf(houqin.EUNAUTHORIZED, "token: signing method %q not accepted, want %s", t.Method.Alg(), a.alg)
@@ -169,28 +191,28 @@ func (a *Authenticator) Authenticate(r *http.Request) (houqin.Identity, error) {
 }
 
 // requestToken returns the JWT of a request: its bearer token, else its
-// session cookie, CSRF-checked.
-func requestToken(r *http.Request) (string, error) {
+// session cookie (cookie is then true), CSRF-checked.
+func requestToken(r *http.Request) (raw string, cookie bool, err error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, raw, ok := strings.Cut(h, " ")
 		raw = strings.TrimSpace(raw)
 		if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
-			return "", houqin.Errorf(houqin.EUNAUTHORIZED, `authorization: want "Bearer <token>"`)
+			return "", false, houqin.Errorf(houqin.EUNAUTHORIZED, `authorization: want "Bearer <token>"`)
 		}
-		return raw, nil
+		return raw, false, nil
 	}
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" {
-		return "", houqin.Errorf(houqin.EUNAUTHORIZED, "authorization: missing bearer token")
+		return "", false, houqin.Errorf(houqin.EUNAUTHORIZED, "authorization: missing bearer token")
 	}
 	if !safeMethod(r.Method) {
 		csrf, err := r.Cookie(CSRFCookie)
 		header := r.Header.Get(CSRFHeader)
 		if err != nil || csrf.Value == "" || header == "" || subtle.ConstantTimeCompare([]byte(csrf.Value), []byte(header)) != 1 {
-			return "", houqin.Errorf(houqin.EFORBIDDEN, "csrf: a %s signed in by cookie needs the %s header equal to the %s cookie", r.Method, CSRFHeader, CSRFCookie)
+			return "", true, houqin.Errorf(houqin.EFORBIDDEN, "csrf: a %s signed in by cookie needs the %s header equal to the %s cookie", r.Method, CSRFHeader, CSRFCookie)
 		}
 	}
-	return c.Value, nil
+	return c.Value, true, nil
 }
 
 // safeMethod reports whether a method changes nothing (RFC 9110, 9.2.1).
@@ -241,47 +263,55 @@ func IdentityFrom(ctx context.Context) (houqin.Identity, bool) {
 // dataDir/dev-jwt.key, creating the directory and the file (32 random bytes,
 // mode 0600) if they do not exist. Concurrent callers on a fresh directory
 // all end up with the same key.
-func LoadOrCreateDevKey(dataDir string) ([]byte, error) {
-	path := filepath.Join(dataDir, DevKeyFile)
+func LoadOrCreateDevKey(dataDir string) ([]byte, error) { return LoadOrCreateKey(dataDir, DevKeyFile) }
+
+// SessionKeyFile is the name of the key of browser sessions in the data
+// directory, when an identity provider signs people in.
+const SessionKeyFile = "session.key"
+
+// LoadOrCreateKey reads the secret key name in dir, or creates it (32
+// random bytes, mode 0600) if it does not exist yet.
+func LoadOrCreateKey(dataDir, name string) ([]byte, error) {
+	path := filepath.Join(dataDir, name)
 	key, err := os.ReadFile(path)
 	switch {
 	case err == nil:
 		if len(key) < devKeySize {
-			return nil, fmt.Errorf("dev key %s: %d bytes, need at least %d; delete it to make a new one", path, len(key), devKeySize)
+			return nil, fmt.Errorf("key %s: %d bytes, need at least %d; delete it to make a new one", path, len(key), devKeySize)
 		}
 		return key, nil
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, fmt.Errorf("dev key: %w", err)
+		return nil, fmt.Errorf("key %s: %w", path, err)
 	}
 
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return nil, fmt.Errorf("dev key: %w", err)
+		return nil, fmt.Errorf("key %s: %w", path, err)
 	}
 	key = make([]byte, devKeySize)
 	rand.Read(key)
 	// Write a temporary file, then link it into place: the key appears
 	// complete or not at all, and a concurrent creator's key wins or loses
 	// as a whole.
-	tmp, err := os.CreateTemp(dataDir, "."+DevKeyFile+".*") // mode 0600
+	tmp, err := os.CreateTemp(dataDir, "."+name+".*") // mode 0600
 	if err != nil {
-		return nil, fmt.Errorf("dev key: %w", err)
+		return nil, fmt.Errorf("key %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(key); err != nil {
 		tmp.Close()
-		return nil, fmt.Errorf("dev key: %w", err)
+		return nil, fmt.Errorf("key %s: %w", path, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return nil, fmt.Errorf("dev key: %w", err)
+		return nil, fmt.Errorf("key %s: %w", path, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("dev key: %w", err)
+		return nil, fmt.Errorf("key %s: %w", path, err)
 	}
 	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
 		return LoadOrCreateDevKey(dataDir)
 	} else if err != nil {
-		return nil, fmt.Errorf("dev key: %w", err)
+		return nil, fmt.Errorf("key %s: %w", path, err)
 	}
 	return key, nil
 }

@@ -71,6 +71,13 @@ type Config struct {
 	// SessionTTL is how long a browser session lasts; default
 	// DefaultSessionTTL.
 	SessionTTL time.Duration
+	// OIDC, if set, signs browsers in through an OpenID Connect provider
+	// (/auth/oidc/login and /auth/oidc/callback).
+	OIDC *OIDC
+	// SessionKey signs browser sessions (at least 32 bytes): the dev key in
+	// houqin dev; with OIDC a key of its own, which the Authenticator
+	// verifies the session cookie with (WithSessionKey).
+	SessionKey []byte
 	// Web serves the web app: every GET or HEAD outside /v1, /auth and the
 	// routes above (a client-side route gets its index page). nil: 404.
 	Web http.Handler
@@ -139,10 +146,13 @@ func (s *Server) Handler() http.Handler {
 	})
 	r.Route("/auth", func(r chi.Router) {
 		r.Use(s.limitBody, s.jsonBodies)
+		r.Get("/config", s.authConfig)
 		if s.cfg.DevKey != nil {
 			r.Get("/dev/users", s.people)
 			r.Post("/dev/login", s.devLogin)
 		}
+		r.With(s.oidcConfigured).Get("/oidc/login", s.oidcLogin)
+		r.With(s.oidcConfigured).Get("/oidc/callback", s.oidcCallback)
 		r.Post("/logout", s.logout)
 	})
 	r.Route("/v1", func(r chi.Router) {

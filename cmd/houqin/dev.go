@@ -116,7 +116,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: runner, Temporal: tc, Org: org, Policy: policy, Checklists: checklists,
 		Auth: auth, Logger: log, Registry: reg, KPI: kpi, Scratch: sqlite.OpenScratch, MaxToleranceBP: *maxTolerance,
-		DevKey: devKey, Web: web.Handler()})
+		DevKey: devKey, SessionKey: devKey, Web: web.Handler()})
 	// Surveys after completed services: a runner of its own, so that a
 	// Temporal outage never holds up the read models.
 	trigger := projections.NewRunner(store, db, []projections.Projection{&worker.SurveyTrigger{
@@ -191,15 +191,15 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-func newAuthenticator(ctx context.Context, data, jwksURL string, org *houqin.Org) (*api.Authenticator, error) {
+func newAuthenticator(ctx context.Context, data, jwksURL string, org *houqin.Org, opts ...api.Option) (*api.Authenticator, error) {
 	if jwksURL != "" {
-		return api.NewJWKS(ctx, jwksURL, org)
+		return api.NewJWKS(ctx, jwksURL, org, opts...)
 	}
 	key, err := api.LoadOrCreateDevKey(data)
 	if err != nil {
 		return nil, err
 	}
-	return api.NewHS256(key, org), nil
+	return api.NewHS256(key, org, opts...), nil
 }
 
 // dialTemporal connects an SDK client, with its metrics in reg and its

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -123,9 +124,16 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	checklistsFile := fs.String("checklists", "", "inspection checklists YAML (default: the embedded config/checklists.yaml)")
 	jwks := fs.String("jwks-url", "", "verify RS256 tokens against this JWKS URL instead of the dev HS256 key in --data")
 	maxTolerance := fs.Int("max-tolerance-bp", houqin.DefaultMaxToleranceBP, "widest tolerance band of a new budget line, in basis points")
+	var oc api.OIDCConfig
+	fs.StringVar(&oc.Issuer, "oidc-issuer", "", "sign browsers in through this OpenID Connect provider (its issuer URL)")
+	fs.StringVar(&oc.ClientID, "oidc-client-id", "", "houqin's client ID at the provider")
+	fs.StringVar(&oc.RedirectURL, "oidc-redirect-url", "", "houqin's callback as registered at the provider: https://HOST/auth/oidc/callback")
+	fs.StringVar(&oc.UserClaim, "oidc-user-claim", "preferred_username", "the ID token claim holding the houqin user ID")
+	sessionTTL := fs.Duration("session-ttl", api.DefaultSessionTTL, "how long a browser session lasts")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	oc.ClientSecret = os.Getenv("HOUQIN_OIDC_CLIENT_SECRET") // a secret: never on the command line
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	kpi, err := sf.kpiConfig()
 	if err != nil {
@@ -154,13 +162,29 @@ func runAPI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer tc.Close()
-	auth, err := newAuthenticator(ctx, sf.data, *jwks, org)
+	var (
+		oidc       *api.OIDC
+		sessionKey []byte
+		opts       []api.Option
+	)
+	if oc.Issuer != "" {
+		if oidc, err = api.NewOIDC(ctx, oc); err != nil {
+			return err
+		}
+		// Browser sessions are houqin's own, signed with a key of their
+		// own (shared by every API process through the data directory).
+		if sessionKey, err = api.LoadOrCreateKey(sf.data, api.SessionKeyFile); err != nil {
+			return err
+		}
+		opts = append(opts, api.WithSessionKey(sessionKey))
+	}
+	auth, err := newAuthenticator(ctx, sf.data, *jwks, org, opts...)
 	if err != nil {
 		return err
 	}
 	srv := api.NewServer(api.Config{Store: store, ReadModels: db, Progress: projections.NewWatcher(db, allProjections(kpi)),
 		Temporal: tc, Org: org, Policy: policy, Checklists: checklists, Auth: auth, Logger: log, Registry: reg, KPI: kpi, Scratch: sqlite.OpenScratch,
-		MaxToleranceBP: *maxTolerance, Web: web.Handler()})
+		MaxToleranceBP: *maxTolerance, Web: web.Handler(), OIDC: oidc, SessionKey: sessionKey, SessionTTL: *sessionTTL})
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
