@@ -46,7 +46,8 @@ func browserTests(t *testing.T) (chromium string) {
 // in his inbox beside another, a rejection without reason is refused, he
 // approves with a comment; she withdraws another from 我的申请; li.na
 // orders, receives, invoices and stocks in; wang.fang answers the survey;
-// liu.yang transfers the other to zhang.wei; English by the switch, phone width,
+// liu.yang transfers the other to zhang.wei, returns a third, which
+// wang.fang resubmits; English by the switch, phone width,
 // sign-out, and no request to any other host. Screenshots land in
 // web/e2e/screenshots.
 func TestWebAppInBrowser(t *testing.T) {
@@ -59,6 +60,7 @@ func TestWebAppInBrowser(t *testing.T) {
 		"lines": []map[string]any{{"department": "MKT", "category": "office_supplies", "amount": 300000}}})
 	d.must(t, 200, "chen.jing", "POST", "/v1/tasks/"+d.pendingTask(t, "chen.jing", bu["id"].(string), bu["position"])["id"].(string)+"/approve", map[string]any{})
 	withdraw := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)["id"].(string)
+	toReturn := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)["id"].(string)
 	other := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)
 	d.pendingTask(t, "liu.yang", other["id"].(string), other["position"]) // in his inbox before the browser looks
 
@@ -70,7 +72,7 @@ func TestWebAppInBrowser(t *testing.T) {
 	}
 	cmd := exec.CommandContext(ctx, "node", "e2e/smoke.mjs", d.url, shots)
 	cmd.Dir = filepath.Join("..", "..", "web")
-	cmd.Env = append(os.Environ(), "HOUQIN_OTHER_ID="+other["id"].(string), "HOUQIN_WITHDRAW_ID="+withdraw, "CHROMIUM="+chromium)
+	cmd.Env = append(os.Environ(), "HOUQIN_OTHER_ID="+other["id"].(string), "HOUQIN_WITHDRAW_ID="+withdraw, "HOUQIN_RETURN_ID="+toReturn, "CHROMIUM="+chromium)
 	out, err := cmd.CombinedOutput()
 	t.Logf("web/e2e/smoke.mjs:\n%s", out)
 	if err != nil {
@@ -102,6 +104,17 @@ func TestWebAppInBrowser(t *testing.T) {
 	if approved == nil || approved["actor"] != "liu.yang" || approved["data"].(map[string]any)["comment"] != "同意，请尽快采购" {
 		t.Errorf("after the browser the approval is %v", approved)
 	}
+	// liu.yang returned one, wang.fang resubmitted it: his approval again.
+	var steps []string
+	for _, e := range d.must(t, 200, "wang.fang", "GET", "/v1/processes/"+toReturn, nil)["timeline"].([]any) {
+		if ty := e.(map[string]any)["type"].(string); ty == "process.returned" || ty == "process.resubmitted" {
+			steps = append(steps, ty)
+		}
+	}
+	if len(steps) != 2 || steps[0] != "process.returned" || steps[1] != "process.resubmitted" {
+		t.Errorf("%s after the browser: %v, want returned then resubmitted", toReturn, steps)
+	}
+	d.pendingTask(t, "liu.yang", toReturn, 0)
 	// liu.yang transferred the other requisition: it waits for zhang.wei.
 	d.pendingTask(t, "zhang.wei", other["id"].(string), 0)
 	// li.na took it to stock-in, and wang.fang's survey answer is 5 stars.

@@ -21,6 +21,7 @@ const origin = new URL(base).origin
 let processID = '' // submitted in the browser by wang.fang
 const otherID = process.env.HOUQIN_OTHER_ID || ''
 const withdrawID = process.env.HOUQIN_WITHDRAW_ID || ''
+const returnID = process.env.HOUQIN_RETURN_ID || ''
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -200,6 +201,14 @@ try {
   await page.getByRole('heading', { name: '待办' }).waitFor()
   await page.locator('[data-test="inbox"] .el-table__empty-text, [data-test="inbox"] .el-table__row').first().waitFor()
   check((await page.locator('[data-test="inbox"] .el-table__row', { hasText: otherID }).count()) === 0, `${otherID} transferred to 张伟, out of 刘洋's inbox`)
+
+  // He returns (退回) a third one to wang.fang, saying why.
+  await page.locator('[data-test="inbox"] .el-table__row', { hasText: returnID }).first().getByRole('link').click()
+  await page.getByTestId('task-actions').waitFor()
+  await page.getByTestId('more-comment').fill('请补充用途')
+  await page.getByTestId('return').click()
+  await page.getByTestId('task').waitFor({ state: 'detached' })
+  check(true, `${returnID} returned to wang.fang`)
   await page.getByTestId('sign-out').click()
   await page.waitForURL(/\/login/)
 
@@ -225,9 +234,16 @@ try {
   await page.getByTestId('sign-out').click()
   await page.waitForURL(/\/login/)
 
-  // wang.fang answers the satisfaction survey it sent her.
+  // wang.fang resubmits the returned request, and answers the
+  // satisfaction survey the finished one sent her.
   await page.getByTestId('login-wang.fang').click()
   await page.waitForURL(/\/inbox$/)
+  await page.locator('[data-test="inbox"] .el-table__row', { hasText: returnID }).first().getByRole('link').click()
+  await page.getByTestId('resubmit').click()
+  await page.getByTestId('resubmit').waitFor({ state: 'detached' })
+  check((await page.getByTestId('status').textContent()) === '审批中', `${returnID} resubmitted, in approval again`)
+  await page.getByTestId('nav-inbox').click()
+  await page.getByRole('heading', { name: '待办' }).waitFor()
   const survey = page.locator('[data-test="inbox"] .el-table__row', { hasText: 'SV-' + processID })
   await survey.first().waitFor({ timeout: 15000 })
   await survey.first().getByRole('link').click()

@@ -70,7 +70,7 @@ const messages = {
       return: '退回申请人',
       commentOnly: '仅评论',
       remind: '催办',
-      done: { transfer: '已转交', 'add-approver': '已加签', return: '已退回', comment: '已评论', remind: '已催办' },
+      done: { transfer: '已转交', 'add-approver': '已加签', return: '已退回', comment: '已评论', remind: '已催办', resubmit: '已重新提交' },
     },
     delegation: {
       title: '委托（外出）',
@@ -157,6 +157,8 @@ const messages = {
       timeline: '流程记录',
       refused: '操作未成功：{detail}',
       reasonRequired: '驳回须填写理由',
+      returnedHint: '申请已被退回，请查看意见后重新提交。',
+      resubmit: '重新提交',
       done: { approve: '已同意', reject: '已驳回' },
     },
     status: {
@@ -234,7 +236,7 @@ const messages = {
       return: 'Return to the requester',
       commentOnly: 'Comment only',
       remind: 'Remind',
-      done: { transfer: 'Transferred', 'add-approver': 'Approvers added', return: 'Returned', comment: 'Commented', remind: 'Reminded' },
+      done: { transfer: 'Transferred', 'add-approver': 'Approvers added', return: 'Returned', comment: 'Commented', remind: 'Reminded', resubmit: 'Resubmitted' },
     },
     delegation: {
       title: 'Out of office',
@@ -327,6 +329,8 @@ const messages = {
       timeline: 'History',
       refused: 'Not done: {detail}',
       reasonRequired: 'A reason is required to reject',
+      returnedHint: 'The request was returned to you: read the comments, then resubmit it.',
+      resubmit: 'Resubmit',
       done: { approve: 'Approved', reject: 'Rejected' },
     },
     status: {
