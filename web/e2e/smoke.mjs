@@ -321,6 +321,19 @@ try {
   await page.waitForURL(/\/login/)
   check(true, 'signed out')
 
+  // By keyboard alone: Tab to a person on the login page (the focus
+  // visible), Enter signs in.
+  let focused = ''
+  for (let i = 0; i < 10 && !focused.startsWith('login-'); i++) {
+    await page.keyboard.press('Tab')
+    focused = await page.evaluate(() => document.activeElement?.getAttribute('data-test') ?? '')
+  }
+  const outline = await page.evaluate(() => (document.activeElement ? getComputedStyle(document.activeElement).outlineStyle : 'none'))
+  check(focused.startsWith('login-') && outline !== 'none', `a person is reached by Tab, the focus visible (${focused}, outline ${outline})`)
+  await page.keyboard.press('Enter')
+  await page.waitForURL(/\/inbox$/)
+  check(true, 'signed in by keyboard')
+
   check(errors.length === 0, `no script errors (${errors.join('; ')})`)
   check(foreign.length === 0, `no request left ${origin} (${foreign.join(', ')})`)
 } catch (e) {
