@@ -104,6 +104,28 @@ try {
   await page.getByText('已催办').waitFor()
   check(true, 'the requester reminded 刘洋')
 
+  // And a business trip to Shanghai, its route previewed too.
+  await page.getByTestId('nav-mine').click()
+  await page.getByTestId('new-trip').click()
+  await page.getByTestId('trip-form').waitFor()
+  await page.getByTestId('purpose').fill('上海客户拜访')
+  await page.getByTestId('leg-from').fill('北京')
+  await page.getByTestId('leg-to').fill('上海')
+  for (const [cls, day] of [['.leg-depart', '2026-12-21'], ['.leg-return', '2026-12-23']]) {
+    const input = page.locator(cls + ' input')
+    await input.fill(day)
+    await input.press('Enter')
+  }
+  const cost = page.getByTestId('estimated').locator('input') // el-input-number keeps data-test on its wrapper
+  await cost.fill('3000')
+  await cost.press('Tab')
+  await page.getByTestId('preview').locator('.el-step').first().waitFor()
+  await page.screenshot({ path: join(shots, 'new-trip.png'), fullPage: true })
+  await page.getByTestId('submit').click()
+  await page.waitForURL(/\/processes\/TR-/)
+  await page.getByTestId('status').waitFor()
+  check((await page.getByTestId('status').textContent()) === '审批中', `a trip submitted in the form: ${new URL(page.url()).pathname.split('/').pop()}`)
+
   // In 我的申请 she withdraws (撤回) another request still in approval.
   await page.getByTestId('nav-mine').click()
   await page.getByTestId('withdraw-' + withdrawID).click()
@@ -323,8 +345,9 @@ try {
 
   // By keyboard alone: Tab to a person on the login page (the focus
   // visible), Enter signs in.
+  await page.getByTestId('login-admin').waitFor() // the people are listed
   let focused = ''
-  for (let i = 0; i < 10 && !focused.startsWith('login-'); i++) {
+  for (let i = 0; i < 40 && !focused.startsWith('login-'); i++) {
     await page.keyboard.press('Tab')
     focused = await page.evaluate(() => document.activeElement?.getAttribute('data-test') ?? '')
   }

@@ -15,6 +15,7 @@ export const router = createRouter({
     { path: '/kpi', name: 'kpi', component: () => import('./pages/KPIPage.vue') },
     { path: '/mine', name: 'mine', component: () => import('./pages/MinePage.vue') },
     { path: '/new/procurement', name: 'new-procurement', component: () => import('./pages/NewProcurementPage.vue') },
+    { path: '/new/trip', name: 'new-trip', component: () => import('./pages/NewTripPage.vue') },
   ],
 })
 
