@@ -253,6 +253,11 @@ try {
   await page.getByTestId('complete').click()
   await page.getByTestId('status').getByText('已完成').waitFor()
   check(true, `${processID} ordered, received, invoiced and stocked in by li.na`)
+  await page.getByTestId('nav-inventory').click()
+  const paper = page.locator('[data-test="inventory"] .el-table__row', { hasText: 'A4 paper' })
+  await paper.first().waitFor()
+  check((await paper.first().locator('td').nth(1).textContent())?.trim().startsWith('2'), 'the 2 boxes stocked in are on hand in 库存')
+  await page.screenshot({ path: join(shots, 'inventory.png'), fullPage: true })
   await page.getByTestId('sign-out').click()
   await page.waitForURL(/\/login/)
 

@@ -11,6 +11,7 @@ export const router = createRouter({
     { path: '/processes/:id', name: 'process', component: () => import('./pages/ProcessPage.vue') },
     { path: '/delegations', name: 'delegations', component: () => import('./pages/DelegationsPage.vue') },
     { path: '/audit', name: 'audit', component: () => import('./pages/AuditPage.vue') },
+    { path: '/inventory', name: 'inventory', component: () => import('./pages/InventoryPage.vue') },
     { path: '/budget', name: 'budget', component: () => import('./pages/BudgetPage.vue') },
     { path: '/kpi', name: 'kpi', component: () => import('./pages/KPIPage.vue') },
     { path: '/mine', name: 'mine', component: () => import('./pages/MinePage.vue') },

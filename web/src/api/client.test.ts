@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { api } from './client'
+import { api, detail } from './client'
+import { setLocale } from '../i18n'
 
 // The client echoes the CSRF cookie on unsafe requests only (api.Authenticate
 // refuses a cookie-signed POST without it).
@@ -28,5 +29,20 @@ describe('the API client', () => {
   })
   it('leaves a GET without it', async () => {
     expect((await sent('GET')).headers.get('X-CSRF-Token')).toBeNull()
+  })
+})
+
+describe('a refused request', () => {
+  it('says what its code means in the user language, then the server detail', () => {
+    const p = { code: 'EFORBIDDEN', detail: 'task: liu.yang is not an assignee' }
+    setLocale('zh-CN')
+    expect(detail(p)).toBe('无权操作 — task: liu.yang is not an assignee')
+    setLocale('en')
+    expect(detail(p)).toBe('Not allowed for you — task: liu.yang is not an assignee')
+    setLocale('zh-CN')
+  })
+  it('keeps a detail whose code it does not know', () => {
+    expect(detail({ code: 'ESOMETHING', detail: 'x' })).toBe('x')
+    expect(detail({ title: 'Bad' })).toBe('Bad')
   })
 })

@@ -1,5 +1,6 @@
 import createClient, { type Middleware } from 'openapi-fetch'
 import type { paths } from './schema'
+import { i18n } from '../i18n'
 
 // The typed client of houqin's API, generated from api/openapi.json
 // (npm run gen): a route or a field the spec does not have is a type error.
@@ -29,8 +30,12 @@ export interface Problem {
   status?: number
 }
 
-// detail returns what to tell the user about a refused request.
+// detail returns what to tell the user about a refused request: what its
+// stable code means, in the user's language, then the server's detail
+// (which names the field, in English).
 export function detail(p: unknown): string {
   const pr = p as Problem | undefined
-  return pr?.detail || pr?.title || String(p)
+  const what = pr?.detail || pr?.title || String(p)
+  const key = 'problems.' + (pr?.code ?? '')
+  return pr?.code && i18n.global.te(key) ? `${i18n.global.t(key)} — ${what}` : what
 }
