@@ -25,5 +25,7 @@ export default defineConfig({
   },
   test: {
     environment: 'jsdom',
+    // Element Plus's components import their CSS: let Vite, not Node, load them.
+    server: { deps: { inline: ['element-plus'] } },
   },
 })
