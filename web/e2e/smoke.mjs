@@ -337,6 +337,13 @@ try {
   await page.getByTestId('trail-chain').waitFor()
   check((await page.getByTestId('trail-chain').textContent())?.includes('完整') && (await page.locator('[data-test="trail"] .el-table__row').count()) > 10,
     `the audit trail of ${processID}: chain intact, every event`)
+  // As it stood a minute from now: completed, nothing open.
+  const soon = new Date(Date.now() + 60_000).toLocaleString('sv-SE', { timeZone: 'Asia/Shanghai' }) // YYYY-MM-DD HH:mm:ss
+  await page.locator('.asof .el-date-editor input').fill(soon)
+  await page.locator('.asof .el-date-editor input').press('Enter')
+  await page.getByTestId('read-as-of').click()
+  await page.getByTestId('as-of-state').waitFor()
+  check((await page.getByTestId('as-of-state').textContent())?.includes('已完成'), `the state as of ${soon}: completed`)
   await page.screenshot({ path: join(shots, 'audit.png'), fullPage: true })
   const csv = await page.request.get(new URL((await page.getByTestId('trail-csv').getAttribute('href')) ?? '', base).href)
   check(csv.ok() && (await csv.text()).includes('procurement.requisition_submitted'), `the trail downloads as CSV (${csv.status()})`)

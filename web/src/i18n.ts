@@ -134,6 +134,11 @@ const messages = {
       event: '事件',
       actor: '操作人',
       hash: '哈希',
+      asOf: '某一时刻',
+      readAsOf: '查看当时状态',
+      stateAt: '{at} 时',
+      openTasks: '{n} 项待办',
+      events: '{n} 个事件',
     },
     kpi: {
       title: '后勤绩效指标',
@@ -337,6 +342,11 @@ const messages = {
       event: 'Event',
       actor: 'Actor',
       hash: 'Hash',
+      asOf: 'A moment',
+      readAsOf: 'State at that moment',
+      stateAt: 'At {at}',
+      openTasks: '{n} open tasks',
+      events: '{n} events',
     },
     kpi: {
       title: 'Logistics KPIs',
