@@ -165,7 +165,7 @@ try {
   await page.getByTestId('comment').fill('同意，请尽快采购') // el-input passes data-test to its textarea
   await page.getByTestId('approve').click()
   await page.getByTestId('task').waitFor({ state: 'detached' })
-  check((await page.getByTestId('timeline').textContent())?.includes('task.completed'), 'the approval is on the history')
+  check((await page.getByTestId('timeline').textContent())?.includes('待办完成 · 刘洋'), 'the approval is on the history')
   await page.screenshot({ path: join(shots, 'approved.png'), fullPage: true })
 
   // Away next week, he delegates to 张伟, sees it listed, and ends it.

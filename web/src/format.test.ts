@@ -24,3 +24,14 @@ describe('text', () => {
     expect(text(undefined, 'en')).toBe('')
   })
 })
+
+describe('labels', () => {
+  it('name event types and roles in the locale, unknown ones as they are', async () => {
+    const { eventLabel, roleLabel } = await import('./events')
+    expect(eventLabel('task.completed', 'zh-CN')).toBe('待办完成')
+    expect(eventLabel('task.completed', 'en')).toBe('Task done')
+    expect(eventLabel('event.held', 'zh-CN')).toBe('event.held')
+    expect(roleLabel('dept_head', 'zh-CN')).toBe('部门负责人')
+    expect(roleLabel('nobody', 'en')).toBe('nobody')
+  })
+})

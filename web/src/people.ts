@@ -19,6 +19,7 @@ export function loadPeople(): Promise<void> {
 // nameOf shows a user by name in the locale, the ID if unknown.
 export function nameOf(id: string | undefined, locale: string): string {
   if (!id) return ''
+  if (id === 'system') return locale === 'en' ? 'houqin' : '系统' // the workflow itself
   const p = people.value.find((x) => x.id === id)
   if (!p) return id
   return locale === 'en' ? p.name_en || p.name : p.name
