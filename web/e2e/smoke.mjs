@@ -126,6 +126,27 @@ try {
   await page.getByTestId('status').waitFor()
   check((await page.getByTestId('status').textContent()) === '审批中', `a trip submitted in the form: ${new URL(page.url()).pathname.split('/').pop()}`)
 
+  // And a training for her department, at no cost.
+  await page.getByTestId('nav-mine').click()
+  await page.getByTestId('new-event').click()
+  await page.getByTestId('event-form').waitFor()
+  await page.getByTestId('event-title').fill('新员工培训')
+  const when = page.locator('.event-period input')
+  await when.nth(0).fill('2026-12-28 09:00:00')
+  await when.nth(1).fill('2026-12-28 17:00:00')
+  await when.nth(1).press('Enter')
+  await page.getByTestId('event-title').click() // close the picker
+  await page.getByTestId('event-departments').click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: '市场部' }).click()
+  await page.keyboard.press('Escape') // close the multiple select
+  await page.getByTestId('event-venue').fill('3楼会议室')
+  await page.getByTestId('preview').locator('.el-step').first().waitFor()
+  await page.screenshot({ path: join(shots, 'new-event.png'), fullPage: true })
+  await page.getByTestId('submit').click()
+  await page.waitForURL(/\/processes\/EV-/)
+  await page.getByTestId('status').waitFor()
+  check((await page.getByTestId('status').textContent()) === '审批中', `an event submitted in the form: ${new URL(page.url()).pathname.split('/').pop()}`)
+
   // In 我的申请 she withdraws (撤回) another request still in approval.
   await page.getByTestId('nav-mine').click()
   await page.getByTestId('withdraw-' + withdrawID).click()

@@ -17,6 +17,7 @@ export const router = createRouter({
     { path: '/mine', name: 'mine', component: () => import('./pages/MinePage.vue') },
     { path: '/new/procurement', name: 'new-procurement', component: () => import('./pages/NewProcurementPage.vue') },
     { path: '/new/trip', name: 'new-trip', component: () => import('./pages/NewTripPage.vue') },
+    { path: '/new/event', name: 'new-event', component: () => import('./pages/NewEventPage.vue') },
   ],
 })
 
