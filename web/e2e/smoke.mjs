@@ -326,6 +326,12 @@ try {
     `satisfaction after the survey: ${value}, met`)
   await page.locator('[data-test="kpi-satisfaction"] svg').first().waitFor()
   await page.screenshot({ path: join(shots, 'kpi.png'), fullPage: true })
+  // As of June, before any of this happened: no data.
+  const asOfInput = page.locator('.kpi-as-of input')
+  await asOfInput.fill('2026-06-01 00:00:00')
+  await asOfInput.press('Enter')
+  await page.getByTestId('kpi-as-of').getByText('2026/06/01').waitFor()
+  check((await page.getByTestId('kpi-status-satisfaction').textContent()) === '无数据', 'the KPIs as of June 2026: no survey yet')
   const xlsx = await page.request.get(new URL((await page.getByTestId('report-xlsx').getAttribute('href')) ?? '', base).href)
   check(xlsx.ok() && (xlsx.headers()['content-type'] ?? '').includes('spreadsheetml'), `the service quality report downloads (${xlsx.status()})`)
 

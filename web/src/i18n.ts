@@ -157,6 +157,8 @@ const messages = {
     kpi: {
       title: '后勤绩效指标',
       department: '部门（如 MKT）',
+      asOf: '截至某一时刻（默认现在）',
+      asOfShown: '截至 {at}',
       download: '下载服务质量评估报告',
       target: '目标',
       status: { pass: '达标', fail: '未达标', no_data: '无数据' },
@@ -379,6 +381,8 @@ const messages = {
     kpi: {
       title: 'Logistics KPIs',
       department: 'Department (e.g. MKT)',
+      asOf: 'As of a moment (default now)',
+      asOfShown: 'As of {at}',
       download: 'Service quality report',
       target: 'Target',
       status: { pass: 'Met', fail: 'Missed', no_data: 'No data' },
