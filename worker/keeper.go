@@ -16,7 +16,7 @@ import (
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/audit"
 	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/api/workflowservice/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 )
@@ -40,7 +40,7 @@ type HistoryKeeper struct {
 	Interval time.Duration // default 1 min
 	Logger   *slog.Logger
 
-	since time.Time // close time from which the next round lists; zero: all
+	closed closedSince
 }
 
 // Run keeps histories until ctx ends.
@@ -64,40 +64,9 @@ func (k *HistoryKeeper) Run(ctx context.Context) error {
 // Once keeps the history of every execution closed since the last round
 // and returns how many it kept.
 func (k *HistoryKeeper) Once(ctx context.Context) (int, error) {
-	query := "ExecutionStatus != 'Running'"
-	if !k.since.IsZero() {
-		query += fmt.Sprintf(" AND CloseTime >= '%s'", k.since.UTC().Format(time.RFC3339Nano))
-	}
-	kept, newest, again := 0, time.Time{}, false
-	var token []byte
-	for {
-		resp, err := k.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query, NextPageToken: token})
-		if err != nil {
-			return kept, fmt.Errorf("list closed executions: %w", err)
-		}
-		for _, ex := range resp.GetExecutions() {
-			done, err := k.keep(ctx, ex.GetExecution().GetWorkflowId(), ex.GetExecution().GetRunId())
-			if err != nil {
-				return kept, err
-			}
-			switch done {
-			case doneNow:
-				kept++
-			case tryAgain:
-				again = true
-			}
-			if t := ex.GetCloseTime().AsTime(); t.After(newest) {
-				newest = t
-			}
-		}
-		if token = resp.GetNextPageToken(); len(token) == 0 {
-			break
-		}
-	}
-	if !again && !newest.IsZero() {
-		k.since = newest.Add(-sinceOverlap)
-	}
-	return kept, nil
+	return k.closed.round(ctx, k.Temporal, []string{"ExecutionStatus != 'Running'"}, func(ex *workflowpb.WorkflowExecutionInfo) (roundResult, error) {
+		return k.keep(ctx, ex.GetExecution().GetWorkflowId(), ex.GetExecution().GetRunId())
+	})
 }
 
 // findingID is the ID of an inspection's finding, a process of its own

@@ -17,7 +17,7 @@ import (
 	"github.com/houqin/houqin/projections"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/sdk/client"
 )
 
@@ -40,7 +40,7 @@ type Reconciler struct {
 	Interval   time.Duration          // default 10 s
 	Logger     *slog.Logger
 
-	since time.Time // close time from which the next round lists; zero: all
+	closed closedSince
 }
 
 // Run reconciles until ctx ends.
@@ -71,43 +71,10 @@ var endedOutside = map[enumspb.WorkflowExecutionStatus]string{
 // Once reconciles every execution ended outside houqin, and returns how
 // many processes it recorded as terminated.
 func (r *Reconciler) Once(ctx context.Context) (int, error) {
-	recorded, newest, again := 0, time.Time{}, false
-	for _, status := range []string{"Terminated", "TimedOut", "Failed"} {
-		query := fmt.Sprintf("ExecutionStatus = '%s'", status)
-		if !r.since.IsZero() {
-			query += fmt.Sprintf(" AND CloseTime >= '%s'", r.since.UTC().Format(time.RFC3339Nano))
-		}
-		var token []byte
-		for {
-			resp, err := r.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-				Query: query, NextPageToken: token})
-			if err != nil {
-				return recorded, fmt.Errorf("list %s executions: %w", status, err)
-			}
-			for _, ex := range resp.GetExecutions() {
-				done, err := r.reconcile(ctx, ex.GetExecution().GetWorkflowId(), ex.GetExecution().GetRunId(), endedOutside[ex.GetStatus()], ex.GetCloseTime().AsTime())
-				if err != nil {
-					return recorded, err
-				}
-				switch done {
-				case doneNow:
-					recorded++
-				case tryAgain:
-					again = true
-				}
-				if t := ex.GetCloseTime().AsTime(); t.After(newest) {
-					newest = t
-				}
-			}
-			if token = resp.GetNextPageToken(); len(token) == 0 {
-				break
-			}
-		}
-	}
-	if !again && !newest.IsZero() {
-		r.since = newest.Add(-sinceOverlap)
-	}
-	return recorded, nil
+	queries := []string{"ExecutionStatus = 'Terminated'", "ExecutionStatus = 'TimedOut'", "ExecutionStatus = 'Failed'"}
+	return r.closed.round(ctx, r.Temporal, queries, func(ex *workflowpb.WorkflowExecutionInfo) (roundResult, error) {
+		return r.reconcile(ctx, ex.GetExecution().GetWorkflowId(), ex.GetExecution().GetRunId(), endedOutside[ex.GetStatus()], ex.GetCloseTime().AsTime())
+	})
 }
 
 // reconcile records one execution ended outside houqin, if its process

@@ -91,7 +91,7 @@ try {
   await numbers.nth(1).press('Tab')
   check((await page.getByTestId('total').textContent()) === '¥90.00', 'the form totals the items in ¥')
   await page.getByTestId('preview').getByText('部门负责人审批').waitFor()
-  check((await page.getByTestId('preview').textContent())?.includes('liu.yang'), 'the route preview names the department head')
+  check((await page.getByTestId('preview').textContent())?.includes('刘洋'), 'the route preview names the department head, by name')
   await page.screenshot({ path: join(shots, 'new-procurement.png'), fullPage: true })
   await page.getByTestId('submit').click()
   await page.waitForURL(/\/processes\/PR-/)

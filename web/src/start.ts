@@ -1,0 +1,21 @@
+import { ElMessage } from 'element-plus'
+import type { Router } from 'vue-router'
+import { api, detail } from './api/client'
+import type { components } from './api/schema'
+import { i18n } from './i18n'
+
+type StartPath = '/v1/procurements' | '/v1/trips' | '/v1/events'
+
+// submitStart starts a process from its form and opens it once the read
+// models hold it (the 201's position); a refusal is shown and the form stays.
+export async function submitStart(router: Router, path: StartPath, body: object): Promise<void> {
+  const { t } = i18n.global
+  // Each path takes its own request type; the form passes the one its path takes.
+  const { data, error } = await api.POST(path as '/v1/trips', { body: body as components['schemas']['TripRequest'] })
+  if (error || !data) {
+    ElMessage.error({ message: t('process.refused', { detail: detail(error) }), customClass: 'refused' })
+    return
+  }
+  ElMessage.success(t('start.submitted', { id: data.id }))
+  await router.push({ name: 'process', params: { id: data.id ?? '' }, query: { pos: String(data.position ?? '') } })
+}
