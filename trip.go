@@ -267,6 +267,31 @@ func (t TravelRules) Caps(city string) TravelCaps {
 	return t.Other
 }
 
+// DayCaps are the caps of one day of a trip: the city the traveller is in
+// that day (the destination of the leg covering it; "" between legs) and
+// its caps — what a claim's hotel night or per-diem of that day is held to.
+type DayCaps struct {
+	Date string `json:"date"`
+	City string `json:"city"`
+	TravelCaps
+}
+
+// DayCaps returns the caps of every day of trip r under rules t, the first
+// day first (a valid request).
+func (r TripRequest) DayCaps(t TravelRules) []DayCaps {
+	start, err := time.Parse(time.DateOnly, r.Start())
+	if err != nil {
+		return nil
+	}
+	days := make([]DayCaps, 0, r.Days())
+	for i := range r.Days() {
+		day := start.AddDate(0, 0, int(i)).Format(time.DateOnly)
+		city, _ := r.CityOn(day)
+		days = append(days, DayCaps{Date: day, City: city, TravelCaps: t.Caps(city)})
+	}
+	return days
+}
+
 // TripBookingItem is one booking logistics made: a ticket or a hotel.
 type TripBookingItem struct {
 	Description string `json:"description"` // "G1 上海→北京 12-01", "北京饭店 2 晚"

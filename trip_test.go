@@ -1,6 +1,7 @@
 package houqin_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -125,6 +126,20 @@ func TestTravelCaps(t *testing.T) {
 	bad.Other.PerDiem = 0
 	if err := bad.Validate(); houqin.ErrorMessage(err) != "other.per_diem: must be positive, got 0" {
 		t.Errorf("Validate without other.per_diem = %v", err)
+	}
+}
+
+// TestDayCaps: each day of a trip has the caps of the city the traveller is
+// in; a day between legs has the caps of no tier.
+func TestDayCaps(t *testing.T) {
+	r := validTrip()
+	r.Legs = []houqin.TripLeg{{From: "上海", To: "北京", Depart: "2026-12-01", Return: "2026-12-02"},
+		{From: "北京", To: "杭州", Depart: "2026-12-04", Return: "2026-12-05"}}
+	got := fmt.Sprint(r.DayCaps(travelRules(t)))
+	want := "[{2026-12-01 北京 {60000 15000}} {2026-12-02 北京 {60000 15000}} {2026-12-03  {35000 10000}} " +
+		"{2026-12-04 杭州 {45000 12000}} {2026-12-05 杭州 {45000 12000}}]"
+	if got != want {
+		t.Errorf("DayCaps = %s\nwant      %s", got, want)
 	}
 }
 

@@ -150,10 +150,7 @@ func (s *Server) waitStarted(r *http.Request, processID string) (workflows.State
 	defer cancel()
 	for {
 		var state workflows.State
-		v, err := s.cfg.Temporal.QueryWorkflow(ctx, processID, "", workflows.QueryState)
-		if err == nil {
-			err = v.Get(&state)
-		}
+		err := s.query(ctx, processID, workflows.QueryState, &state)
 		if err == nil && state.Position > 0 {
 			return state, nil
 		}
@@ -163,6 +160,16 @@ func (s *Server) waitStarted(r *http.Request, processID string) (workflows.State
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// query asks a process's workflow the query name and decodes its answer
+// into out.
+func (s *Server) query(ctx context.Context, processID, name string, out any) error {
+	v, err := s.cfg.Temporal.QueryWorkflow(ctx, processID, "", name)
+	if err != nil {
+		return err
+	}
+	return v.Get(out)
 }
 
 // update runs a Workflow Update and waits for its result.

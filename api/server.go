@@ -167,6 +167,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/reports/purchase-plan", s.purchasePlanHandler)
 		r.Post("/inspections", s.startInspection)
 		r.Post("/trips", s.startTrip)
+		r.Get("/trips/{id}/caps", s.tripCaps)
 		r.Get("/trips/{id}/confirmation", processDocument(s, "confirmation", documents.ReadTrip, documents.WriteTripConfirmation))
 		r.Get("/trips/{id}/expense-claim", processDocument(s, "expense-claim", documents.ReadTrip, documents.WriteExpenseClaim))
 		r.Post("/events", s.startEvent)

@@ -2,7 +2,9 @@ package api
 
 import (
 	"net/http"
+	"strings"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/workflows"
 )
@@ -93,4 +95,33 @@ func (s *Server) tripInput(requester string, req houqin.TripRequest) (workflows.
 	return workflows.TripInput{Requester: requester, Request: req, TravelerManager: manager,
 		Policy: kp, PolicyHash: kp.Hash(), Logistics: logistics,
 		Settlers: s.cfg.Org.Doers([]string{req.Traveler}, "logistics_manager")}, nil
+}
+
+// tripCaps answers a trip's caps day by day (GET /v1/trips/{id}/caps):
+// the city of each day and its hotel and per-diem caps under the rules the
+// trip started with, asked of its workflow — the claim form shows each
+// line's cap from it. Whoever may read the trip may read its caps.
+func (s *Server) tripCaps(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	err := s.waitMinPosition(r)
+	if err == nil {
+		err = s.mayRead(r, id)
+	}
+	if err == nil && !strings.HasPrefix(id, "TR-") {
+		err = houqin.Errorf(houqin.ENOTFOUND, "trip: %s is not a trip", id)
+	}
+	var days []houqin.DayCaps
+	if err == nil {
+		err = s.query(r.Context(), id, workflows.QueryTravelCaps, &days)
+	}
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tripCapsView{Trip: id, Days: days})
+}
+
+type tripCapsView struct {
+	Trip string           `json:"trip"`
+	Days []houqin.DayCaps `json:"days"`
 }

@@ -186,6 +186,9 @@ func Trip(ctx workflow.Context, in TripInput) (TripResult, error) {
 	if err := workflow.SetQueryHandler(ctx, QueryState, w.state); err != nil {
 		return TripResult{}, err
 	}
+	if err := workflow.SetQueryHandler(ctx, QueryTravelCaps, w.travelCaps); err != nil {
+		return TripResult{}, err
+	}
 	res, err := w.run(ctx)
 	if errors.Is(err, errStopped) {
 		res, err = w.stop(ctx)
@@ -637,6 +640,14 @@ func (w *trip) finish(ctx workflow.Context) (TripResult, error) {
 		return TripResult{}, err
 	}
 	return TripResult{ProcessID: w.in.ProcessID, Status: p.status, Actual: w.actual, Position: p.position}, nil
+}
+
+// QueryTravelCaps names the query of a trip's caps, day by day, under the
+// rules it started with: what the claim form shows beside each line.
+const QueryTravelCaps = "travel_caps"
+
+func (w *trip) travelCaps() ([]houqin.DayCaps, error) {
+	return w.in.Request.DayCaps(*w.in.Policy.Travel), nil
 }
 
 func (w *trip) state() (State, error) {

@@ -40,6 +40,13 @@ func TestTripStartEndToEnd(t *testing.T) {
 	if !strings.HasPrefix(id, "TR-") || created["kind"] != "trip" {
 		t.Fatalf("created %v", created)
 	}
+	// The claim form's caps, day by day, under the rules the trip started with.
+	caps := d.must(t, 200, "wang.fang", "GET", "/v1/trips/"+id+"/caps?min_position="+pos(created["position"]), nil)
+	if got, want := fmt.Sprint(caps["days"]), "[map[city:北京 date:2027-01-11 hotel:60000 per_diem:15000] "+
+		"map[city:北京 date:2027-01-12 hotel:60000 per_diem:15000] map[city:北京 date:2027-01-13 hotel:60000 per_diem:15000]]"; got != want {
+		t.Errorf("caps = %s, want %s", got, want)
+	}
+	d.must(t, 403, "zhou.qiang", "GET", "/v1/trips/"+id+"/caps", nil)
 	review := taskIn(t, d.inbox(t, "liu.yang", "pending", created["position"]), id, "liu.yang's approval")
 	out = d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+review["id"].(string)+"/approve", map[string]any{"comment": "同意"})
 	book := pendingStep(t, d, "li.na", id, "book", out["position"])

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,12 +58,22 @@ func TestWebAppInBrowser(t *testing.T) {
 	// requisitions draw on.
 	year := time.Now().In(houqin.BusinessZone).Year()
 	bu := d.must(t, 201, "zhang.wei", "POST", "/v1/budgets", map[string]any{"year": year, "reason": "年度后勤预算",
-		"lines": []map[string]any{{"department": "MKT", "category": "office_supplies", "amount": 300000}}})
+		"lines": []map[string]any{{"department": "MKT", "category": "office_supplies", "amount": 300000},
+			{"department": "MKT", "category": "travel", "amount": 500000, "control": "warn"}}})
 	d.must(t, 200, "chen.jing", "POST", "/v1/tasks/"+d.pendingTask(t, "chen.jing", bu["id"].(string), bu["position"])["id"].(string)+"/approve", map[string]any{})
 	withdraw := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)["id"].(string)
 	toReturn := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)["id"].(string)
 	other := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)
 	d.pendingTask(t, "liu.yang", other["id"].(string), other["position"]) // in his inbox before the browser looks
+	// wang.fang's trip to Beijing, made three days ago to yesterday and
+	// approved: li.na books it in the browser, then wang.fang claims.
+	now := time.Now().In(houqin.BusinessZone)
+	trip := d.must(t, 201, "wang.fang", "POST", "/v1/trips", map[string]any{"traveler": "wang.fang", "purpose": "北京客户拜访",
+		"budget_category": "travel", "estimated_cost": 300000, "transport": "train", "lodging": true,
+		"legs": []map[string]any{{"from": "上海", "to": "北京", "depart": now.AddDate(0, 0, -3).Format(time.DateOnly), "return": now.AddDate(0, 0, -1).Format(time.DateOnly)}}})
+	tripID := trip["id"].(string)
+	tripApproved := d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+d.pendingTask(t, "liu.yang", tripID, trip["position"])["id"].(string)+"/approve", map[string]any{})
+	pendingStep(t, d, "li.na", tripID, "book", tripApproved["position"])
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -72,7 +83,7 @@ func TestWebAppInBrowser(t *testing.T) {
 	}
 	cmd := exec.CommandContext(ctx, "node", "e2e/smoke.mjs", d.url, shots)
 	cmd.Dir = filepath.Join("..", "..", "web")
-	cmd.Env = append(os.Environ(), "HOUQIN_OTHER_ID="+other["id"].(string), "HOUQIN_WITHDRAW_ID="+withdraw, "HOUQIN_RETURN_ID="+toReturn, "CHROMIUM="+chromium)
+	cmd.Env = append(os.Environ(), "HOUQIN_OTHER_ID="+other["id"].(string), "HOUQIN_WITHDRAW_ID="+withdraw, "HOUQIN_RETURN_ID="+toReturn, "HOUQIN_TRIP_ID="+tripID, "CHROMIUM="+chromium)
 	out, err := cmd.CombinedOutput()
 	t.Logf("web/e2e/smoke.mjs:\n%s", out)
 	if err != nil {
@@ -129,5 +140,22 @@ func TestWebAppInBrowser(t *testing.T) {
 	}
 	if answer == nil || answer["score"] != 5.0 || answer["comment"] != "到货很快" {
 		t.Errorf("the survey answer given in the browser: %v", answer)
+	}
+	// li.na booked the trip in the browser, and wang.fang claimed three
+	// per-diems, the first above Beijing's cap of ¥150.00 and saying why.
+	var booked, claimed map[string]any
+	for _, e := range d.must(t, 200, "wang.fang", "GET", "/v1/processes/"+tripID, nil)["timeline"].([]any) {
+		switch ev := e.(map[string]any); ev["type"] {
+		case "trip.booked":
+			booked = ev["data"].(map[string]any)
+		case "trip.claim_submitted":
+			claimed = ev["data"].(map[string]any)
+		}
+	}
+	if booked == nil || booked["total"] != 175300.0 {
+		t.Errorf("the booking made in the browser: %v", booked)
+	}
+	if claimed == nil || claimed["total"] != 50000.0 || fmt.Sprint(claimed["over_cap"]) != "[map[cap:15000 city:北京 line:0 over:5000]]" {
+		t.Errorf("the claim made in the browser: %v", claimed)
 	}
 }

@@ -22,6 +22,7 @@ let processID = '' // submitted in the browser by wang.fang
 const otherID = process.env.HOUQIN_OTHER_ID || ''
 const withdrawID = process.env.HOUQIN_WITHDRAW_ID || ''
 const returnID = process.env.HOUQIN_RETURN_ID || ''
+const tripID = process.env.HOUQIN_TRIP_ID || ''
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -210,7 +211,8 @@ try {
   check((await row.count()) === 0, `${processID} left the inbox once approved`)
   await page.getByTestId('tab-handled').click()
   await page.locator('[data-test="inbox"] .el-table__row', { hasText: processID }).first().waitFor()
-  check((await page.getByTestId('tab-handled').textContent())?.includes('已办 (1)'), `${processID} under 已办, counted`)
+  // Counted with wang.fang's trip, which he approved before the browser came.
+  check((await page.getByTestId('tab-handled').textContent())?.includes('已办 (2)'), `${processID} under 已办, counted`)
   await page.getByTestId('tab-pending').click()
 
   // English by the switch, remembered across a reload.
@@ -274,6 +276,21 @@ try {
   await page.getByTestId('complete').click()
   await page.getByTestId('status').getByText('已完成').waitFor()
   check(true, `${processID} ordered, received, invoiced and stocked in by li.na`)
+  // Then wang.fang's trip: the train and the hotel, booked.
+  await page.getByTestId('nav-inbox').click()
+  await page.locator('[data-test="inbox"] .el-table__row', { hasText: tripID }).first().getByRole('link').click()
+  await page.getByTestId('work-book').waitFor()
+  for (const [part, ref, amount] of [['transport-0', 'G2', '553'], ['lodging-0', 'H-889', '1200']]) {
+    await page.getByTestId(part).getByTestId('reference').fill(ref)
+    const input = page.getByTestId(part).getByTestId('amount').locator('input')
+    await input.fill(amount)
+    await input.press('Tab')
+  }
+  check((await page.getByTestId('booking-total').textContent()) === '¥1753.00', 'the booking totals the train and the hotel')
+  await page.screenshot({ path: join(shots, 'book.png'), fullPage: true })
+  await page.getByTestId('complete').click()
+  await page.getByTestId('work-book').waitFor({ state: 'detached' })
+  check(true, `${tripID} booked by li.na`)
   await page.getByTestId('nav-inventory').click()
   const paper = page.locator('[data-test="inventory"] .el-table__row', { hasText: 'A4 paper' })
   await paper.first().waitFor()
@@ -290,6 +307,24 @@ try {
   await page.getByTestId('resubmit').click()
   await page.getByTestId('resubmit').waitFor({ state: 'detached' })
   check((await page.getByTestId('status').textContent()) === '审批中', `${returnID} resubmitted, in approval again`)
+  // She claims her trip: a per-diem a day at Beijing's cap, the first
+  // day's above it, which asks why.
+  await page.getByTestId('nav-inbox').click()
+  const claimRow = page.locator('[data-test="inbox"] .el-table__row', { hasText: tripID })
+  await claimRow.first().waitFor({ timeout: 15000 })
+  await claimRow.first().getByRole('link').click()
+  await page.getByTestId('work-claim').waitFor()
+  await page.getByTestId('add-per-diems').click()
+  check((await page.getByTestId('claim-2').getByTestId('cap').textContent())?.includes('标准 ¥150.00（北京）'), 'each per-diem shows the cap of its city')
+  const first = page.getByTestId('claim-0').getByTestId('amount').locator('input')
+  await first.fill('200')
+  await first.press('Tab')
+  await page.getByTestId('claim-0').getByTestId('justification').fill('当天两地往返')
+  check((await page.getByTestId('claim-total').textContent()) === '¥500.00', 'the claim totals its lines')
+  await page.screenshot({ path: join(shots, 'claim.png'), fullPage: true })
+  await page.getByTestId('complete').click()
+  await page.getByTestId('work-claim').waitFor({ state: 'detached' })
+  check(true, `${tripID} claimed by wang.fang, one line above its cap`)
   await page.getByTestId('nav-inbox').click()
   await page.getByRole('heading', { name: '待办' }).waitFor()
   const survey = page.locator('[data-test="inbox"] .el-table__row', { hasText: 'SV-' + processID })

@@ -33,10 +33,47 @@ const labels: Record<string, { zh: string; en: string }> = {
   'process.terminated': { zh: '已终止（流程外）', en: 'Terminated outside houqin' },
   'process.history_kept': { zh: '已保存流程历史副本', en: 'Workflow history kept' },
   'survey.answered': { zh: '满意度已评价', en: 'Survey answered' },
+  'trip.booked': { zh: '已预订交通住宿', en: 'Travel booked' },
+  'trip.departed': { zh: '已出发', en: 'Departed' },
+  'trip.returned': { zh: '已返程', en: 'Returned from the trip' },
+  'trip.claim_submitted': { zh: '提交报销', en: 'Claim submitted' },
+  'trip.claim_rejected': { zh: '报销被驳回', en: 'Claim rejected' },
+  'trip.claim_waived': { zh: '无需报销', en: 'Nothing to claim' },
+  'trip.reimbursed': { zh: '已报销', en: 'Reimbursed' },
+  'event.requested': { zh: '提交活动申请', en: 'Event requested' },
+  'event.attendees_confirmed': { zh: '参会人员已确认', en: 'Attendees confirmed' },
+  'event.publicity_confirmed': { zh: '宣传已确认', en: 'Publicity confirmed' },
+  'event.arranged': { zh: '已落实安排', en: 'Arranged' },
+  'event.ready': { zh: '筹备就绪', en: 'Ready' },
+  'event.held': { zh: '活动已举行', en: 'Held' },
+  'event.minutes_submitted': { zh: '提交会议纪要', en: 'Minutes submitted' },
+  'event.minutes_reviewed': { zh: '纪要已审核', en: 'Minutes reviewed' },
+  'inspection.requested': { zh: '发起安全检查', en: 'Inspection requested' },
+  'inspection.recorded': { zh: '检查结果已记录', en: 'Checklist recorded' },
+  'inspection.finding_opened': { zh: '发现问题，整改开始', en: 'Finding opened' },
+  'inspection.finding_closed': { zh: '问题整改关闭', en: 'Finding closed' },
+  'finding.assigned': { zh: '整改任务已分派', en: 'Remediation assigned' },
+  'finding.fix_reported': { zh: '已报告整改', en: 'Fix reported' },
+  'finding.verified': { zh: '已复查', en: 'Verified' },
+  'finding.reopened': { zh: '复查未通过，重新整改', en: 'Reopened' },
+  'finding.overdue': { zh: '整改逾期', en: 'Remediation overdue' },
+  'finding.resolved': { zh: '整改完成', en: 'Resolved' },
+}
+
+// What the last part of any process's event type says, for the kinds
+// without a label of their own (trip.approved, event.budget_reserved …).
+const endings: Record<string, { zh: string; en: string }> = {
+  approved: { zh: '审批通过', en: 'Approved' },
+  rejected: { zh: '已驳回', en: 'Rejected' },
+  completed: { zh: '已完成', en: 'Completed' },
+  budget_checked: { zh: '预算校验', en: 'Budget checked' },
+  budget_reserved: { zh: '预算占用', en: 'Budget reserved' },
+  budget_released: { zh: '预算释放', en: 'Budget released' },
+  budget_consumed: { zh: '预算核销', en: 'Budget spent' },
 }
 
 export function eventLabel(type: string | undefined, locale: string): string {
-  const l = type ? labels[type] : undefined
+  const l = type ? (labels[type] ?? endings[type.slice(type.indexOf('.') + 1)]) : undefined
   if (!l) return type ?? ''
   return locale === 'en' ? l.en : l.zh
 }

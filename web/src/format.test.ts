@@ -30,7 +30,7 @@ describe('labels', () => {
     const { eventLabel, roleLabel } = await import('./events')
     expect(eventLabel('task.completed', 'zh-CN')).toBe('待办完成')
     expect(eventLabel('task.completed', 'en')).toBe('Task done')
-    expect(eventLabel('event.held', 'zh-CN')).toBe('event.held')
+    expect(eventLabel('stocktake.counted', 'zh-CN')).toBe('stocktake.counted')
     expect(roleLabel('dept_head', 'zh-CN')).toBe('部门负责人')
     expect(roleLabel('nobody', 'en')).toBe('nobody')
   })
