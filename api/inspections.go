@@ -1,6 +1,7 @@
 package api
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 
@@ -114,4 +115,34 @@ func (s *Server) mayRead(r *http.Request, id string) error {
 		return houqin.Errorf(houqin.EFORBIDDEN, "process: %s may not read %s", who.UserID, id)
 	}
 	return nil
+}
+
+// listChecklists answers the inspection checklists (GET /v1/checklists):
+// each template's ID, name and items with their categories, and who
+// remediates each category's findings by rule — what the inspection form
+// offers and the record form lists. Any signed-in user.
+func (s *Server) listChecklists(w http.ResponseWriter, r *http.Request) {
+	err := s.waitMinPosition(r)
+	if err == nil && s.cfg.Checklists == nil {
+		err = houqin.Errorf(houqin.EUNAVAILABLE, "checklists: no checklists are configured")
+	}
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	out := checklistsView{Items: []houqin.Checklist{}, Owners: s.cfg.Checklists.Owners}
+	for _, id := range slices.Sorted(maps.Keys(s.cfg.Checklists.Checklists)) {
+		cl, err := s.cfg.Checklists.Checklist(id)
+		if err != nil {
+			s.problems.Error(w, r, err)
+			return
+		}
+		out.Items = append(out.Items, cl)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+type checklistsView struct {
+	Items  []houqin.Checklist  `json:"items"`
+	Owners map[string][]string `json:"owners"`
 }

@@ -25,6 +25,7 @@ var previewKinds = map[string]houqin.ProcessKind{
 	"inventory/issues": houqin.KindIssue,
 	"trips":            houqin.KindTrip,
 	"events":           houqin.KindEvent,
+	"inspections":      houqin.KindInspection,
 }
 
 // kindFacts are the facts readers of each previewable kind.
@@ -67,6 +68,16 @@ var kindFacts = map[houqin.ProcessKind]factsFunc{
 		}
 		facts, err := s.eventFacts(r, in)
 		return facts, "", err
+	},
+	houqin.KindInspection: func(s *Server, r *http.Request, requester string) (houqin.Facts, string, error) {
+		var req houqin.InspectionRequest
+		if err := decode(r, &req); err != nil {
+			return nil, "", err
+		}
+		if _, err := s.inspectionInput(requester, req, true); err != nil {
+			return nil, "", err
+		}
+		return req.Facts(requester, true), "", nil
 	},
 }
 

@@ -165,6 +165,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/budgets/{year}/adjustments", s.startAdjustment)
 		r.Get("/reports/budget", s.budgetReportHandler)
 		r.Get("/reports/purchase-plan", s.purchasePlanHandler)
+		r.Get("/checklists", s.listChecklists)
 		r.Post("/inspections", s.startInspection)
 		r.Post("/trips", s.startTrip)
 		r.Get("/trips/{id}/caps", s.tripCaps)

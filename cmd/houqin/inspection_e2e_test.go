@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +21,22 @@ func TestInspectionEndToEnd(t *testing.T) {
 		t.Skip("starts an embedded Temporal server")
 	}
 	d := startDev(t)
+	// The form's choices: the checklists, and the route previewed.
+	var templates []string
+	for _, it := range d.must(t, 200, "wang.fang", "GET", "/v1/checklists", nil)["items"].([]any) {
+		cl := it.(map[string]any)
+		templates = append(templates, fmt.Sprintf("%s %d", cl["id"], len(cl["items"].([]any))))
+	}
+	if got := strings.Join(templates, ", "); got != "cleanliness_weekly 6, fire_safety_monthly 8" {
+		t.Errorf("the checklists are %s", got)
+	}
+	route, _ := previewRoute(t, d, "zhang.wei", "/v1/inspections/preview", map[string]any{
+		"template": "fire_safety_monthly", "location": "总部 5 楼 HQ 5F", "inspector": "li.na", "scheduled_for": "2026-12-01"})
+	if got := strings.Join(route, "; "); got != "security_review true wu.min" {
+		t.Errorf("the previewed route is %s", got)
+	}
+	d.must(t, 400, "zhang.wei", "POST", "/v1/inspections/preview", map[string]any{
+		"template": "nosuch", "location": "x", "inspector": "li.na", "scheduled_for": "2026-12-01"})
 	created := d.must(t, 201, "zhang.wei", "POST", "/v1/inspections", map[string]any{
 		"template": "fire_safety_monthly", "location": "总部 5 楼 HQ 5F", "inspector": "li.na", "scheduled_for": "2026-12-01"})
 	id := created["id"].(string)

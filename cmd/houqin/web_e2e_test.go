@@ -74,6 +74,13 @@ func TestWebAppInBrowser(t *testing.T) {
 	tripID := trip["id"].(string)
 	tripApproved := d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+d.pendingTask(t, "liu.yang", tripID, trip["position"])["id"].(string)+"/approve", map[string]any{})
 	pendingStep(t, d, "li.na", tripID, "book", tripApproved["position"])
+	// The monthly fire check of the 5th floor, reviewed by security: li.na
+	// records the checklist in the browser.
+	inspection := d.must(t, 201, "zhang.wei", "POST", "/v1/inspections", map[string]any{"template": "fire_safety_monthly",
+		"location": "总部 5 楼", "inspector": "li.na", "scheduled_for": now.Format(time.DateOnly)})
+	inspectionID := inspection["id"].(string)
+	reviewed := d.must(t, 200, "wu.min", "POST", "/v1/tasks/"+d.pendingTask(t, "wu.min", inspectionID, inspection["position"])["id"].(string)+"/approve", map[string]any{})
+	pendingStep(t, d, "li.na", inspectionID, "record", reviewed["position"])
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -83,7 +90,7 @@ func TestWebAppInBrowser(t *testing.T) {
 	}
 	cmd := exec.CommandContext(ctx, "node", "e2e/smoke.mjs", d.url, shots)
 	cmd.Dir = filepath.Join("..", "..", "web")
-	cmd.Env = append(os.Environ(), "HOUQIN_OTHER_ID="+other["id"].(string), "HOUQIN_WITHDRAW_ID="+withdraw, "HOUQIN_RETURN_ID="+toReturn, "HOUQIN_TRIP_ID="+tripID, "CHROMIUM="+chromium)
+	cmd.Env = append(os.Environ(), "HOUQIN_OTHER_ID="+other["id"].(string), "HOUQIN_WITHDRAW_ID="+withdraw, "HOUQIN_RETURN_ID="+toReturn, "HOUQIN_TRIP_ID="+tripID, "HOUQIN_INSPECTION_ID="+inspectionID, "CHROMIUM="+chromium)
 	out, err := cmd.CombinedOutput()
 	t.Logf("web/e2e/smoke.mjs:\n%s", out)
 	if err != nil {
@@ -157,5 +164,20 @@ func TestWebAppInBrowser(t *testing.T) {
 	}
 	if claimed == nil || claimed["total"] != 50000.0 || fmt.Sprint(claimed["over_cap"]) != "[map[cap:15000 city:北京 line:0 over:5000]]" {
 		t.Errorf("the claim made in the browser: %v", claimed)
+	}
+	// li.na failed the extinguishers, high, saying why: a finding for
+	// security to fix. zhang.wei started an inspection in the form.
+	var recorded map[string]any
+	for _, e := range d.must(t, 200, "zhang.wei", "GET", "/v1/processes/"+inspectionID, nil)["timeline"].([]any) {
+		if ev := e.(map[string]any); ev["type"] == "inspection.recorded" {
+			recorded = ev["data"].(map[string]any)
+		}
+	}
+	if recorded == nil || recorded["failed"] != 1.0 || fmt.Sprint(recorded["results"].([]any)[0]) != "map[item:extinguishers note:两具灭火器压力不足 result:fail severity:high]" {
+		t.Errorf("the checklist recorded in the browser: %v", recorded)
+	}
+	pendingStep(t, d, "wu.min", inspectionID, "remediate", 0)
+	if n := len(d.must(t, 200, "zhang.wei", "GET", "/v1/processes?kind=inspection", nil)["items"].([]any)); n != 2 {
+		t.Errorf("%d inspections after the browser, want 2 (one started in the form)", n)
 	}
 }

@@ -23,6 +23,7 @@ const otherID = process.env.HOUQIN_OTHER_ID || ''
 const withdrawID = process.env.HOUQIN_WITHDRAW_ID || ''
 const returnID = process.env.HOUQIN_RETURN_ID || ''
 const tripID = process.env.HOUQIN_TRIP_ID || ''
+const inspectionID = process.env.HOUQIN_INSPECTION_ID || ''
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -69,6 +70,20 @@ try {
   await page.getByTestId('nav-kpi').click()
   await page.getByTestId('kpi-satisfaction').waitFor()
   check((await page.getByTestId('kpi-status-satisfaction').textContent()) === '无数据', 'satisfaction has no data before any survey')
+  // He asks for a cleanliness check of the 3rd floor: security reviews it,
+  // the preview says, by name.
+  await page.getByTestId('nav-mine').click()
+  await page.getByTestId('new-inspection').click()
+  await page.getByTestId('checklist-items').waitFor()
+  check((await page.getByTestId('checklist-items').textContent())?.includes('地面清洁无杂物'), 'the inspection form lists the checklist\'s items')
+  await page.getByTestId('location').fill('总部 3 楼')
+  await page.getByTestId('preview').getByText('安保部审核检查安排').waitFor()
+  check((await page.getByTestId('preview').textContent())?.includes('吴敏'), 'the inspection route preview names security\'s 吴敏')
+  await page.screenshot({ path: join(shots, 'new-inspection.png'), fullPage: true })
+  await page.getByTestId('submit').click()
+  await page.waitForURL(/\/processes\/IN-/)
+  await page.getByTestId('status').waitFor()
+  check((await page.getByTestId('status').textContent()) === '审批中', `an inspection started in the form: ${new URL(page.url()).pathname.split('/').pop()}`)
   await page.getByTestId('sign-out').click()
   await page.waitForURL(/\/login/)
 
@@ -291,6 +306,19 @@ try {
   await page.getByTestId('complete').click()
   await page.getByTestId('work-book').waitFor({ state: 'detached' })
   check(true, `${tripID} booked by li.na`)
+  // And the fire check: the extinguishers fail, high, saying why.
+  await page.getByTestId('nav-inbox').click()
+  await page.locator('[data-test="inbox"] .el-table__row', { hasText: inspectionID }).first().getByRole('link').click()
+  await page.getByTestId('work-record').waitFor()
+  const extinguishers = page.getByTestId('item-extinguishers')
+  await extinguishers.getByText('不合格').click()
+  await extinguishers.getByTestId('severity').getByText('高').click()
+  await extinguishers.getByTestId('failure-note').fill('两具灭火器压力不足')
+  await page.getByText('不合格项：1 项').waitFor()
+  await page.screenshot({ path: join(shots, 'record-inspection.png'), fullPage: true })
+  await page.getByTestId('complete').click()
+  await page.getByTestId('work-record').waitFor({ state: 'detached' })
+  check(true, `${inspectionID} recorded by li.na, one finding`)
   await page.getByTestId('nav-inventory').click()
   const paper = page.locator('[data-test="inventory"] .el-table__row', { hasText: 'A4 paper' })
   await paper.first().waitFor()

@@ -1,6 +1,7 @@
 import { ref } from 'vue'
 import { api } from './api/client'
 import type { components } from './api/schema'
+import { text } from './format'
 
 export type Person = components['schemas']['Person']
 
@@ -23,4 +24,12 @@ export function nameOf(id: string | undefined, locale: string): string {
   const p = people.value.find((x) => x.id === id)
   if (!p) return id
   return locale === 'en' ? p.name_en || p.name : p.name
+}
+
+// departments lists the organisation's departments, from its people: ID
+// and name in the locale.
+export function departments(locale: string): { id: string; name: string }[] {
+  const seen = new Map<string, string>()
+  for (const p of people.value) seen.set(p.department, text(p.department_name, locale) || p.department)
+  return [...seen].map(([id, name]) => ({ id, name }))
 }

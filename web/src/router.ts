@@ -18,6 +18,7 @@ export const router = createRouter({
     { path: '/new/procurement', name: 'new-procurement', component: () => import('./pages/NewProcurementPage.vue') },
     { path: '/new/trip', name: 'new-trip', component: () => import('./pages/NewTripPage.vue') },
     { path: '/new/event', name: 'new-event', component: () => import('./pages/NewEventPage.vue') },
+    { path: '/new/inspection', name: 'new-inspection', component: () => import('./pages/NewInspectionPage.vue') },
   ],
 })
 
