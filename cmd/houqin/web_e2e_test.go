@@ -81,6 +81,15 @@ func TestWebAppInBrowser(t *testing.T) {
 	inspectionID := inspection["id"].(string)
 	reviewed := d.must(t, 200, "wu.min", "POST", "/v1/tasks/"+d.pendingTask(t, "wu.min", inspectionID, inspection["position"])["id"].(string)+"/approve", map[string]any{})
 	pendingStep(t, d, "li.na", inspectionID, "record", reviewed["position"])
+	// Marketing's training in a fortnight, approved: li.na arranges the
+	// venue in the browser.
+	starts := now.AddDate(0, 0, 14).Truncate(24 * time.Hour).Add(2 * time.Hour)
+	training := d.must(t, 201, "wang.fang", "POST", "/v1/events", map[string]any{"type": "training", "title": "新产品培训",
+		"starts_at": starts.Format(time.RFC3339), "ends_at": starts.Add(3 * time.Hour).Format(time.RFC3339),
+		"attendee_departments": []string{"MKT"}, "venue": "30 人会议室", "budget_category": "events"})
+	trainingID := training["id"].(string)
+	eventApproved := d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+d.pendingTask(t, "liu.yang", trainingID, training["position"])["id"].(string)+"/approve", map[string]any{})
+	pendingStep(t, d, "li.na", trainingID, "venue", eventApproved["position"])
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -90,7 +99,7 @@ func TestWebAppInBrowser(t *testing.T) {
 	}
 	cmd := exec.CommandContext(ctx, "node", "e2e/smoke.mjs", d.url, shots)
 	cmd.Dir = filepath.Join("..", "..", "web")
-	cmd.Env = append(os.Environ(), "HOUQIN_OTHER_ID="+other["id"].(string), "HOUQIN_WITHDRAW_ID="+withdraw, "HOUQIN_RETURN_ID="+toReturn, "HOUQIN_TRIP_ID="+tripID, "HOUQIN_INSPECTION_ID="+inspectionID, "CHROMIUM="+chromium)
+	cmd.Env = append(os.Environ(), "HOUQIN_OTHER_ID="+other["id"].(string), "HOUQIN_WITHDRAW_ID="+withdraw, "HOUQIN_RETURN_ID="+toReturn, "HOUQIN_TRIP_ID="+tripID, "HOUQIN_INSPECTION_ID="+inspectionID, "HOUQIN_EVENT_ID="+trainingID, "CHROMIUM="+chromium)
 	out, err := cmd.CombinedOutput()
 	t.Logf("web/e2e/smoke.mjs:\n%s", out)
 	if err != nil {
@@ -177,6 +186,16 @@ func TestWebAppInBrowser(t *testing.T) {
 		t.Errorf("the checklist recorded in the browser: %v", recorded)
 	}
 	pendingStep(t, d, "wu.min", inspectionID, "remediate", 0)
+	// li.na arranged the training's room, at its cost.
+	var arranged map[string]any
+	for _, e := range d.must(t, 200, "wang.fang", "GET", "/v1/processes/"+trainingID, nil)["timeline"].([]any) {
+		if ev := e.(map[string]any); ev["type"] == "event.arranged" {
+			arranged = ev["data"].(map[string]any)
+		}
+	}
+	if arranged == nil || arranged["step"] != "venue" || arranged["note"] != "已订 5 楼大会议室" || arranged["cost"] != 80000.0 {
+		t.Errorf("the venue arranged in the browser: %v", arranged)
+	}
 	if n := len(d.must(t, 200, "zhang.wei", "GET", "/v1/processes?kind=inspection", nil)["items"].([]any)); n != 2 {
 		t.Errorf("%d inspections after the browser, want 2 (one started in the form)", n)
 	}

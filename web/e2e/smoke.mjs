@@ -24,6 +24,7 @@ const withdrawID = process.env.HOUQIN_WITHDRAW_ID || ''
 const returnID = process.env.HOUQIN_RETURN_ID || ''
 const tripID = process.env.HOUQIN_TRIP_ID || ''
 const inspectionID = process.env.HOUQIN_INSPECTION_ID || ''
+const eventID = process.env.HOUQIN_EVENT_ID || ''
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -226,8 +227,8 @@ try {
   check((await row.count()) === 0, `${processID} left the inbox once approved`)
   await page.getByTestId('tab-handled').click()
   await page.locator('[data-test="inbox"] .el-table__row', { hasText: processID }).first().waitFor()
-  // Counted with wang.fang's trip, which he approved before the browser came.
-  check((await page.getByTestId('tab-handled').textContent())?.includes('已办 (2)'), `${processID} under 已办, counted`)
+  // Counted with wang.fang's trip and training, which he approved before the browser came.
+  check((await page.getByTestId('tab-handled').textContent())?.includes('已办 (3)'), `${processID} under 已办, counted`)
   await page.getByTestId('tab-pending').click()
 
   // English by the switch, remembered across a reload.
@@ -319,6 +320,18 @@ try {
   await page.getByTestId('complete').click()
   await page.getByTestId('work-record').waitFor({ state: 'detached' })
   check(true, `${inspectionID} recorded by li.na, one finding`)
+  // And the training's room, with what it cost.
+  await page.getByTestId('nav-inbox').click()
+  await page.locator('[data-test="inbox"] .el-table__row', { hasText: eventID }).first().getByRole('link').click()
+  await page.getByTestId('work-venue').waitFor()
+  await page.getByTestId('arranged-note').fill('已订 5 楼大会议室')
+  const roomCost = page.getByTestId('arranged-cost').locator('input')
+  await roomCost.fill('800')
+  await roomCost.press('Tab')
+  await page.screenshot({ path: join(shots, 'arrange-venue.png'), fullPage: true })
+  await page.getByTestId('complete').click()
+  await page.getByTestId('work-venue').waitFor({ state: 'detached' })
+  check(true, `${eventID}'s venue arranged by li.na`)
   await page.getByTestId('nav-inventory').click()
   const paper = page.locator('[data-test="inventory"] .el-table__row', { hasText: 'A4 paper' })
   await paper.first().waitFor()
