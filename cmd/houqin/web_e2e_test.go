@@ -58,7 +58,7 @@ func TestWebAppInBrowser(t *testing.T) {
 	// requisitions draw on.
 	year := time.Now().In(houqin.BusinessZone).Year()
 	bu := d.must(t, 201, "zhang.wei", "POST", "/v1/budgets", map[string]any{"year": year, "reason": "年度后勤预算",
-		"lines": []map[string]any{{"department": "MKT", "category": "office_supplies", "amount": 300000},
+		"lines": []map[string]any{{"department": "MKT", "category": "office_supplies", "amount": 1000000},
 			{"department": "MKT", "category": "travel", "amount": 500000, "control": "warn"}}})
 	d.must(t, 200, "chen.jing", "POST", "/v1/tasks/"+d.pendingTask(t, "chen.jing", bu["id"].(string), bu["position"])["id"].(string)+"/approve", map[string]any{})
 	withdraw := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)["id"].(string)
@@ -90,6 +90,19 @@ func TestWebAppInBrowser(t *testing.T) {
 	trainingID := training["id"].(string)
 	eventApproved := d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+d.pendingTask(t, "liu.yang", trainingID, training["position"])["id"].(string)+"/approve", map[string]any{})
 	pendingStep(t, d, "li.na", trainingID, "venue", eventApproved["position"])
+	// A requisition approved and waiting for its order: wang.fang revokes
+	// (撤销) it from its page.
+	toRevoke := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)
+	revokeID := toRevoke["id"].(string)
+	revokeApproved := d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+d.pendingTask(t, "liu.yang", revokeID, toRevoke["position"])["id"].(string)+"/approve", map[string]any{})
+	pendingStep(t, d, "li.na", revokeID, "record_po", revokeApproved["position"])
+	// A projector: after the department head, finance and logistics
+	// countersign; chen.jing sends it back to the department head.
+	projector := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", map[string]any{"department": "MKT", "budget_category": "equipment",
+		"reason": "会议室投影仪", "needed_by": "2026-12-20", "items": []map[string]any{{"name": "投影仪", "quantity": 1, "unit": "台", "unit_price": 450000}}})
+	projectorID := projector["id"].(string)
+	projectorApproved := d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+d.pendingTask(t, "liu.yang", projectorID, projector["position"])["id"].(string)+"/approve", map[string]any{})
+	pendingStep(t, d, "chen.jing", projectorID, "finance_review", projectorApproved["position"])
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -99,7 +112,7 @@ func TestWebAppInBrowser(t *testing.T) {
 	}
 	cmd := exec.CommandContext(ctx, "node", "e2e/smoke.mjs", d.url, shots)
 	cmd.Dir = filepath.Join("..", "..", "web")
-	cmd.Env = append(os.Environ(), "HOUQIN_OTHER_ID="+other["id"].(string), "HOUQIN_WITHDRAW_ID="+withdraw, "HOUQIN_RETURN_ID="+toReturn, "HOUQIN_TRIP_ID="+tripID, "HOUQIN_INSPECTION_ID="+inspectionID, "HOUQIN_EVENT_ID="+trainingID, "CHROMIUM="+chromium)
+	cmd.Env = append(os.Environ(), "HOUQIN_OTHER_ID="+other["id"].(string), "HOUQIN_WITHDRAW_ID="+withdraw, "HOUQIN_RETURN_ID="+toReturn, "HOUQIN_TRIP_ID="+tripID, "HOUQIN_INSPECTION_ID="+inspectionID, "HOUQIN_EVENT_ID="+trainingID, "HOUQIN_REVOKE_ID="+revokeID, "HOUQIN_PROJECTOR_ID="+projectorID, "CHROMIUM="+chromium)
 	out, err := cmd.CombinedOutput()
 	t.Logf("web/e2e/smoke.mjs:\n%s", out)
 	if err != nil {
@@ -195,6 +208,22 @@ func TestWebAppInBrowser(t *testing.T) {
 	}
 	if arranged == nil || arranged["step"] != "venue" || arranged["note"] != "已订 5 楼大会议室" || arranged["cost"] != 80000.0 {
 		t.Errorf("the venue arranged in the browser: %v", arranged)
+	}
+	// wang.fang revoked one; chen.jing returned the projector to liu.yang's step.
+	if p := d.must(t, 200, "wang.fang", "GET", "/v1/processes/"+revokeID, nil); p["status"] != "cancelled" {
+		t.Errorf("%s revoked in the browser is %v", revokeID, p["status"])
+	}
+	var returned map[string]any
+	for _, e := range d.must(t, 200, "wang.fang", "GET", "/v1/processes/"+projectorID, nil)["timeline"].([]any) {
+		if ev := e.(map[string]any); ev["type"] == "process.returned" {
+			returned = ev["data"].(map[string]any)
+		}
+	}
+	if returned == nil || returned["by"] != "chen.jing" || returned["to_step"] != "dept_approval" || returned["comment"] != "请部门确认型号" {
+		t.Errorf("the projector returned in the browser: %v", returned)
+	}
+	if task := d.pendingTask(t, "liu.yang", projectorID, 0); task["step"] != "dept_approval" {
+		t.Errorf("after the return liu.yang has %v", task)
 	}
 	if n := len(d.must(t, 200, "zhang.wei", "GET", "/v1/processes?kind=inspection", nil)["items"].([]any)); n != 2 {
 		t.Errorf("%d inspections after the browser, want 2 (one started in the form)", n)

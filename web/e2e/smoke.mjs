@@ -25,6 +25,8 @@ const returnID = process.env.HOUQIN_RETURN_ID || ''
 const tripID = process.env.HOUQIN_TRIP_ID || ''
 const inspectionID = process.env.HOUQIN_INSPECTION_ID || ''
 const eventID = process.env.HOUQIN_EVENT_ID || ''
+const revokeID = process.env.HOUQIN_REVOKE_ID || ''
+const projectorID = process.env.HOUQIN_PROJECTOR_ID || ''
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -227,8 +229,8 @@ try {
   check((await row.count()) === 0, `${processID} left the inbox once approved`)
   await page.getByTestId('tab-handled').click()
   await page.locator('[data-test="inbox"] .el-table__row', { hasText: processID }).first().waitFor()
-  // Counted with wang.fang's trip and training, which he approved before the browser came.
-  check((await page.getByTestId('tab-handled').textContent())?.includes('已办 (3)'), `${processID} under 已办, counted`)
+  // Counted with the trip, the training and two requisitions he approved before the browser came.
+  check((await page.getByTestId('tab-handled').textContent())?.includes('已办 (5)'), `${processID} under 已办, counted`)
   await page.getByTestId('tab-pending').click()
 
   // English by the switch, remembered across a reload.
@@ -348,6 +350,13 @@ try {
   await page.getByTestId('resubmit').click()
   await page.getByTestId('resubmit').waitFor({ state: 'detached' })
   check((await page.getByTestId('status').textContent()) === '审批中', `${returnID} resubmitted, in approval again`)
+  // She revokes (撤销) an approved requisition before it is ordered.
+  await page.goto(base + '/processes/' + revokeID)
+  await page.getByTestId('end-revoke').waitFor()
+  await page.getByTestId('end-reason').fill('预算调整，暂不采购')
+  await page.getByTestId('revoke').click()
+  await page.getByTestId('status').getByText('已取消').waitFor()
+  check(await page.getByTestId('end-revoke').count() === 0, `${revokeID} revoked by its requester, cancelled`)
   // She claims her trip: a per-diem a day at Beijing's cap, the first
   // day's above it, which asks why.
   await page.getByTestId('nav-inbox').click()
@@ -420,6 +429,22 @@ try {
     'the budget line of 市场部 办公用品 shows the ¥90.00 spent')
   await page.locator('[data-test="budget-lines"]').locator('xpath=..').locator('svg').first().waitFor().catch(() => {})
   await page.screenshot({ path: join(shots, 'budget.png'), fullPage: true })
+
+  // chen.jing, countersigning the projector for finance, sends it back to
+  // the department head's step (退回至「部门负责人审批」), saying why.
+  await page.getByTestId('sign-out').click()
+  await page.waitForURL(/\/login/)
+  await page.getByTestId('login-chen.jing').click()
+  await page.waitForURL(/\/inbox$/)
+  await page.locator('[data-test="inbox"] .el-table__row', { hasText: projectorID }).first().getByRole('link').click()
+  await page.getByTestId('task-actions').waitFor()
+  await page.getByTestId('return-to').click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: '退回至「部门负责人审批」' }).click()
+  await page.getByTestId('more-comment').fill('请部门确认型号')
+  await page.screenshot({ path: join(shots, 'return-to-step.png'), fullPage: true })
+  await page.getByTestId('return').click()
+  await page.getByTestId('task').waitFor({ state: 'detached' })
+  check(true, `${projectorID} returned to the department head's step by chen.jing`)
 
   // huang.xin, the auditor, reads the process and its trail: no action
   // button anywhere, the chains intact, the trail downloadable.
