@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
+	"golang.org/x/text/language"
 )
 
 // ProblemContentType is the media type of error responses (RFC 9457).
@@ -29,23 +30,24 @@ type Problem struct {
 
 // problemKind is one row of the code → status table.
 type problemKind struct {
-	status int
-	title  string
+	status  int
+	title   string
+	titleZh string // the title in Chinese, for a request that asks for it
 }
 
 // problemKinds maps every houqin error code to its HTTP status: the one
 // place where that mapping lives.
 var problemKinds = map[string]problemKind{
-	houqin.EINVALID:      {http.StatusBadRequest, "Invalid request"},
-	houqin.EUNAUTHORIZED: {http.StatusUnauthorized, "Unauthorized"},
-	houqin.EFORBIDDEN:    {http.StatusForbidden, "Forbidden"},
-	houqin.ENOTFOUND:     {http.StatusNotFound, "Not found"},
-	houqin.ECONFLICT:     {http.StatusConflict, "Conflict"},
-	houqin.ENOTALLOWED:   {http.StatusUnprocessableEntity, "Not allowed now"},
-	houqin.EUNAVAILABLE:  {http.StatusServiceUnavailable, "Service unavailable"},
-	houqin.EMETHOD:       {http.StatusMethodNotAllowed, "Method not allowed"},
-	houqin.EMEDIATYPE:    {http.StatusUnsupportedMediaType, "Unsupported media type"},
-	houqin.EINTERNAL:     {http.StatusInternalServerError, "Internal error"},
+	houqin.EINVALID:      {http.StatusBadRequest, "Invalid request", "请求有误"},
+	houqin.EUNAUTHORIZED: {http.StatusUnauthorized, "Unauthorized", "未登录"},
+	houqin.EFORBIDDEN:    {http.StatusForbidden, "Forbidden", "无权操作"},
+	houqin.ENOTFOUND:     {http.StatusNotFound, "Not found", "不存在"},
+	houqin.ECONFLICT:     {http.StatusConflict, "Conflict", "状态已变化"},
+	houqin.ENOTALLOWED:   {http.StatusUnprocessableEntity, "Not allowed now", "当前不允许"},
+	houqin.EUNAVAILABLE:  {http.StatusServiceUnavailable, "Service unavailable", "服务暂不可用"},
+	houqin.EMETHOD:       {http.StatusMethodNotAllowed, "Method not allowed", "不支持该方法"},
+	houqin.EMEDIATYPE:    {http.StatusUnsupportedMediaType, "Unsupported media type", "不支持的内容类型"},
+	houqin.EINTERNAL:     {http.StatusInternalServerError, "Internal error", "内部错误"},
 }
 
 // HTTPStatus returns the HTTP status of an error code; 500 for an unknown
@@ -120,12 +122,26 @@ func (p *Problems) Error(w http.ResponseWriter, r *http.Request, err error) {
 		log.WarnContext(ctx, "http request failed", attrs...)
 	}
 
+	// Said in the language the request asks for (Accept-Language): the
+	// title, and the detail where houqin's catalog translates it.
+	title, lang := kind.title, language.English
+	if r != nil {
+		lang = houqin.Language(r.Header.Get("Accept-Language"))
+	}
+	if lang == language.SimplifiedChinese {
+		title, detail = kind.titleZh, houqin.Localize(detail, lang)
+		if detail == "Internal error." {
+			detail = "内部错误。"
+		}
+	}
 	w.Header().Set("Content-Type", ProblemContentType)
+	w.Header().Set("Content-Language", lang.String())
+	w.Header().Add("Vary", "Accept-Language")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(kind.status)
 	json.NewEncoder(w).Encode(Problem{ // a failed write means the client left
 		Type:   ProblemType(code),
-		Title:  kind.title,
+		Title:  title,
 		Status: kind.status,
 		Code:   code,
 		Detail: detail,

@@ -109,6 +109,39 @@ func TestProblemsErrorNil(t *testing.T) {
 	}
 }
 
+// TestProblemsInChinese: a request asking for Chinese (Accept-Language)
+// gets the title and, where the catalog has it, the detail in Chinese —
+// a workflow's refusal across Temporal too — with Content-Language; one
+// asking for nothing, English.
+func TestProblemsInChinese(t *testing.T) {
+	for _, c := range []struct {
+		accept, title, detail, lang string
+		err                         error
+	}{
+		{"zh-CN,zh;q=0.9", "请求有误", "comment：驳回须填写理由", "zh-Hans", houqin.Errorf(houqin.EINVALID, "comment: a reason is required to reject")},
+		{"zh-CN", "无权操作", `actor："liu.yang" 不是待办 PR-1.dept_approval.1 的办理人`, "zh-Hans",
+			temporal.NewApplicationError(`actor: "liu.yang" is not an assignee of task PR-1.dept_approval.1`, houqin.EFORBIDDEN)},
+		{"zh-CN", "内部错误", "内部错误。", "zh-Hans", errors.New(secret)},
+		{"zh-CN", "请求有误", "nothing: not in the catalog", "zh-Hans", houqin.Errorf(houqin.EINVALID, "nothing: not in the catalog")},
+		{"", "Invalid request", "comment: a reason is required to reject", "en", houqin.Errorf(houqin.EINVALID, "comment: a reason is required to reject")},
+	} {
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodPost, "/v1/tasks/x/reject", nil)
+		if c.accept != "" {
+			r.Header.Set("Accept-Language", c.accept)
+		}
+		api.NewProblems(slog.New(slog.DiscardHandler), nil).Error(w, r, c.err)
+		var got api.Problem
+		if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Title != c.title || got.Detail != c.detail || w.Header().Get("Content-Language") != c.lang {
+			t.Errorf("Accept-Language %q, %v: %q %q (Content-Language %q), want %q %q (%q)", c.accept, c.err,
+				got.Title, got.Detail, w.Header().Get("Content-Language"), c.title, c.detail, c.lang)
+		}
+	}
+}
+
 func TestHTTPStatus(t *testing.T) {
 	for code, want := range map[string]int{
 		"EINVALID": 400, "EUNAUTHORIZED": 401, "EFORBIDDEN": 403, "ENOTFOUND": 404,

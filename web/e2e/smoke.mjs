@@ -281,6 +281,10 @@ try {
   await page.waitForURL(/\/inbox$/)
   await page.locator('[data-test="inbox"] .el-table__row', { hasText: processID }).first().getByRole('link').click()
   await page.getByTestId('work-record_po').waitFor()
+  // Without a supplier the server refuses, saying so in Chinese.
+  await page.getByTestId('complete').click()
+  await page.locator('.refused').getByText('supplier：必填（供应商）').waitFor()
+  check(true, `the server's refusal in Chinese: ${(await page.locator('.refused').first().textContent())?.trim()}`)
   await page.getByTestId('supplier').fill('得力办公')
   check((await page.getByTestId('po-total').textContent()) === '¥90.00', 'the order is prefilled from the request')
   await page.screenshot({ path: join(shots, 'record-po.png'), fullPage: true })

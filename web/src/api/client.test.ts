@@ -30,6 +30,12 @@ describe('the API client', () => {
   it('leaves a GET without it', async () => {
     expect((await sent('GET')).headers.get('X-CSRF-Token')).toBeNull()
   })
+  it("says the user's language on every request", async () => {
+    setLocale('en')
+    expect((await sent('GET')).headers.get('Accept-Language')).toBe('en')
+    setLocale('zh-CN')
+    expect((await sent('POST')).headers.get('Accept-Language')).toBe('zh-CN')
+  })
 })
 
 describe('a refused request', () => {

@@ -20,7 +20,15 @@ const csrf: Middleware = {
     return request
   },
 }
-api.use(csrf)
+// Every request says the user's language (Accept-Language), so that a
+// refusal's problem detail comes back in it (api.Problems).
+const language: Middleware = {
+  onRequest({ request }) {
+    request.headers.set('Accept-Language', i18n.global.locale.value)
+    return request
+  },
+}
+api.use(csrf, language)
 
 // Problem is the RFC 9457 body of every refused request.
 export interface Problem {
