@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -18,17 +19,32 @@ type inboxBody struct {
 
 // getInbox is one user's work: pending and delegated tasks (soonest due
 // first, each with overdue), processes copied to them, and the tasks they
-// handled (most recent first); each section at most ?limit= (1–200,
-// default 50) items, with full counts of the open ones. The caller's own;
-// reader roles may pass ?user=.
+// handled (most recent first); each section a page of ?limit= (1–200,
+// default 50) items from ?offset= (0–10000), with its total, narrowed by
+// ?kind=, ?step=, ?overdue=true, ?due_before= (an RFC 3339 time or a day,
+// China time), ?requester=, ?department= and ?q= (a piece of the process
+// ID, step name, title or requester); counts are of all the open tasks.
+// The caller's own; reader roles may pass ?user=.
 func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) {
 	who, q := identity(r), r.URL.Query()
 	user, err := s.subject(who, q.Get("user"), "inbox")
-	limit := 50
-	if v := q.Get("limit"); err == nil && v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 200 {
-			err = houqin.Errorf(houqin.EINVALID, "limit: must be between 1 and 200, got %q", v)
-		}
+	f := projections.InboxFilter{Kind: q.Get("kind"), Step: q.Get("step"), Requester: q.Get("requester"),
+		Department: q.Get("department"), Search: q.Get("q"), Limit: 50}
+	if err == nil {
+		f.Limit, err = intParam(q, "limit", 50, 1, 200)
+	}
+	if err == nil {
+		f.Offset, err = intParam(q, "offset", 0, 0, 10000)
+	}
+	if err == nil {
+		err = oneOf("kind", f.Kind, "procurement", "trip", "inspection", "event", "budget", "issue", "stocktake", "survey")
+	}
+	if err == nil {
+		err = oneOf("overdue", q.Get("overdue"), "true", "false")
+		f.Overdue = q.Get("overdue") == "true"
+	}
+	if v := q.Get("due_before"); err == nil && v != "" {
+		f.DueBefore, err = dayOrTime("due_before", v)
 	}
 	if err == nil {
 		err = s.waitMinPosition(r)
@@ -38,12 +54,38 @@ func (s *Server) getInbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Now()
-	in, err := projections.GetInbox(r.Context(), s.cfg.ReadModels, user, now, limit)
+	in, err := projections.GetInbox(r.Context(), s.cfg.ReadModels, user, now, f)
 	if err != nil {
 		s.problems.Error(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, inboxBody{User: user, AsOf: now.UTC().Format(time.RFC3339), Inbox: in})
+}
+
+// intParam reads the integer query parameter name, def if absent, between
+// lo and hi.
+func intParam(q url.Values, name string, def, lo, hi int) (int, error) {
+	v := q.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, houqin.Errorf(houqin.EINVALID, "%s: must be between %d and %d, got %q", name, lo, hi, v)
+	}
+	return n, nil
+}
+
+// dayOrTime reads a moment: an RFC 3339 time, or a day (YYYY-MM-DD) meaning
+// its start in China time.
+func dayOrTime(field, v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, v, houqin.BusinessZone); err == nil {
+		return t, nil
+	}
+	return time.Time{}, houqin.Errorf(houqin.EINVALID, "%s: must be a day YYYY-MM-DD or an RFC 3339 time, got %q", field, v)
 }
 
 // subject is the user a read is about: the caller unless ?user= names

@@ -96,6 +96,19 @@ func TestInbox(t *testing.T) {
 	problem(t, f.do("wang.fang", http.MethodGet, "/v1/inbox?user=li.na", ""), 403, "user: only auditors and managers")
 	problem(t, f.do("huang.xin", http.MethodGet, "/v1/inbox?user=no.body", ""), 400, `user: no user "no.body"`)
 	problem(t, f.do("li.na", http.MethodGet, "/v1/inbox?limit=0", ""), 400, "limit: must be between 1 and 200")
+	// Filtered: the query reaches every section, each with its total.
+	if in := get("li.na", "?q=record&kind=procurement&overdue=true"); len(in.Pending) != 1 || len(in.Handled) != 0 || len(in.Copied) != 0 {
+		t.Errorf("li.na's inbox filtered = %+v", in)
+	}
+	if in := get("li.na", "?due_before=2026-12-01"); len(in.Pending) != 0 || len(in.Handled) != 1 {
+		t.Errorf("li.na's inbox due before 2026-12-01 = %+v", in)
+	}
+	if in := get("li.na", "?offset=1"); len(in.Pending) != 0 || len(in.Handled) != 0 {
+		t.Errorf("li.na's inbox from offset 1 = %+v", in)
+	}
+	problem(t, f.do("li.na", http.MethodGet, "/v1/inbox?kind=car", ""), 400, `kind: must be one of`)
+	problem(t, f.do("li.na", http.MethodGet, "/v1/inbox?due_before=tomorrow", ""), 400, `due_before: must be a day YYYY-MM-DD or an RFC 3339 time, got "tomorrow"`)
+	problem(t, f.do("li.na", http.MethodGet, "/v1/inbox?offset=-1", ""), 400, `offset: must be between 0 and 10000, got "-1"`)
 
 	var tasks struct{ Items []taskOut }
 	decodeOK(t, f.do("li.na", http.MethodGet, "/v1/tasks?status=pending", ""), 200, &tasks)

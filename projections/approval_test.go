@@ -225,7 +225,7 @@ func TestApprovalReadModels(t *testing.T) {
 			}
 			inbox := func(user string, now time.Time, limit int) section {
 				t.Helper()
-				in, err := projections.GetInbox(ctx, b.db, user, now, limit)
+				in, err := projections.GetInbox(ctx, b.db, user, now, projections.InboxFilter{Limit: limit})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -263,6 +263,53 @@ func TestApprovalReadModels(t *testing.T) {
 			} {
 				if diff := cmp.Diff(tt.want, inbox(tt.user, tt.now, tt.limit)); diff != "" {
 					t.Errorf("inbox of %s at %s, limit %d (-want +got):\n%s", tt.user, tt.now.Sub(approvalT0), tt.limit, diff)
+				}
+			}
+
+			// Filtered and paged: each section's page, and its total under
+			// the filter.
+			for _, tt := range []struct {
+				user string
+				f    projections.InboxFilter
+				want string
+			}{
+				{"chen.jing", projections.InboxFilter{Overdue: true}, "pending [PR-2026-00000A.finance_review.1] handled [PR-2026-00000D.finance_review.1] totals {1 0 1 0}"},
+				{"chen.jing", projections.InboxFilter{Step: "dept_approval"}, "pending [] handled [] totals {0 0 0 0}"},
+				{"chen.jing", projections.InboxFilter{Search: "00000d"}, "pending [] handled [PR-2026-00000D.finance_review.1] totals {0 0 1 0}"},
+				{"chen.jing", projections.InboxFilter{Search: "投影"}, "pending [PR-2026-00000A.finance_review.1] handled [PR-2026-00000D.finance_review.1] totals {1 0 1 0}"},
+				{"chen.jing", projections.InboxFilter{Search: "100%"}, "pending [] handled [] totals {0 0 0 0}"},
+				{"chen.jing", projections.InboxFilter{Kind: "trip"}, "pending [] handled [] totals {0 0 0 0}"},
+				{"liu.yang", projections.InboxFilter{Offset: 1}, "pending [] handled [PR-2026-00000B.dept_approval.1] totals {0 0 2 0}"},
+				{"ma.chao", projections.InboxFilter{Requester: "wang.fang", DueBefore: late}, "pending [] delegated [PR-2026-00000E.dept_approval.1] handled [PR-2026-00000A.dept_approval.1] totals {0 1 1 0}"},
+				{"ma.chao", projections.InboxFilter{Department: "FIN"}, "pending [] handled [] totals {0 0 0 0}"},
+				{"zhou.qiang", projections.InboxFilter{Search: "00000c"}, "copied [PR-2026-00000C] totals {0 0 0 1}"},
+			} {
+				if tt.f.Limit == 0 {
+					tt.f.Limit = 50
+				}
+				in, err := projections.GetInbox(ctx, b.db, tt.user, late, tt.f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, sec := range []struct {
+					name string
+					ids  []string
+				}{{"pending", ids(in.Pending)}, {"delegated", ids(in.Delegated)}, {"handled", ids(in.Handled)}} {
+					if len(sec.ids) > 0 || sec.name != "delegated" {
+						got = append(got, fmt.Sprintf("%s %v", sec.name, sec.ids))
+					}
+				}
+				if len(in.Copied) > 0 {
+					var copied []string
+					for _, c := range in.Copied {
+						copied = append(copied, c.ProcessID)
+					}
+					got = []string{fmt.Sprintf("copied %v", copied)}
+				}
+				got = append(got, fmt.Sprintf("totals %v", in.Totals))
+				if g := strings.Join(got, " "); g != tt.want {
+					t.Errorf("inbox of %s filtered %+v = %s, want %s", tt.user, tt.f, g, tt.want)
 				}
 			}
 

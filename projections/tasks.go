@@ -393,14 +393,20 @@ func GetTask(ctx context.Context, db *sql.DB, id string) (TaskRow, error) {
 }
 
 func queryTasks(ctx context.Context, db *sql.DB, now time.Time, q string, args ...any) ([]TaskRow, error) {
-	if now.IsZero() {
-		now = time.Now()
-	}
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read tasks: %w", err)
 	}
 	defer rows.Close()
+	return scanTasks(rows, now)
+}
+
+// scanTasks reads rows of taskColumns, judging overdue at now (time.Now
+// if zero).
+func scanTasks(rows *sql.Rows, now time.Time) ([]TaskRow, error) {
+	if now.IsZero() {
+		now = time.Now()
+	}
 	out := []TaskRow{}
 	for rows.Next() {
 		var (

@@ -227,6 +227,16 @@ try {
   await page.goto(base + '/inbox')
   await page.locator('[data-test="inbox"] .el-table__row', { hasText: otherID }).first().waitFor()
   check((await row.count()) === 0, `${processID} left the inbox once approved`)
+  // The server searches: by its number, the other requisition alone; by
+  // a word in no title, nothing.
+  await page.getByTestId('filter-search').fill('no such words')
+  await page.locator('[data-test="inbox"] .el-table__empty-text').waitFor()
+  await page.getByTestId('filter-search').fill(otherID.slice(-3))
+  await page.locator('[data-test="inbox"] .el-table__row', { hasText: otherID }).first().waitFor()
+  check((await page.locator('[data-test="inbox"] .el-table__row').count()) === 1 &&
+    (await page.getByTestId('tab-pending').textContent())?.includes('(1)'), `the inbox searched by number: ${otherID} alone, counted`)
+  await page.getByTestId('filter-search').fill('')
+  await page.locator('[data-test="inbox"] .el-table__row', { hasText: returnID }).first().waitFor()
   await page.getByTestId('tab-handled').click()
   await page.locator('[data-test="inbox"] .el-table__row', { hasText: processID }).first().waitFor()
   // Counted with the trip, the training and two requisitions he approved before the browser came.
