@@ -194,6 +194,12 @@ try {
   await page.getByTestId('task').waitFor()
   check((await page.getByTestId('process').textContent())?.includes('¥90.00'), 'the process page shows the amount in ¥')
   check(await page.getByText('A4 paper').isVisible(), 'the process page lists the items')
+  // The route as it runs, why each step applies or not; the budget check.
+  await page.getByTestId('route').getByText('部门负责人审批').click()
+  await page.getByTestId('route').getByText('规则：dept_head(requester)').waitFor()
+  const route = (await page.getByTestId('route').textContent()) ?? ''
+  check(route.includes('进行中') && route.includes('刘洋'), 'the route shows the step in progress, who and by which rule')
+  check((await page.getByTestId('budget-check').textContent())?.includes('预算内'), 'the budget check: within the plan')
   await page.screenshot({ path: join(shots, 'task.png'), fullPage: true })
 
   // A rejection without a reason is refused, with the message in Chinese.
@@ -323,6 +329,11 @@ try {
   await page.getByTestId('complete').click()
   await page.getByTestId('work-book').waitFor({ state: 'detached' })
   check(true, `${tripID} booked by li.na`)
+  // Booked: the confirmation letter (出差安排确认函) is among the documents.
+  await page.getByTestId('doc-confirmation').waitFor()
+  const letter = await page.request.get(new URL((await page.getByTestId('xlsx-confirmation').getAttribute('href')) ?? '', base).href)
+  check(letter.ok() && (letter.headers()['content-type'] ?? '').includes('spreadsheetml'), `the confirmation letter downloads (${letter.status()})`)
+  check((await page.getByTestId('request').textContent())?.includes('上海→北京'), 'the trip request shows its legs')
   // And the fire check: the extinguishers fail, high, saying why.
   await page.getByTestId('nav-inbox').click()
   await page.locator('[data-test="inbox"] .el-table__row', { hasText: inspectionID }).first().getByRole('link').click()
