@@ -61,6 +61,9 @@ func TestWebAppInBrowser(t *testing.T) {
 		"lines": []map[string]any{{"department": "MKT", "category": "office_supplies", "amount": 1000000},
 			{"department": "MKT", "category": "travel", "amount": 500000, "control": "warn"}}})
 	d.must(t, 200, "chen.jing", "POST", "/v1/tasks/"+d.pendingTask(t, "chen.jing", bu["id"].(string), bu["position"])["id"].(string)+"/approve", map[string]any{})
+	// The paper is an item of the warehouse's master data (so it can be
+	// counted and issued).
+	d.must(t, 201, "li.na", "POST", "/v1/inventory/items", map[string]any{"name": "A4 paper", "names": map[string]any{"zh": "A4 打印纸", "en": "A4 paper"}, "unit": "箱"})
 	withdraw := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)["id"].(string)
 	toReturn := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)["id"].(string)
 	other := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)
@@ -224,6 +227,13 @@ func TestWebAppInBrowser(t *testing.T) {
 	}
 	if task := d.pendingTask(t, "liu.yang", projectorID, 0); task["step"] != "dept_approval" {
 		t.Errorf("after the return liu.yang has %v", task)
+	}
+	// li.na counted a box of paper short; wang.fang asked for one.
+	for who, kind := range map[string]string{"li.na": "stocktake", "wang.fang": "issue"} {
+		items := d.must(t, 200, who, "GET", "/v1/processes?mine=true&kind="+kind, nil)["items"].([]any)
+		if len(items) != 1 {
+			t.Errorf("%s's %s processes after the browser: %v", who, kind, items)
+		}
 	}
 	if n := len(d.must(t, 200, "zhang.wei", "GET", "/v1/processes?kind=inspection", nil)["items"].([]any)); n != 2 {
 		t.Errorf("%d inspections after the browser, want 2 (one started in the form)", n)

@@ -44,6 +44,15 @@ const messages = {
       survey: '满意度调查',
     },
     error: { unavailable: '服务暂不可用，请稍后重试' },
+    issue: { title: '物资领用', onHand: '库存 {n} {unit}' },
+    stocktake: {
+      title: '盘点',
+      defaultReason: '{month} 月度盘点',
+      onHand: '账面库存',
+      counted: '实盘数量',
+      variance: '差异',
+      variances: '{n} 项有差异',
+    },
     inspection: {
       title: '安全检查',
       template: '检查表',
@@ -202,6 +211,7 @@ const messages = {
       invoiceNumber: '发票号码',
       invoiceAmount: '发票金额（元）',
       stockInHint: '货物已全部到齐，确认入库。',
+      handOutHint: '按申请的物品和数量从仓库发放，确认后扣减库存。',
       score: '满意度评分',
       surveyComment: '意见与建议',
       complete: {
@@ -216,6 +226,7 @@ const messages = {
         record: '提交检查结果',
         remediate: '报告整改完成',
         verify: '提交复查结果',
+        hand_out: '确认发放',
         confirm_attendees: '确认参会人员',
         confirm_publicity: '确认宣传',
         arrangement: '安排完成',
@@ -376,6 +387,15 @@ const messages = {
       survey: 'Survey',
     },
     error: { unavailable: 'The service is unavailable; try again shortly' },
+    issue: { title: 'Goods from stock', onHand: '{n} {unit} on hand' },
+    stocktake: {
+      title: 'Stocktake',
+      defaultReason: '{month} monthly stocktake',
+      onHand: 'On the books',
+      counted: 'Counted',
+      variance: 'Variance',
+      variances: '{n} items differ',
+    },
     inspection: {
       title: 'Safety inspection',
       template: 'Checklist',
@@ -534,6 +554,7 @@ const messages = {
       invoiceNumber: 'Invoice number',
       invoiceAmount: 'Invoice amount (yuan)',
       stockInHint: 'Everything has arrived: confirm the stock-in.',
+      handOutHint: 'Hand out the items and quantities asked for; confirming takes them from stock.',
       score: 'Satisfaction',
       surveyComment: 'Comments',
       complete: {
@@ -548,6 +569,7 @@ const messages = {
         record: 'Submit the results',
         remediate: 'Report the fix',
         verify: 'Submit the verification',
+        hand_out: 'Hand the goods out',
         confirm_attendees: 'Confirm the attendees',
         confirm_publicity: 'Confirm the publicity',
         arrangement: 'Arranged',

@@ -19,6 +19,8 @@ export const router = createRouter({
     { path: '/new/trip', name: 'new-trip', component: () => import('./pages/NewTripPage.vue') },
     { path: '/new/event', name: 'new-event', component: () => import('./pages/NewEventPage.vue') },
     { path: '/new/inspection', name: 'new-inspection', component: () => import('./pages/NewInspectionPage.vue') },
+    { path: '/new/issue', name: 'new-issue', component: () => import('./pages/NewIssuePage.vue') },
+    { path: '/new/stocktake', name: 'new-stocktake', component: () => import('./pages/NewStocktakePage.vue') },
   ],
 })
 

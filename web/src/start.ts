@@ -4,7 +4,7 @@ import { api, detail } from './api/client'
 import type { components } from './api/schema'
 import { i18n } from './i18n'
 
-type StartPath = '/v1/procurements' | '/v1/trips' | '/v1/events' | '/v1/inspections'
+type StartPath = '/v1/procurements' | '/v1/trips' | '/v1/events' | '/v1/inspections' | '/v1/inventory/issues' | '/v1/inventory/stocktakes'
 
 // submitStart starts a process from its form and opens it once the read
 // models hold it (the 201's position); a refusal is shown and the form stays.
