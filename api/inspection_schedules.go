@@ -2,8 +2,10 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -131,15 +133,20 @@ func (s *Server) listInspectionSchedules(w http.ResponseWriter, r *http.Request)
 		if !ok {
 			continue
 		}
-		item := inspectionScheduleItem{Name: name, ID: e.ID, Next: e.NextActionTimes, Recent: []string{}}
+		item := inspectionScheduleItem{Name: name, ID: e.ID, Cron: []string{}, Next: append([]time.Time{}, e.NextActionTimes...), Recent: []string{}}
 		// The list comes from visibility, which lags; the schedule itself
 		// says whether it is paused now.
 		if d, err := s.cfg.Temporal.ScheduleClient().GetHandle(r.Context(), e.ID).Describe(r.Context()); err == nil {
 			item.Paused, item.Note = d.Schedule.State.Paused, d.Schedule.State.Note
-			if d.Schedule.Spec != nil {
-				item.Cron = d.Schedule.Spec.CronExpressions
+			// The server keeps a cron expression as a calendar: written
+			// back as cron.
+			if spec := d.Schedule.Spec; spec != nil {
+				item.Cron = append(item.Cron, spec.CronExpressions...)
+				for _, c := range spec.Calendars {
+					item.Cron = append(item.Cron, cronOf(c))
+				}
 			}
-			item.Next = d.Info.NextActionTimes
+			item.Next = append([]time.Time{}, d.Info.NextActionTimes...)
 			for _, a := range d.Info.RecentActions {
 				if a.StartWorkflowResult != nil {
 					item.Recent = append(item.Recent, a.StartWorkflowResult.WorkflowID)
@@ -179,4 +186,35 @@ func (s *Server) inspectionScheduleAction(w http.ResponseWriter, r *http.Request
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"name": name, "action": action})
+}
+
+// cronOf writes a calendar spec as the cron expression it was made from
+// (minute hour day-of-month month day-of-week): the server keeps the cron
+// expressions of a schedule as calendars.
+func cronOf(c client.ScheduleCalendarSpec) string {
+	field := func(rs []client.ScheduleRange, def string, lo, hi int) string {
+		if len(rs) == 0 {
+			return def
+		}
+		var parts []string
+		for _, r := range rs {
+			end := max(r.End, r.Start)
+			var p string
+			switch {
+			case r.Start == lo && end == hi:
+				p = "*"
+			case end == r.Start:
+				p = strconv.Itoa(r.Start)
+			default:
+				p = fmt.Sprintf("%d-%d", r.Start, end)
+			}
+			if r.Step > 1 {
+				p += "/" + strconv.Itoa(r.Step)
+			}
+			parts = append(parts, p)
+		}
+		return strings.Join(parts, ",")
+	}
+	return strings.Join([]string{field(c.Minute, "0", 0, 59), field(c.Hour, "0", 0, 23), field(c.DayOfMonth, "*", 1, 31),
+		field(c.Month, "*", 1, 12), field(c.DayOfWeek, "*", 0, 6)}, " ")
 }

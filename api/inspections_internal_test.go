@@ -7,6 +7,7 @@ import (
 
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/config"
+	"go.temporal.io/sdk/client"
 )
 
 // TestInspectionOwners: each category's owners come from the checklists'
@@ -54,5 +55,23 @@ func TestInspectionOwners(t *testing.T) {
 	req.Template, req.Inspector = "fire_safety_monthly", "no.body"
 	if _, err := s.inspectionInput("zhang.wei", req, true); houqin.ErrorCode(err) != houqin.EINVALID {
 		t.Errorf("unknown inspector: %v", err)
+	}
+}
+
+// TestCronOf: a schedule's calendar, as the server keeps a cron
+// expression, is written back as that expression.
+func TestCronOf(t *testing.T) {
+	r := func(start, end, step int) client.ScheduleRange {
+		return client.ScheduleRange{Start: start, End: end, Step: step}
+	}
+	for want, c := range map[string]client.ScheduleCalendarSpec{
+		"0 1 1 * *": {Minute: []client.ScheduleRange{r(0, 0, 1)}, Hour: []client.ScheduleRange{r(1, 0, 1)},
+			DayOfMonth: []client.ScheduleRange{r(1, 1, 1)}, Month: []client.ScheduleRange{r(1, 12, 1)}, DayOfWeek: []client.ScheduleRange{r(0, 6, 1)}},
+		"*/15 9-17 * * 1-5": {Minute: []client.ScheduleRange{r(0, 59, 15)}, Hour: []client.ScheduleRange{r(9, 17, 1)}, DayOfWeek: []client.ScheduleRange{r(1, 5, 1)}},
+		"30 8 * * 1,3":      {Minute: []client.ScheduleRange{r(30, 0, 0)}, Hour: []client.ScheduleRange{r(8, 0, 0)}, DayOfWeek: []client.ScheduleRange{r(1, 0, 0), r(3, 0, 0)}},
+	} {
+		if got := cronOf(c); got != want {
+			t.Errorf("cronOf(%+v) = %q, want %q", c, got, want)
+		}
 	}
 }

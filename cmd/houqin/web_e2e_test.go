@@ -228,6 +228,19 @@ func TestWebAppInBrowser(t *testing.T) {
 	if task := d.pendingTask(t, "liu.yang", projectorID, 0); task["step"] != "dept_approval" {
 		t.Errorf("after the return liu.yang has %v", task)
 	}
+	// zhang.wei drafted next year's budget and scheduled a fire check, paused.
+	if items := d.must(t, 200, "zhang.wei", "GET", "/v1/processes?mine=true&kind=budget", nil)["items"].([]any); len(items) != 2 {
+		t.Errorf("zhang.wei's budgets after the browser: %v, want this year's and next", items)
+	}
+	var paused any
+	for _, it := range d.must(t, 200, "zhang.wei", "GET", "/v1/inspection-schedules", nil)["items"].([]any) {
+		if s := it.(map[string]any); s["name"] == "hq-5f-fire" {
+			paused = s["paused"]
+		}
+	}
+	if paused != true {
+		t.Errorf("the schedule made in the browser: paused %v", paused)
+	}
 	// li.na counted a box of paper short; wang.fang asked for one.
 	for who, kind := range map[string]string{"li.na": "stocktake", "wang.fang": "issue"} {
 		items := d.must(t, 200, who, "GET", "/v1/processes?mine=true&kind="+kind, nil)["items"].([]any)
