@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -34,9 +35,10 @@ type OIDCConfig struct {
 // OIDC signs browsers in through a provider and hands them a houqin
 // session (the session cookie, signed with the session key).
 type OIDC struct {
-	cfg      OIDCConfig
-	verifier *oidc.IDTokenVerifier
-	oauth    oauth2.Config
+	cfg        OIDCConfig
+	verifier   *oidc.IDTokenVerifier
+	oauth      oauth2.Config
+	endSession string // the provider's end_session_endpoint (RP-initiated logout), if it has one
 }
 
 // NewOIDC fetches the provider's discovery document and returns the sign-in.
@@ -51,9 +53,39 @@ func NewOIDC(ctx context.Context, cfg OIDCConfig) (*OIDC, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oidc: discovery of %s: %w", cfg.Issuer, err)
 	}
-	return &OIDC{cfg: cfg, verifier: p.Verifier(&oidc.Config{ClientID: cfg.ClientID}),
+	var meta struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := p.Claims(&meta); err != nil {
+		return nil, fmt.Errorf("oidc: discovery of %s: %w", cfg.Issuer, err)
+	}
+	return &OIDC{cfg: cfg, verifier: p.Verifier(&oidc.Config{ClientID: cfg.ClientID}), endSession: meta.EndSession,
 		oauth: oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RedirectURL: cfg.RedirectURL,
 			Endpoint: p.Endpoint(), Scopes: []string{oidc.ScopeOpenID, "profile"}}}, nil
+}
+
+// LogoutURL is where a browser signing out of houqin goes to sign out of
+// the provider too (OpenID Connect RP-Initiated Logout): its
+// end_session_endpoint with this client and houqin's login page to come
+// back to; "" when the provider has none.
+func (o *OIDC) LogoutURL() string {
+	if o == nil || o.endSession == "" {
+		return ""
+	}
+	back, err := url.Parse(o.cfg.RedirectURL)
+	if err != nil {
+		return ""
+	}
+	back.Path, back.RawQuery = "/login", ""
+	u, err := url.Parse(o.endSession)
+	if err != nil {
+		return ""
+	}
+	q := u.Query()
+	q.Set("client_id", o.cfg.ClientID)
+	q.Set("post_logout_redirect_uri", back.String())
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // oidcCookie carries a sign-in's state, nonce and PKCE verifier from the

@@ -34,6 +34,8 @@ type fakeIdP struct {
 	user   string // the preferred_username of the next sign-in
 	nonce  string // if set, the ID token's nonce instead of the request's (a replayed token)
 
+	loggedOut int // RP-initiated logouts served
+
 	mu    sync.Mutex
 	codes map[string]grant
 }
@@ -54,7 +56,17 @@ func newFakeIdP(t *testing.T, client string) *fakeIdP {
 			"issuer": p.srv.URL, "authorization_endpoint": p.srv.URL + "/authorize", "token_endpoint": p.srv.URL + "/token",
 			"jwks_uri": p.srv.URL + "/jwks", "response_types_supported": []string{"code"},
 			"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"RS256"},
-			"code_challenge_methods_supported": []string{"S256"}})
+			"code_challenge_methods_supported": []string{"S256"}, "end_session_endpoint": p.srv.URL + "/logout"})
+	})
+	// RP-initiated logout: a known client, back to where it asks.
+	mux.HandleFunc("GET /logout", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("client_id") != p.client || !strings.HasSuffix(q.Get("post_logout_redirect_uri"), "/login") {
+			http.Error(w, "bad logout request", http.StatusBadRequest)
+			return
+		}
+		p.loggedOut++
+		http.Redirect(w, r, q.Get("post_logout_redirect_uri"), http.StatusFound)
 	})
 	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: &key.PublicKey, KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
@@ -182,6 +194,40 @@ func TestOIDCSignIn(t *testing.T) {
 	if code, user := me(c); code != 200 || user != "li.na" {
 		t.Errorf("/v1/me after the sign-in = %d %q, want li.na", code, user)
 	}
+	// Signing out ends houqin's session, then the provider's (RP-initiated
+	// logout), which sends the browser back to the login page.
+	u, _ := url.Parse(srv.URL)
+	var csrf string
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == api.CSRFCookie {
+			csrf = ck.Value
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/auth/logout", nil)
+	req.Header.Set("X-CSRF-Token", csrf)
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		LogoutURL string `json:"logout_url"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(out.LogoutURL, idp.srv.URL+"/logout?") {
+		t.Fatalf("POST /auth/logout = %d %+v, want 200 and the provider's logout", resp.StatusCode, out)
+	}
+	resp, err = c.Get(out.LogoutURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != srv.URL+"/login" || idp.loggedOut != 1 {
+		t.Errorf("the provider's logout ended %d at %q (%d logouts), want back at %s/login", resp.StatusCode, resp.Header.Get("Location"), idp.loggedOut, srv.URL)
+	}
+	if code, _ := me(c); code != http.StatusUnauthorized {
+		t.Errorf("/v1/me after signing out = %d, want 401", code)
+	}
 
 	// A callback the browser did not start (another state) is refused.
 	c = browser()
@@ -232,7 +278,7 @@ func TestOIDCSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, _ := http.NewRequest("GET", srv.URL+"/v1/me", nil)
+	req, _ = http.NewRequest("GET", srv.URL+"/v1/me", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {

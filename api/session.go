@@ -91,6 +91,12 @@ func (s *Server) devLogin(w http.ResponseWriter, r *http.Request) {
 // logout ends the browser's session: both cookies expire.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	s.setSession(w, r, "", "", -1)
+	// Signed in through a provider that ends sessions too: the browser
+	// goes there next (RP-initiated logout), then back to the login page.
+	if u := s.cfg.OIDC.LogoutURL(); u != "" {
+		writeJSON(w, http.StatusOK, map[string]string{"logout_url": u})
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

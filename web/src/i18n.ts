@@ -9,6 +9,7 @@ const messages = {
     app: { name: '后勤', title: '后勤管理', switchLanguage: 'English' },
     login: {
       title: '选择登录身份',
+      expired: '登录已过期，请重新登录',
       hint: '开发环境：选择演示组织中的一位成员登录。',
       department: '部门',
       roles: '角色',
@@ -389,6 +390,7 @@ const messages = {
     app: { name: 'houqin', title: 'Logistics', switchLanguage: '中文' },
     login: {
       title: 'Sign in as',
+      expired: 'Your session has ended: please sign in again',
       hint: 'Development: pick a member of the demo organisation.',
       department: 'Department',
       roles: 'Roles',
