@@ -413,3 +413,27 @@ func (s *Server) inventoryReport(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Write(buf.Bytes())
 }
+
+// stocktakeItems answers the items a scheduled stocktake's count task
+// counts (GET /v1/inventory/stocktakes/{id}/items), asked of its workflow:
+// what the count form lists, each to be counted once. Whoever may read the
+// stocktake may read them; a stocktake submitted with its counts has none.
+func (s *Server) stocktakeItems(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	err := s.waitMinPosition(r)
+	if err == nil {
+		err = s.mayRead(r, id)
+	}
+	if err == nil && !strings.HasPrefix(id, "ST-") {
+		err = houqin.Errorf(houqin.ENOTFOUND, "stocktake: %s is not a stocktake", id)
+	}
+	items := []string{}
+	if err == nil {
+		err = s.query(r.Context(), id, workflows.QueryCountItems, &items)
+	}
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"stocktake": id, "items": append([]string{}, items...)})
+}

@@ -201,6 +201,7 @@ func (s *Server) Handler() http.Handler {
 		r.Patch("/inventory/items/{item}", s.updateItem)
 		r.Post("/inventory/issues", s.startIssue)
 		r.Post("/inventory/stocktakes", s.startStocktake)
+		r.Get("/inventory/stocktakes/{id}/items", s.stocktakeItems)
 		r.Get("/inventory/stocktake-schedules", s.listSchedules)
 		r.Post("/inventory/stocktake-schedules", s.createSchedule)
 		r.Delete("/inventory/stocktake-schedules/{id}", s.deleteSchedule)

@@ -3,6 +3,7 @@ package workflows
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,11 @@ var stocktakeID = regexp.MustCompile(`^ST-[0-9]{4}-[0-9]{6,}$`)
 
 // StepCount is the counting step of a scheduled stocktake.
 const StepCount = "count"
+
+// QueryCountItems names the query of the items a scheduled stocktake's
+// count task counts (none for a stocktake submitted with its counts): what
+// the count form lists.
+const QueryCountItems = "count_items"
 
 // DefaultCountSLA is how long the counters of a scheduled stocktake have.
 const DefaultCountSLA = 3 * 24 * time.Hour
@@ -65,6 +71,9 @@ func Stocktake(ctx workflow.Context, in StocktakeInput) (ProcessResult, error) {
 		return ProcessResult{}, err
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryState, p.state); err != nil {
+		return ProcessResult{}, err
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryCountItems, func() ([]string, error) { return slices.Clone(in.Items), nil }); err != nil {
 		return ProcessResult{}, err
 	}
 	w := &stocktake{in: in, p: p}

@@ -324,6 +324,11 @@ func TestStocktakeScheduleEndToEnd(t *testing.T) {
 	if task["step"] != "count" {
 		t.Fatalf("task = %v, want count", task)
 	}
+	// The count form lists the schedule's items, asked of the workflow.
+	if items := d.must(t, 200, "zhou.qiang", "GET", "/v1/inventory/stocktakes/"+id+"/items", nil); fmt.Sprint(items["items"]) != "[A4 paper toner]" {
+		t.Errorf("the count task's items = %v", items)
+	}
+	d.must(t, 403, "wang.fang", "GET", "/v1/inventory/stocktakes/"+id+"/items", nil)
 	d.must(t, 400, "zhou.qiang", "POST", "/v1/tasks/"+task["id"].(string)+"/complete", map[string]any{"data": map[string]any{"counts": []map[string]any{{"item": "A4 paper", "counted": 0}}}})
 	d.must(t, 200, "zhou.qiang", "POST", "/v1/tasks/"+task["id"].(string)+"/complete", map[string]any{"data": map[string]any{
 		"counts": []map[string]any{{"item": "A4 paper", "counted": 0}, {"item": "toner", "counted": 0}}}})

@@ -90,6 +90,7 @@ const messages = {
       counted: '实盘数量',
       variance: '差异',
       variances: '{n} 项有差异',
+      blind: '盲盘：不显示账面数量，请按实物清点填写。',
     },
     inspection: {
       title: '安全检查',
@@ -244,6 +245,7 @@ const messages = {
     },
     work: {
       supplier: '供应商',
+      quotes: '附三家比价（超过制度限额的订单须附）',
       note: '备注',
       receiptHint: '本次到货数量（可分批到货）',
       invoiceNumber: '发票号码',
@@ -265,6 +267,7 @@ const messages = {
         remediate: '报告整改完成',
         verify: '提交复查结果',
         hand_out: '确认发放',
+        count: '提交盘点结果',
         confirm_attendees: '确认参会人员',
         confirm_publicity: '确认宣传',
         arrangement: '安排完成',
@@ -471,6 +474,7 @@ const messages = {
       counted: 'Counted',
       variance: 'Variance',
       variances: '{n} items differ',
+      blind: 'A blind count: the books are not shown; count what is on the shelf.',
     },
     inspection: {
       title: 'Safety inspection',
@@ -625,6 +629,7 @@ const messages = {
     },
     work: {
       supplier: 'Supplier',
+      quotes: 'Attach three quotes (required above the policy limit)',
       note: 'Note',
       receiptHint: 'Quantities received in this delivery (deliveries may be partial)',
       invoiceNumber: 'Invoice number',
@@ -646,6 +651,7 @@ const messages = {
         remediate: 'Report the fix',
         verify: 'Submit the verification',
         hand_out: 'Hand the goods out',
+        count: 'Submit the count',
         confirm_attendees: 'Confirm the attendees',
         confirm_publicity: 'Confirm the publicity',
         arrangement: 'Arranged',

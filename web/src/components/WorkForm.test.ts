@@ -29,6 +29,22 @@ describe('WorkForm', () => {
     })
   })
 
+  it("adds three quotes, the chosen supplier's at the order's total", async () => {
+    const w = form('record_po')
+    await w.find('[data-test="supplier"]').setValue('得力办公')
+    await w.find('[data-test="quotes-on"] input').setValue(true)
+    await w.find('[data-test="quote-1"] [data-test="quote-supplier"]').setValue('晨光文具')
+    await w.find('[data-test="quote-1"] [data-test="quote-amount"] input').setValue('130')
+    await w.find('[data-test="quote-2"] [data-test="quote-supplier"]').setValue('齐心办公')
+    await w.find('[data-test="quote-2"] [data-test="quote-amount"] input').setValue('125.5')
+    await w.find('form').trigger('submit')
+    expect((w.emitted('complete')?.[0]?.[0] as { quotes: unknown }).quotes).toEqual([
+      { supplier: '得力办公', amount: 12100 },
+      { supplier: '晨光文具', amount: 13000 },
+      { supplier: '齐心办公', amount: 12550 },
+    ])
+  })
+
   it('records the invoice amount in fen, prefilled with the amount', async () => {
     const w = form('record_invoice')
     await w.find('[data-test="invoice-number"]').setValue('INV-1')
