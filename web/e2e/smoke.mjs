@@ -459,7 +459,11 @@ try {
   check(value === '100.0 %' && (await page.getByTestId('kpi-status-satisfaction').textContent()) === '达标',
     `satisfaction after the survey: ${value}, met`)
   await page.locator('[data-test="kpi-satisfaction"] svg').first().waitFor()
+  // Side by side per department, and the management plan to download.
+  await page.getByTestId('department-chart').locator('svg').first().waitFor()
   await page.screenshot({ path: join(shots, 'kpi.png'), fullPage: true })
+  const plan = await page.request.get(new URL((await page.getByTestId('plan-xlsx').getAttribute('href')) ?? '', base).href)
+  check(plan.ok() && (plan.headers()['content-type'] ?? '').includes('spreadsheetml'), `the KPIs by department charted; 后勤管理计划书 downloads (${plan.status()})`)
   // As of June, before any of this happened: no data.
   const asOfInput = page.locator('.kpi-as-of input')
   await asOfInput.fill('2026-06-01 00:00:00')
@@ -477,6 +481,8 @@ try {
   check((await line.first().textContent())?.includes('办公用品') && (await line.first().textContent())?.includes('¥90.00'),
     'the budget line of 市场部 办公用品 shows the ¥90.00 spent')
   await page.locator('[data-test="budget-lines"]').locator('xpath=..').locator('svg').first().waitFor().catch(() => {})
+  const purchasePlan = await page.request.get(new URL((await page.getByTestId('purchase-plan-xlsx').getAttribute('href')) ?? '', base).href)
+  check(purchasePlan.ok() && (purchasePlan.headers()['content-type'] ?? '').includes('spreadsheetml'), `物资采购计划 downloads (${purchasePlan.status()})`)
   await page.screenshot({ path: join(shots, 'budget.png'), fullPage: true })
   // He drafts next year's budget: one line, sent for approval.
   await page.getByTestId('new-budget').click()

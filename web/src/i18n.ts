@@ -174,6 +174,7 @@ const messages = {
     budget: {
       title: '{year} 年度后勤预算',
       download: '下载预算执行表',
+      purchasePlan: '物资采购计划',
       active: '已生效',
       draft: '未生效',
       total: '预算合计',
@@ -236,10 +237,12 @@ const messages = {
     },
     kpi: {
       title: '后勤绩效指标',
-      department: '部门（如 MKT）',
+      department: '部门',
       asOf: '截至某一时刻（默认现在）',
       asOfShown: '截至 {at}',
       download: '下载服务质量评估报告',
+      plan: '后勤管理计划书',
+      byDepartment: '各部门对比',
       target: '目标',
       status: { pass: '达标', fail: '未达标', no_data: '无数据' },
     },
@@ -558,6 +561,7 @@ const messages = {
     budget: {
       title: 'Logistics budget {year}',
       download: 'Budget report',
+      purchasePlan: 'Purchase plan',
       active: 'Active',
       draft: 'Not active',
       total: 'Total plan',
@@ -620,10 +624,12 @@ const messages = {
     },
     kpi: {
       title: 'Logistics KPIs',
-      department: 'Department (e.g. MKT)',
+      department: 'Department',
       asOf: 'As of a moment (default now)',
       asOfShown: 'As of {at}',
       download: 'Service quality report',
+      plan: 'Logistics management plan',
+      byDepartment: 'By department',
       target: 'Target',
       status: { pass: 'Met', fail: 'Missed', no_data: 'No data' },
     },
