@@ -243,6 +243,16 @@ try {
     (await page.getByTestId('tab-pending').textContent())?.includes('(1)'), `the inbox searched by number: ${otherID} alone, counted`)
   await page.getByTestId('filter-search').fill('')
   await page.locator('[data-test="inbox"] .el-table__row', { hasText: returnID }).first().waitFor()
+  // By step: his department head approvals, every row at that step.
+  const filtered = page.waitForResponse((r) => r.url().includes('/v1/inbox') && r.url().includes('step=dept_approval'))
+  await page.getByTestId('filter-step').click()
+  await page.locator('.el-select-dropdown__item:visible', { hasText: '部门负责人审批' }).click()
+  await filtered
+  await page.waitForFunction(() => document.querySelectorAll('[data-test="inbox"] .el-table__row').length > 0)
+  const stepRows = await page.locator('[data-test="inbox"] .el-table__row').allTextContents()
+  check(stepRows.length > 0 && stepRows.every((r) => r.includes('部门负责人审批')), `the inbox filtered by step: ${stepRows.length} at 部门负责人审批`)
+  await page.goto(base + '/inbox')
+  await page.locator('[data-test="inbox"] .el-table__row', { hasText: returnID }).first().waitFor()
   await page.getByTestId('tab-handled').click()
   await page.locator('[data-test="inbox"] .el-table__row', { hasText: processID }).first().waitFor()
   // Counted with the trip, the training and two requisitions he approved before the browser came.
