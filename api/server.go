@@ -192,6 +192,8 @@ func (s *Server) Handler() http.Handler {
 			r.Post("/tasks/{id}/"+action, s.actOnTask(action)) // a route each: a body schema each in the spec
 		}
 		r.Get("/inbox", s.getInbox)
+		r.Get("/notifications", s.listNotifications)
+		r.Post("/notifications/read", s.readNotifications)
 		r.Get("/delegations", s.listDelegations)
 		r.Post("/delegations", s.setDelegation)
 		r.Delete("/delegations/{id}", s.cancelDelegation)

@@ -181,6 +181,18 @@ try {
   await page.waitForURL(/\/inbox$/)
   await page.getByTestId('who').waitFor()
   check((await page.getByTestId('who').textContent()) === '刘洋', 'signed in as 刘洋')
+  // The bell says what waits for him: her requisition, which it opens on his task.
+  await page.getByTestId('bell').click()
+  const note = page.getByTestId('notification-' + processID).first()
+  await note.waitFor()
+  check(Number((await page.getByTestId('bell-count').locator('sup').textContent())?.trim()) >= 1 && (await note.textContent())?.includes('浏览器里提交的打印纸'),
+    `the bell counts the unread and names ${processID}: ${(await note.textContent())?.trim()}`)
+  await page.waitForFunction(() => [...document.querySelectorAll('.el-popover')].some((p) => getComputedStyle(p).opacity === '1'))
+  await page.screenshot({ path: join(shots, 'bell.png'), fullPage: true })
+  await note.click()
+  await page.waitForURL(new RegExp('/processes/' + processID + '\\?task='))
+  await page.getByTestId('task').waitFor()
+  await page.getByTestId('nav-inbox').click()
   const row = page.locator('[data-test="inbox"] .el-table__row', { hasText: processID })
   console.log('info submitted in the browser: ' + processID)
   await row.first().waitFor({ timeout: 10000 })

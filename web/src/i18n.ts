@@ -46,6 +46,14 @@ const messages = {
     },
     error: { unavailable: '服务暂不可用，请稍后重试' },
     issue: { title: '物资领用', onHand: '库存 {n} {unit}' },
+    notifications: {
+      title: '通知',
+      empty: '没有通知',
+      readAll: '全部标为已读',
+      line: '{head}：{title}{step}',
+      kinds: { task: '待办', reminded: '催办', escalated: '超时转给你', copied: '抄送' },
+      outcomes: { approved: '已通过', rejected: '已驳回', completed: '已完成', returned: '已退回给你', cancelled: '已取消' },
+    },
     budgetForm: {
       title: '预算编制与调整',
       draft: '编制年度预算',
@@ -433,6 +441,14 @@ const messages = {
     },
     error: { unavailable: 'The service is unavailable; try again shortly' },
     issue: { title: 'Goods from stock', onHand: '{n} {unit} on hand' },
+    notifications: {
+      title: 'Notifications',
+      empty: 'No notifications',
+      readAll: 'Mark all read',
+      line: '{head}: {title}{step}',
+      kinds: { task: 'To do', reminded: 'Reminder', escalated: 'Overdue, now also yours', copied: 'Copied to you' },
+      outcomes: { approved: 'Approved', rejected: 'Rejected', completed: 'Completed', returned: 'Returned to you', cancelled: 'Cancelled' },
+    },
     budgetForm: {
       title: 'Draft or adjust a budget',
       draft: "Draft a year's budget",

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestNotificationsEndToEnd takes a requisition to its end on
+// houqin dev and reads what each person is told (GET /v1/notifications):
+// liu.yang his task, wang.fang the approval, the completion and her
+// survey, li.na each work step as it opens, zhou.qiang the copy (抄送) when
+// it ends — each with the process's title, requester and amount; reading
+// them marks them read.
+func TestNotificationsEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded Temporal server")
+	}
+	d := startDev(t)
+	created := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)
+	id := created["id"].(string)
+	task := d.pendingTask(t, "liu.yang", id, created["position"])
+	told := func(user string, pos any) []string {
+		t.Helper()
+		out := d.must(t, 200, user, "GET", fmt.Sprintf("/v1/notifications?min_position=%v", pos), nil)
+		var got []string
+		for _, it := range out["items"].([]any) {
+			n := it.(map[string]any)
+			if n["process_id"] != id {
+				continue
+			}
+			if n["title"] != "Q1 打印纸" || n["requester"] != "wang.fang" || n["amount"] != 105000.0 {
+				t.Errorf("%s's notification %v lacks the process's title, requester or amount", user, n)
+			}
+			got = append(got, fmt.Sprintf("%s %s %v", n["kind"], n["event_type"], n["step"]))
+		}
+		return got
+	}
+	if got := strings.Join(told("liu.yang", created["position"]), "; "); got != "task task.opened dept_approval" {
+		t.Errorf("liu.yang is told %q", got)
+	}
+	out := d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+task["id"].(string)+"/approve", map[string]any{"comment": "同意"})
+	// li.na orders, receives, invoices and stocks in; each step's task is
+	// on her list as it opens.
+	for _, data := range []map[string]any{
+		{"supplier": "得力办公", "lines": []map[string]any{{"name": "A4 paper", "quantity": 20, "unit_price": 4500}, {"name": "签字笔", "quantity": 50, "unit_price": 300}}},
+		{"lines": []map[string]any{{"name": "A4 paper", "quantity": 20}, {"name": "签字笔", "quantity": 50}}},
+		{"number": "DL-0001", "amount": 105000},
+		{},
+	} {
+		work := d.pendingTask(t, "li.na", id, out["position"])
+		out = d.must(t, 200, "li.na", "POST", "/v1/tasks/"+work["id"].(string)+"/complete", map[string]any{"data": data})
+	}
+	d.waitProcess(t, "wang.fang", id, "completed")
+	survey := pendingStep(t, d, "wang.fang", "SV-"+id, "respond", out["position"])
+	for user, want := range map[string]string{
+		"wang.fang": "outcome procurement.completed <nil>; outcome procurement.approved <nil>",
+		"li.na": "task task.opened stock_in; task task.opened record_invoice; task task.opened receive_goods; " +
+			"task task.opened record_po",
+		"zhou.qiang": "copied process.copied <nil>",
+	} {
+		if got := strings.Join(told(user, out["position"]), "; "); got != want {
+			t.Errorf("%s is told %q, want %q", user, got, want)
+		}
+	}
+	// And the survey to answer, on its own process.
+	var asked bool
+	for _, it := range d.must(t, 200, "wang.fang", "GET", "/v1/notifications", nil)["items"].([]any) {
+		n := it.(map[string]any)
+		asked = asked || n["process_id"] == "SV-"+id && n["kind"] == "task" && n["task_id"] == survey
+	}
+	if !asked {
+		t.Errorf("wang.fang is not told of her survey %v", survey)
+	}
+	if n := d.must(t, 200, "liu.yang", "POST", "/v1/notifications/read", map[string]any{}); n["unread"] != 0.0 {
+		t.Errorf("after reading all, liu.yang has %v unread", n["unread"])
+	}
+	if n := d.must(t, 200, "liu.yang", "GET", "/v1/notifications?unread=true", nil); len(n["items"].([]any)) != 0 {
+		t.Errorf("liu.yang's unread after reading: %v", n["items"])
+	}
+	d.must(t, 400, "liu.yang", "GET", "/v1/notifications?limit=0", nil)
+}
