@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"net/mail"
 	"slices"
 	"strings"
 
@@ -22,6 +23,8 @@ type User struct {
 	External   bool     // works for an outside company (the department is external)
 	Left       bool     // has left the organisation: never assigned a task; their Fallback (or manager) is
 	Fallback   string   // user ID who takes over this user's approvals once they have left; "" = the manager
+	Email      string   // where email notifications go; "" = none (docs/NOTIFICATIONS.md)
+	Lang       string   // the language of their notifications: "zh-CN" (the default) or "en"
 }
 
 // HasRole reports whether u has role.
@@ -75,6 +78,8 @@ type orgFile struct {
 		Manager    *string  `yaml:"manager"` // absent: the department head; "": none
 		Left       bool     `yaml:"left"`
 		Fallback   string   `yaml:"fallback"`
+		Email      string   `yaml:"email"`
+		Lang       string   `yaml:"lang"`
 	} `yaml:"users"`
 }
 
@@ -134,6 +139,10 @@ func ParseOrg(b []byte) (*Org, error) {
 			return nil, Errorf(EINVALID, "%s.name: required", field)
 		case u.Department == "":
 			return nil, Errorf(EINVALID, "%s.department: required", field)
+		case u.Email != "" && !isEmail(u.Email):
+			return nil, Errorf(EINVALID, "%s.email: %q is not an address such as wang.fang@example.com", field, u.Email)
+		case u.Lang != "" && u.Lang != "zh-CN" && u.Lang != "en":
+			return nil, Errorf(EINVALID, "%s.lang: must be zh-CN or en, got %q", field, u.Lang)
 		}
 		if j, ok := userAt[u.ID]; ok {
 			return nil, Errorf(EINVALID, "%s.id: duplicate user %q (also users[%d])", field, u.ID, j)
@@ -155,7 +164,7 @@ func ParseOrg(b []byte) (*Org, error) {
 		}
 		o.users = append(o.users, User{
 			ID: u.ID, Name: u.Name, NameEn: u.NameEn, Department: u.Department,
-			Roles: roles, External: f.Departments[d].External, Left: u.Left, Fallback: u.Fallback,
+			Roles: roles, External: f.Departments[d].External, Left: u.Left, Fallback: u.Fallback, Email: u.Email, Lang: u.Lang,
 		})
 	}
 
@@ -415,4 +424,10 @@ func isDeptID(s string) bool {
 		}
 	}
 	return true
+}
+
+// isEmail reports whether s is a bare email address (no display name).
+func isEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == ""
 }

@@ -82,7 +82,8 @@ func TestDefaultOrg(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := houqin.User{ID: "wang.fang", Name: "王芳", NameEn: "Wang Fang", Department: "MKT", Roles: []string{"employee"}, Manager: "liu.yang"}
+		want := houqin.User{ID: "wang.fang", Name: "王芳", NameEn: "Wang Fang", Department: "MKT", Roles: []string{"employee"}, Manager: "liu.yang",
+			Email: "wang.fang@houqin.example"}
 		if diff := cmp.Diff(want, u); diff != "" {
 			t.Errorf("User(wang.fang) (-want +got):\n%s", diff)
 		}

@@ -190,6 +190,7 @@ func noticeOf(ctx context.Context, tx *sql.Tx, e houqin.Event) (*notice, error) 
 // amount and the task's step as they are now.
 type Notification struct {
 	ID        string             `json:"id"`
+	Recipient string             `json:"-"`
 	Kind      string             `json:"kind"`
 	EventType string             `json:"event_type"`
 	ProcessID string             `json:"process_id"`
@@ -206,19 +207,44 @@ type Notification struct {
 	Position  int64              `json:"-"`
 }
 
-// ListNotifications lists a recipient's notifications, newest first, at most
-// limit, only the unread if asked; and counts the unread.
+// ListNotifications lists a recipient's notifications, newest first, at
+// most limit, only the unread if asked; and counts the unread.
 func ListNotifications(ctx context.Context, db *sql.DB, recipient string, unreadOnly bool, limit int) ([]Notification, int, error) {
 	where := `n.recipient = $1`
 	if unreadOnly {
 		where += ` AND n.read_at = ''`
 	}
-	rows, err := db.QueryContext(ctx, `SELECT n.id, n.kind, n.event_type, n.process_id, n.task_id, n.actor, n.at, n.read_at, n.position,
+	out, err := queryNotifications(ctx, db, where+` ORDER BY n.position DESC, n.id LIMIT $2`, recipient, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	var unread int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE recipient = $1 AND read_at = ''`, recipient).Scan(&unread); err != nil {
+		return nil, 0, fmt.Errorf("count notifications: %w", err)
+	}
+	return out, unread, nil
+}
+
+// GetNotification returns one notification with its recipient; ENOTFOUND
+// if there is none.
+func GetNotification(ctx context.Context, db *sql.DB, id string) (Notification, error) {
+	out, err := queryNotifications(ctx, db, `n.id = $1`, id)
+	if err != nil {
+		return Notification{}, err
+	}
+	if len(out) == 0 {
+		return Notification{}, houqin.Errorf(houqin.ENOTFOUND, "notification: no notification %q", id)
+	}
+	return out[0], nil
+}
+
+func queryNotifications(ctx context.Context, db *sql.DB, where string, args ...any) ([]Notification, error) {
+	rows, err := db.QueryContext(ctx, `SELECT n.id, n.recipient, n.kind, n.event_type, n.process_id, n.task_id, n.actor, n.at, n.read_at, n.position,
 		COALESCE(p.title, ''), COALESCE(p.requester, ''), COALESCE(p.amount, 0), COALESCE(p.kind, ''), COALESCE(t.step, ''), COALESCE(t.name, '')
 		FROM notifications n LEFT JOIN processes p ON p.id = n.process_id LEFT JOIN tasks t ON t.id = n.task_id
-		WHERE `+where+` ORDER BY n.position DESC, n.id LIMIT $2`, recipient, limit)
+		WHERE `+where, args...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("read notifications: %w", err)
+		return nil, fmt.Errorf("read notifications: %w", err)
 	}
 	defer rows.Close()
 	out := []Notification{}
@@ -228,9 +254,9 @@ func ListNotifications(ctx context.Context, db *sql.DB, recipient string, unread
 			readAt, name string
 			kind         string
 		)
-		if err := rows.Scan(&n.ID, &n.Kind, &n.EventType, &n.ProcessID, &n.TaskID, &n.Actor, &n.At, &readAt, &n.Position,
+		if err := rows.Scan(&n.ID, &n.Recipient, &n.Kind, &n.EventType, &n.ProcessID, &n.TaskID, &n.Actor, &n.At, &readAt, &n.Position,
 			&n.Title, &n.Requester, &n.Amount, &kind, &n.Step, &name); err != nil {
-			return nil, 0, fmt.Errorf("read notifications: %w", err)
+			return nil, fmt.Errorf("read notifications: %w", err)
 		}
 		n.Read, n.ProcKind = readAt != "", houqin.ProcessKind(kind)
 		if name != "" {
@@ -242,13 +268,9 @@ func ListNotifications(ctx context.Context, db *sql.DB, recipient string, unread
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("read notifications: %w", err)
+		return nil, fmt.Errorf("read notifications: %w", err)
 	}
-	var unread int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE recipient = $1 AND read_at = ''`, recipient).Scan(&unread); err != nil {
-		return nil, 0, fmt.Errorf("count notifications: %w", err)
-	}
-	return out, unread, nil
+	return out, nil
 }
 
 // MarkNotificationsRead marks a recipient's notifications read at now: the

@@ -53,6 +53,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	reconcileEvery := fs.Duration("reconcile-interval", 10*time.Second, "how often processes whose workflow ended outside houqin (terminated, timed out, failed) are recorded as terminated")
 	histories := fs.String("histories", "", "directory of the kept copies of closed workflow histories (default DATA/histories)")
 	keepEvery := fs.Duration("keep-interval", time.Minute, "how often the histories of newly closed processes are copied to --histories (0: never)")
+	notifyFile := fs.String("notify-config", "", "notifications YAML: the public URL and the channels (docs/NOTIFICATIONS.md); default: the bell only, nothing sent")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -143,6 +144,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *keepEvery > 0 {
 		keeper := &worker.HistoryKeeper{Store: store, Temporal: tc, Dir: cmp.Or(*histories, filepath.Join(sf.data, "histories")), Interval: *keepEvery, Logger: log}
 		loops = append(loops, keeper.Run)
+	}
+	if sender, err := newSender(ctx, *notifyFile, db, org, log, reg); err != nil {
+		return err
+	} else if sender != nil {
+		loops = append(loops, sender.Run)
 	}
 	return serve(ctx, log, stdout, banner, url, ln, srv.Handler(), loops...)
 }

@@ -1,9 +1,22 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
 )
 
 // TestNotificationsEndToEnd takes a requisition to its end on
@@ -79,4 +92,90 @@ func TestNotificationsEndToEnd(t *testing.T) {
 		t.Errorf("liu.yang's unread after reading: %v", n["items"])
 	}
 	d.must(t, 400, "liu.yang", "GET", "/v1/notifications?limit=0", nil)
+}
+
+// mailSink is an SMTP server (emersion/go-smtp) that keeps each message by
+// its Message-ID, as a mail client would show it: once.
+type mailSink struct {
+	mu   sync.Mutex
+	mail map[string]*mail.Message
+}
+
+func (s *mailSink) NewSession(*smtp.Conn) (smtp.Session, error) { return mailSession{s}, nil }
+
+type mailSession struct{ s *mailSink }
+
+func (mailSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (mailSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (x mailSession) Data(r io.Reader) error {
+	m, err := mail.ReadMessage(r)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(m.Body)
+	if err != nil {
+		return err
+	}
+	m.Body = bytes.NewReader(body)
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	x.s.mail[m.Header.Get("Message-ID")] = m
+	return nil
+}
+func (mailSession) Reset()        {}
+func (mailSession) Logout() error { return nil }
+
+// subjects lists what each address was sent: "to: subject", sorted.
+func (s *mailSink) subjects() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, m := range s.mail {
+		subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		to, _ := m.Header.AddressList("To")
+		out = append(out, fmt.Sprintf("%s: %s", to[0].Address, subject))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestEmailNotificationsEndToEnd: houqin dev with --notify-config mails
+// through a real SMTP server: liu.yang his task, wang.fang the approval,
+// li.na her order to place — each once, in Chinese.
+func TestEmailNotificationsEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded Temporal server")
+	}
+	sink := &mailSink{mail: map[string]*mail.Message{}}
+	srv := smtp.NewServer(sink)
+	srv.Domain = "127.0.0.1"
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+	cfg := filepath.Join(t.TempDir(), "notify.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("public_url: http://houqin.test\ninterval: 100ms\nemail: {host: 127.0.0.1, port: %d, from: \"后勤 <houqin@houqin.example>\", tls: none}\n",
+		l.Addr().(*net.TCPAddr).Port)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := startDev(t, "--notify-config", cfg)
+	created := d.must(t, 201, "wang.fang", "POST", "/v1/procurements", requisition)
+	id := created["id"].(string)
+	task := d.pendingTask(t, "liu.yang", id, created["position"])
+	out := d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+task["id"].(string)+"/approve", map[string]any{"comment": "同意"})
+	d.pendingTask(t, "li.na", id, out["position"])
+	want := []string{
+		"li.na@houqin.example: 【后勤】待办：Q1 打印纸 · 录入采购订单",
+		"liu.yang@houqin.example: 【后勤】待办：Q1 打印纸 · 部门负责人审批",
+		"wang.fang@houqin.example: 【后勤】已通过：Q1 打印纸",
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !slices.Equal(sink.subjects(), want) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := sink.subjects(); !slices.Equal(got, want) {
+		t.Errorf("mailed:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }

@@ -1,0 +1,195 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"fmt"
+	"mime"
+	"net"
+	"net/mail"
+	"net/smtp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/projections"
+)
+
+// message is one email, ready to send.
+type message struct {
+	ID      string // Message-ID, without the angle brackets
+	From    string // the envelope sender
+	To      string // the envelope recipient
+	Subject string
+	Body    []byte // the whole message: headers and body
+}
+
+// texts are the words of a message in one language.
+type texts struct {
+	prefix, greeting, open, process, requester, amount, step, signature string
+	kinds, outcomes                                                     map[string]string
+}
+
+var languages = map[string]texts{
+	"zh-CN": {prefix: "【后勤】", greeting: "%s，您好：", open: "打开：", process: "流程", requester: "申请人", amount: "金额", step: "步骤",
+		signature: "—— 后勤 houqin（本邮件由系统发送）",
+		kinds:     map[string]string{projections.NotifyTask: "待办", projections.NotifyReminded: "催办", projections.NotifyEscalated: "超时转给你", projections.NotifyCopied: "抄送"},
+		outcomes:  map[string]string{"approved": "已通过", "rejected": "已驳回", "completed": "已完成", "returned": "已退回给你", "cancelled": "已取消"}},
+	"en": {prefix: "[houqin] ", greeting: "Dear %s,", open: "Open: ", process: "Process", requester: "Requester", amount: "Amount", step: "Step",
+		signature: "-- houqin (sent by the system)",
+		kinds:     map[string]string{projections.NotifyTask: "To do", projections.NotifyReminded: "Reminder", projections.NotifyEscalated: "Overdue, now also yours", projections.NotifyCopied: "Copied to you"},
+		outcomes:  map[string]string{"approved": "Approved", "rejected": "Rejected", "completed": "Completed", "returned": "Returned to you", "cancelled": "Cancelled"}},
+}
+
+// compose writes notification n for its recipient at address, in the
+// recipient's language: the subject says what and which process, the body
+// the process, requester, amount and step, and the link to the task.
+func (s *Sender) compose(n projections.Notification, address string) (message, error) {
+	u, err := s.Org.User(n.Recipient)
+	if err != nil {
+		return message{}, err
+	}
+	lang, name := "zh-CN", u.Name
+	if u.Lang == "en" {
+		lang, name = "en", u.NameEn
+	}
+	w := languages[lang]
+	head := w.kinds[n.Kind]
+	if n.Kind == projections.NotifyOutcome {
+		head = w.outcomes[n.EventType[strings.Index(n.EventType, ".")+1:]]
+	}
+	sep := "："
+	if lang == "en" {
+		sep = ": "
+	}
+	step := ""
+	if n.StepName != nil {
+		step = n.StepName.Zh
+		if lang == "en" {
+			step = n.StepName.En
+		}
+	}
+	subject := w.prefix + head + sep + cmpOr(n.Title, n.ProcessID)
+	if step != "" {
+		subject += " · " + step
+	}
+	link := s.Config.PublicURL + "/processes/" + n.ProcessID
+	if n.TaskID != "" {
+		link += "?task=" + n.TaskID
+	}
+	var body strings.Builder
+	fmt.Fprintf(&body, w.greeting+"\r\n\r\n%s%s%s\r\n\r\n", name, head, sep, cmpOr(n.Title, n.ProcessID))
+	fmt.Fprintf(&body, "%s%s%s\r\n", w.process, sep, n.ProcessID)
+	if r, err := s.Org.User(n.Requester); err == nil {
+		who := r.Name
+		if lang == "en" {
+			who = r.NameEn
+		}
+		fmt.Fprintf(&body, "%s%s%s\r\n", w.requester, sep, who)
+	}
+	if n.Amount > 0 {
+		fmt.Fprintf(&body, "%s%s¥%s\r\n", w.amount, sep, houqin.Money(n.Amount))
+	}
+	if step != "" {
+		fmt.Fprintf(&body, "%s%s%s\r\n", w.step, sep, step)
+	}
+	fmt.Fprintf(&body, "\r\n%s%s\r\n\r\n%s\r\n", w.open, link, w.signature)
+
+	from, err := mail.ParseAddress(s.Config.Email.From)
+	if err != nil {
+		return message{}, err
+	}
+	domain := from.Address[strings.LastIndex(from.Address, "@")+1:]
+	id := strings.NewReplacer("/", ".", "@", ".").Replace(n.ID) + "@" + domain
+	to := mail.Address{Name: name, Address: address}
+	var m bytes.Buffer
+	for _, h := range [][2]string{
+		{"From", from.String()},
+		{"To", to.String()},
+		{"Subject", mime.BEncoding.Encode("UTF-8", subject)},
+		{"Date", s.Now().Format(time.RFC1123Z)},
+		{"Message-ID", "<" + id + ">"},
+		{"MIME-Version", "1.0"},
+		{"Content-Type", "text/plain; charset=UTF-8"},
+		{"Content-Transfer-Encoding", "base64"},
+		{"Content-Language", lang},
+		{"X-Houqin-Notification", n.ID},
+	} {
+		fmt.Fprintf(&m, "%s: %s\r\n", h[0], h[1])
+	}
+	m.WriteString("\r\n")
+	enc := base64.StdEncoding.EncodeToString([]byte(body.String()))
+	for len(enc) > 76 {
+		m.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	m.WriteString(enc + "\r\n")
+	return message{ID: id, From: from.Address, To: address, Subject: subject, Body: m.Bytes()}, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// sendMail delivers m through the SMTP server of c: STARTTLS unless
+// c.TLS says otherwise (a server that does not offer it is refused),
+// AUTH PLAIN with the username, the whole conversation within c.Timeout.
+func sendMail(ctx context.Context, c *EmailConfig, m message) error {
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	defer cancel()
+	addr := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("smtp %s: %w", addr, err)
+	}
+	defer conn.Close()
+	if deadline, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(deadline)
+	}
+	tlsConfig := &tls.Config{ServerName: c.Host, RootCAs: c.roots, MinVersion: tls.VersionTLS12}
+	if c.TLS == "tls" {
+		conn = tls.Client(conn, tlsConfig)
+	}
+	cl, err := smtp.NewClient(conn, c.Host)
+	if err != nil {
+		return fmt.Errorf("smtp %s: %w", addr, err)
+	}
+	defer cl.Close()
+	if c.TLS == "starttls" {
+		if ok, _ := cl.Extension("STARTTLS"); !ok {
+			return fmt.Errorf("smtp %s: the server offers no STARTTLS (set tls: none for a local relay)", addr)
+		}
+		if err := cl.StartTLS(tlsConfig); err != nil {
+			return fmt.Errorf("smtp %s: STARTTLS: %w", addr, err)
+		}
+	}
+	if c.Username != "" {
+		if err := cl.Auth(smtp.PlainAuth("", c.Username, c.password, c.Host)); err != nil {
+			return fmt.Errorf("smtp %s: AUTH: %w", addr, err)
+		}
+	}
+	if err := cl.Mail(m.From); err != nil {
+		return fmt.Errorf("smtp %s: MAIL FROM: %w", addr, err)
+	}
+	if err := cl.Rcpt(m.To); err != nil {
+		return fmt.Errorf("smtp %s: RCPT TO: %w", addr, err)
+	}
+	w, err := cl.Data()
+	if err != nil {
+		return fmt.Errorf("smtp %s: DATA: %w", addr, err)
+	}
+	if _, err := w.Write(m.Body); err != nil {
+		return fmt.Errorf("smtp %s: DATA: %w", addr, err)
+	}
+	if err := w.Close(); err != nil {
+		return fmt.Errorf("smtp %s: DATA: %w", addr, err)
+	}
+	return cl.Quit()
+}

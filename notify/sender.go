@@ -1,0 +1,281 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/projections"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The states of a delivery.
+const (
+	Pending = "pending" // to send, at next_at_ms
+	Sent    = "sent"
+	Dead    = "dead"    // failed max_attempts times; kept with its last error
+	Skipped = "skipped" // the recipient has no address on the channel
+)
+
+// Sender delivers the notifications of the outbox (the notifications
+// read model) by email. Each step enqueues a delivery per notification not
+// yet enqueued — keyed by notification and channel, so a second enqueue
+// adds nothing — and sends the deliveries that are due; a failure is
+// retried after a backoff that doubles, and dead-lettered after
+// MaxAttempts. The delivery rows live in the read-model database beside
+// the notifications, and outlive restarts: a sender started again resumes
+// with what is pending.
+//
+// Sending is at least once: a sender killed after the SMTP server took a
+// message but before it was marked sent sends it again on restart — with
+// the same Message-ID (the notification's), by which mail clients and the
+// tests' SMTP sink see it once.
+type Sender struct {
+	DB     *sql.DB
+	Org    *houqin.Org
+	Config Config
+	Log    *slog.Logger
+	Now    func() time.Time // nil: time.Now
+
+	metrics *senderMetrics
+}
+
+const deliveriesDDL = `CREATE TABLE IF NOT EXISTS notification_deliveries (
+	notification_id TEXT   NOT NULL,
+	channel         TEXT   NOT NULL,
+	address         TEXT   NOT NULL,
+	status          TEXT   NOT NULL,
+	attempts        BIGINT NOT NULL DEFAULT 0,
+	next_at_ms      BIGINT NOT NULL,
+	created_ms      BIGINT NOT NULL,
+	last_error      TEXT   NOT NULL DEFAULT '',
+	sent_at         TEXT   NOT NULL DEFAULT '',
+	message_id      TEXT   NOT NULL DEFAULT '',
+	PRIMARY KEY (notification_id, channel)
+)`
+
+// Setup creates the deliveries table if it does not exist and registers
+// the metrics with reg (nil: none).
+func (s *Sender) Setup(ctx context.Context, reg prometheus.Registerer) error {
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	s.metrics = newSenderMetrics(reg, s.DB)
+	if _, err := s.DB.ExecContext(ctx, deliveriesDDL); err != nil {
+		return fmt.Errorf("notifications: create the deliveries: %w", err)
+	}
+	return nil
+}
+
+// Run steps every Config.Interval until ctx ends.
+func (s *Sender) Run(ctx context.Context) error {
+	t := time.NewTicker(s.Config.Interval)
+	defer t.Stop()
+	for {
+		if _, err := s.Step(ctx); err != nil && ctx.Err() == nil {
+			s.Log.Warn("notifications: a delivery round failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Step enqueues what is new and sends what is due; it returns how many
+// messages it sent.
+func (s *Sender) Step(ctx context.Context) (int, error) {
+	if s.Config.Email == nil {
+		return 0, nil
+	}
+	if err := s.enqueue(ctx); err != nil {
+		return 0, err
+	}
+	return s.deliver(ctx)
+}
+
+// enqueue adds an email delivery for each notification without one.
+func (s *Sender) enqueue(ctx context.Context) error {
+	rows, err := s.DB.QueryContext(ctx, `SELECT n.id, n.recipient FROM notifications n
+		WHERE NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.notification_id = n.id AND d.channel = 'email')
+		ORDER BY n.position LIMIT 500`)
+	if err != nil {
+		return fmt.Errorf("notifications: find what to send: %w", err)
+	}
+	type todo struct{ id, to string }
+	var new []todo
+	for rows.Next() {
+		var t todo
+		if err := rows.Scan(&t.id, &t.to); err != nil {
+			rows.Close()
+			return err
+		}
+		new = append(new, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	now := s.Now().UnixMilli()
+	for _, t := range new {
+		status, address := Pending, ""
+		if u, err := s.Org.User(t.to); err == nil && u.Email != "" && !u.Left {
+			address = u.Email
+		} else {
+			status = Skipped
+		}
+		if _, err := s.DB.ExecContext(ctx, `INSERT INTO notification_deliveries (notification_id, channel, address, status, next_at_ms, created_ms)
+			VALUES ($1, 'email', $2, $3, $4, $4) ON CONFLICT (notification_id, channel) DO NOTHING`, t.id, address, status, now); err != nil {
+			return fmt.Errorf("notifications: enqueue %s: %w", t.id, err)
+		}
+	}
+	return nil
+}
+
+// deliver sends the deliveries that are due, one by one.
+func (s *Sender) deliver(ctx context.Context) (int, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT notification_id, address, attempts FROM notification_deliveries
+		WHERE channel = 'email' AND status = 'pending' AND next_at_ms <= $1 ORDER BY next_at_ms, notification_id LIMIT 50`, s.Now().UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("notifications: find what is due: %w", err)
+	}
+	type due struct {
+		id, address string
+		attempts    int
+	}
+	var all []due
+	for rows.Next() {
+		var d due
+		if err := rows.Scan(&d.id, &d.address, &d.attempts); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		all = append(all, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, d := range all {
+		if ctx.Err() != nil {
+			return sent, ctx.Err()
+		}
+		n, err := projections.GetNotification(ctx, s.DB, d.id)
+		if err != nil {
+			return sent, err
+		}
+		msg, err := s.compose(n, d.address)
+		if err == nil {
+			err = sendMail(ctx, s.Config.Email, msg)
+		}
+		if err == nil {
+			sent++
+			s.metrics.sent.Inc()
+			_, err = s.DB.ExecContext(ctx, `UPDATE notification_deliveries SET status = 'sent', attempts = attempts + 1, sent_at = $1, message_id = $2, last_error = ''
+				WHERE notification_id = $3 AND channel = 'email'`, s.Now().UTC().Format(time.RFC3339), msg.ID, d.id)
+			if err != nil {
+				return sent, fmt.Errorf("notifications: record %s sent: %w", d.id, err)
+			}
+			continue
+		}
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return sent, ctx.Err()
+		}
+		s.fail(ctx, d.id, d.attempts+1, err)
+	}
+	return sent, nil
+}
+
+// fail records a failed attempt: retried after the backoff, or dead after
+// MaxAttempts.
+func (s *Sender) fail(ctx context.Context, id string, attempts int, cause error) {
+	status, next := Pending, s.Now().Add(s.backoff(attempts))
+	if attempts >= s.Config.MaxAttempts {
+		status = Dead
+		s.metrics.dead.Inc()
+		s.Log.Warn("notifications: dead-lettered", "notification", id, "attempts", attempts, "err", cause)
+	} else {
+		s.metrics.failed.Inc()
+	}
+	msg := cause.Error()
+	if len(msg) > 500 {
+		msg = msg[:500]
+	}
+	if _, err := s.DB.ExecContext(ctx, `UPDATE notification_deliveries SET status = $1, attempts = $2, next_at_ms = $3, last_error = $4
+		WHERE notification_id = $5 AND channel = 'email'`, status, attempts, next.UnixMilli(), msg, id); err != nil {
+		s.Log.Warn("notifications: could not record a failed delivery", "notification", id, "err", err)
+	}
+}
+
+// backoff is the wait after the attempts-th failure: Backoff doubled each
+// time, at most an hour.
+func (s *Sender) backoff(attempts int) time.Duration {
+	d := s.Config.Backoff
+	for i := 1; i < attempts && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
+}
+
+// Delivery is one notification's delivery on a channel, as recorded.
+type Delivery struct {
+	NotificationID string
+	Channel        string
+	Address        string
+	Status         string
+	Attempts       int
+	LastError      string
+	MessageID      string
+}
+
+// Deliveries lists the recorded deliveries, oldest first.
+func Deliveries(ctx context.Context, db *sql.DB) ([]Delivery, error) {
+	rows, err := db.QueryContext(ctx, `SELECT notification_id, channel, address, status, attempts, last_error, message_id
+		FROM notification_deliveries ORDER BY created_ms, notification_id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		var d Delivery
+		if err := rows.Scan(&d.NotificationID, &d.Channel, &d.Address, &d.Status, &d.Attempts, &d.LastError, &d.MessageID); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+type senderMetrics struct {
+	sent, failed, dead prometheus.Counter
+}
+
+func newSenderMetrics(reg prometheus.Registerer, db *sql.DB) *senderMetrics {
+	m := &senderMetrics{
+		sent:   prometheus.NewCounter(prometheus.CounterOpts{Name: "houqin_notifications_sent_total", Help: "Notifications delivered, by email."}),
+		failed: prometheus.NewCounter(prometheus.CounterOpts{Name: "houqin_notifications_failed_total", Help: "Failed delivery attempts that will be retried."}),
+		dead:   prometheus.NewCounter(prometheus.CounterOpts{Name: "houqin_notifications_dead_lettered_total", Help: "Notifications given up after the last attempt."}),
+	}
+	if reg != nil {
+		age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "houqin_notifications_queue_age_seconds",
+			Help: "How long the oldest pending delivery has waited."}, func() float64 {
+			var oldest sql.NullInt64
+			if err := db.QueryRow(`SELECT MIN(created_ms) FROM notification_deliveries WHERE status = 'pending'`).Scan(&oldest); err != nil || !oldest.Valid {
+				return 0
+			}
+			return time.Since(time.UnixMilli(oldest.Int64)).Seconds()
+		})
+		reg.MustRegister(m.sent, m.failed, m.dead, age)
+	}
+	return m
+}
