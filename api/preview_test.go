@@ -139,7 +139,7 @@ func TestPreview(t *testing.T) {
 // another needs budget_charge_any, and then the department head step goes
 // to the charged department's head.
 func TestChargedDepartment(t *testing.T) {
-	yaml := strings.Replace(string(config.DefaultOrg()), "department: ADM, roles: [logistics_staff]}", "department: ADM, roles: [logistics_staff, budget_charge_any]}", 1)
+	yaml := strings.Replace(string(config.DefaultOrg()), "department: ADM, roles: [logistics_staff],", "department: ADM, roles: [logistics_staff, budget_charge_any],", 1)
 	org, err := houqin.ParseOrg([]byte(yaml))
 	if err != nil {
 		t.Fatal(err)

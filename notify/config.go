@@ -25,6 +25,12 @@ type Config struct {
 	PublicURL string `yaml:"public_url"`
 	// Email is the SMTP channel; nil: no email.
 	Email *EmailConfig `yaml:"email"`
+	// Webhooks are generic HTTP endpoints, each its own channel.
+	Webhooks []*Webhook `yaml:"webhooks"`
+	// The group robots: 钉钉, 企业微信, 飞书.
+	DingTalk *Robot `yaml:"dingtalk"`
+	WeCom    *Robot `yaml:"wecom"`
+	Feishu   *Robot `yaml:"feishu"`
 	// MaxAttempts is how many times a message is tried before it is
 	// dead-lettered; default 6.
 	MaxAttempts int `yaml:"max_attempts"`
@@ -104,6 +110,36 @@ func ParseConfig(name string, src []byte) (Config, error) {
 		if e.PasswordEnv != "" {
 			if e.password = os.Getenv(e.PasswordEnv); e.password == "" {
 				return Config{}, houqin.Errorf(houqin.EINVALID, "%s: email.password_env: %s is not set", name, e.PasswordEnv)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for i, w := range c.Webhooks {
+		field := fmt.Sprintf("webhooks[%d]", i)
+		switch {
+		case w.ID == "" || seen[w.ID]:
+			return Config{}, houqin.Errorf(houqin.EINVALID, "%s: %s.name: required, and each once", name, field)
+		case !strings.HasPrefix(w.URL, "http"):
+			return Config{}, houqin.Errorf(houqin.EINVALID, "%s: %s.url: http(s)://…, got %q", name, field, w.URL)
+		case w.SecretEnv == "" || os.Getenv(w.SecretEnv) == "":
+			return Config{}, houqin.Errorf(houqin.EINVALID, "%s: %s.secret_env: the variable holding the signing secret, set", name, field)
+		}
+		seen[w.ID], w.secret = true, os.Getenv(w.SecretEnv)
+	}
+	for kind, r := range map[string]*Robot{"dingtalk": c.DingTalk, "wecom": c.WeCom, "feishu": c.Feishu} {
+		if r == nil {
+			continue
+		}
+		r.Kind = kind
+		if r.URLEnv != "" {
+			r.URL = os.Getenv(r.URLEnv)
+		}
+		if !strings.HasPrefix(r.URL, "http") {
+			return Config{}, houqin.Errorf(houqin.EINVALID, "%s: %s.url: the robot's webhook, http(s)://… (or url_env naming the variable that holds it)", name, kind)
+		}
+		if r.SecretEnv != "" {
+			if r.secret = os.Getenv(r.SecretEnv); r.secret == "" {
+				return Config{}, houqin.Errorf(houqin.EINVALID, "%s: %s.secret_env: %s is not set", name, kind, r.SecretEnv)
 			}
 		}
 	}

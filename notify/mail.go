@@ -44,17 +44,43 @@ var languages = map[string]texts{
 		outcomes:  map[string]string{"approved": "Approved", "rejected": "Rejected", "completed": "Completed", "returned": "Returned to you", "cancelled": "Cancelled"}},
 }
 
-// compose writes notification n for its recipient at address, in the
-// recipient's language: the subject says what and which process, the body
-// the process, requester, amount and step, and the link to the task.
-func (s *Sender) compose(n projections.Notification, address string) (message, error) {
+// Message is a notification written out for its recipient, in their
+// language, ready for any channel: what happened and on which process (the
+// subject), the facts (process, requester, amount, step), the link to the
+// task.
+type Message struct {
+	ID        string // the notification's: each channel's idempotency key
+	Lang      string // zh-CN or en
+	Recipient houqin.User
+	Name      string // the recipient's name in Lang
+	Subject   string
+	Lines     []string // the facts, "流程：PR-2026-000001"
+	Link      string
+	Greeting  string
+	Signature string
+	N         projections.Notification
+}
+
+// Text is the message as plain text: greeting, subject, facts, link.
+func (m Message) Text(newline string) string {
+	var b strings.Builder
+	b.WriteString(m.Greeting + newline + newline + m.Subject + newline + newline)
+	for _, l := range m.Lines {
+		b.WriteString(l + newline)
+	}
+	b.WriteString(newline + m.Link + newline)
+	return b.String()
+}
+
+// compose writes notification n for its recipient, in their language.
+func (s *Sender) compose(n projections.Notification) (Message, error) {
 	u, err := s.Org.User(n.Recipient)
 	if err != nil {
-		return message{}, err
+		return Message{}, err
 	}
 	lang, name := "zh-CN", u.Name
 	if u.Lang == "en" {
-		lang, name = "en", u.NameEn
+		lang, name = "en", cmpOr(u.NameEn, u.Name)
 	}
 	w := languages[lang]
 	head := w.kinds[n.Kind]
@@ -72,62 +98,82 @@ func (s *Sender) compose(n projections.Notification, address string) (message, e
 			step = n.StepName.En
 		}
 	}
-	subject := w.prefix + head + sep + cmpOr(n.Title, n.ProcessID)
+	m := Message{ID: n.ID, Lang: lang, Recipient: u, Name: name, N: n, Greeting: fmt.Sprintf(w.greeting, name), Signature: w.signature,
+		Subject: head + sep + cmpOr(n.Title, n.ProcessID)}
 	if step != "" {
-		subject += " · " + step
+		m.Subject += " · " + step
 	}
-	link := s.Config.PublicURL + "/processes/" + n.ProcessID
+	m.Link = s.Config.PublicURL + "/processes/" + n.ProcessID
 	if n.TaskID != "" {
-		link += "?task=" + n.TaskID
+		m.Link += "?task=" + n.TaskID
 	}
-	var body strings.Builder
-	fmt.Fprintf(&body, w.greeting+"\r\n\r\n%s%s%s\r\n\r\n", name, head, sep, cmpOr(n.Title, n.ProcessID))
-	fmt.Fprintf(&body, "%s%s%s\r\n", w.process, sep, n.ProcessID)
+	m.Lines = append(m.Lines, w.process+sep+n.ProcessID)
 	if r, err := s.Org.User(n.Requester); err == nil {
 		who := r.Name
 		if lang == "en" {
-			who = r.NameEn
+			who = cmpOr(r.NameEn, r.Name)
 		}
-		fmt.Fprintf(&body, "%s%s%s\r\n", w.requester, sep, who)
+		m.Lines = append(m.Lines, w.requester+sep+who)
 	}
 	if n.Amount > 0 {
-		fmt.Fprintf(&body, "%s%s¥%s\r\n", w.amount, sep, houqin.Money(n.Amount))
+		m.Lines = append(m.Lines, w.amount+sep+"¥"+houqin.Money(n.Amount))
 	}
 	if step != "" {
-		fmt.Fprintf(&body, "%s%s%s\r\n", w.step, sep, step)
+		m.Lines = append(m.Lines, w.step+sep+step)
 	}
-	fmt.Fprintf(&body, "\r\n%s%s\r\n\r\n%s\r\n", w.open, link, w.signature)
+	m.Link = w.open + m.Link
+	return m, nil
+}
 
-	from, err := mail.ParseAddress(s.Config.Email.From)
+// email is the SMTP channel: a user's address is their email.
+type email struct{ c *EmailConfig }
+
+func (email) Name() string { return "email" }
+
+func (email) Address(u houqin.User) (string, bool) { return u.Email, u.Email != "" }
+
+// Send mails m to address: plain text, UTF-8, the subject encoded
+// (RFC 2047), the notification's ID as the Message-ID.
+func (e email) Send(ctx context.Context, m Message, address string, now time.Time) error {
+	mm, err := e.build(m, address, now)
+	if err != nil {
+		return err
+	}
+	return sendMail(ctx, e.c, mm)
+}
+
+func (e email) build(m Message, address string, now time.Time) (message, error) {
+	w := languages[m.Lang]
+	from, err := mail.ParseAddress(e.c.From)
 	if err != nil {
 		return message{}, err
 	}
 	domain := from.Address[strings.LastIndex(from.Address, "@")+1:]
-	id := strings.NewReplacer("/", ".", "@", ".").Replace(n.ID) + "@" + domain
-	to := mail.Address{Name: name, Address: address}
-	var m bytes.Buffer
+	id := strings.NewReplacer("/", ".", "@", ".").Replace(m.ID) + "@" + domain
+	to := mail.Address{Name: m.Name, Address: address}
+	var b bytes.Buffer
 	for _, h := range [][2]string{
 		{"From", from.String()},
 		{"To", to.String()},
-		{"Subject", mime.BEncoding.Encode("UTF-8", subject)},
-		{"Date", s.Now().Format(time.RFC1123Z)},
+		{"Subject", mime.BEncoding.Encode("UTF-8", w.prefix+m.Subject)},
+		{"Date", now.Format(time.RFC1123Z)},
 		{"Message-ID", "<" + id + ">"},
 		{"MIME-Version", "1.0"},
 		{"Content-Type", "text/plain; charset=UTF-8"},
 		{"Content-Transfer-Encoding", "base64"},
-		{"Content-Language", lang},
-		{"X-Houqin-Notification", n.ID},
+		{"Content-Language", m.Lang},
+		{"X-Houqin-Notification", m.ID},
 	} {
-		fmt.Fprintf(&m, "%s: %s\r\n", h[0], h[1])
+		fmt.Fprintf(&b, "%s: %s\r\n", h[0], h[1])
 	}
-	m.WriteString("\r\n")
-	enc := base64.StdEncoding.EncodeToString([]byte(body.String()))
+	b.WriteString("\r\n")
+	enc := base64.StdEncoding.EncodeToString([]byte(m.Text("\r\n") + "\r\n" + m.Signature + "\r\n"))
 	for len(enc) > 76 {
-		m.WriteString(enc[:76] + "\r\n")
+		b.WriteString(enc[:76] + "\r\n")
 		enc = enc[76:]
 	}
-	m.WriteString(enc + "\r\n")
-	return message{ID: id, From: from.Address, To: address, Subject: subject, Body: m.Bytes()}, nil
+	b.WriteString(enc + "\r\n")
+	return message{ID: id, From: from.Address, To: address, Subject: w.prefix + m.Subject, Body: b.Bytes()}, nil
 }
 
 func cmpOr(a, b string) string {

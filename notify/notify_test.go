@@ -284,7 +284,20 @@ func TestParseConfig(t *testing.T) {
 	if err != nil || c.PublicURL != "https://houqin.example.com" || c.Email.Port != 587 || c.Email.TLS != "starttls" || c.Email.password != "s3cret" || c.MaxAttempts != 6 {
 		t.Errorf("ParseConfig = %+v, %v", c, err)
 	}
+	t.Setenv("HOUQIN_WECOM_URL", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K")
+	t.Setenv("HOUQIN_DINGTALK_SECRET", "SEC")
+	t.Setenv("HOUQIN_WEBHOOK_SECRET", "W")
+	c, err = ParseConfig("notify.yaml", []byte("public_url: http://x\nwecom: {url_env: HOUQIN_WECOM_URL}\n"+
+		"dingtalk: {url: \"https://oapi.dingtalk.com/robot/send?access_token=T\", secret_env: HOUQIN_DINGTALK_SECRET, departments: [FIN]}\n"+
+		"webhooks: [{name: ops, url: \"https://ops.example.com/hook\", secret_env: HOUQIN_WEBHOOK_SECRET}]\n"))
+	if err != nil || c.WeCom.URL != "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K" || c.DingTalk.secret != "SEC" || c.DingTalk.Name() != "dingtalk" ||
+		len(c.Webhooks) != 1 || c.Webhooks[0].Name() != "webhook:ops" || c.Webhooks[0].secret != "W" {
+		t.Errorf("ParseConfig of the robots = %+v, %v", c, err)
+	}
 	for src, want := range map[string]string{
+		"public_url: http://x\nfeishu: {url: x}\n":                                                       "feishu.url:",
+		"public_url: http://x\nfeishu: {url: \"https://f\", secret_env: NOPE_NOT_SET}\n":                 "NOPE_NOT_SET is not set",
+		"public_url: http://x\nwebhooks: [{name: a, url: \"https://a\"}]\n":                              "webhooks[0].secret_env",
 		"email: {host: x, from: a@b.c}\n":                                                                "public_url:",
 		"public_url: http://x\nemail: {from: a@b.c}\n":                                                   "email.host: required",
 		"public_url: http://x\nemail: {host: x, from: nobody}\n":                                         "email.from:",

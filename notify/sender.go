@@ -22,7 +22,7 @@ const (
 )
 
 // Sender delivers the notifications of the outbox (the notifications
-// read model) by email. Each step enqueues a delivery per notification not
+// read model) on every channel configured: email, group robots, webhooks. Each step enqueues a delivery per notification not
 // yet enqueued — keyed by notification and channel, so a second enqueue
 // adds nothing — and sends the deliveries that are due; a failure is
 // retried after a backoff that doubles, and dead-lettered after
@@ -90,23 +90,55 @@ func (s *Sender) Run(ctx context.Context) error {
 	}
 }
 
+// Channel is a way to reach people: email, a group robot, a webhook.
+type Channel interface {
+	// Name keys the channel's deliveries: "email", "dingtalk", "webhook:ops".
+	Name() string
+	// Address is where u is reached on the channel; false: u is not on it.
+	Address(u houqin.User) (string, bool)
+	// Send delivers m to address.
+	Send(ctx context.Context, m Message, address string, now time.Time) error
+}
+
+// channels are the channels configured.
+func (s *Sender) channels() []Channel {
+	var out []Channel
+	if s.Config.Email != nil {
+		out = append(out, email{s.Config.Email})
+	}
+	for _, w := range s.Config.Webhooks {
+		out = append(out, w)
+	}
+	for _, r := range []*Robot{s.Config.DingTalk, s.Config.WeCom, s.Config.Feishu} {
+		if r != nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Step enqueues what is new and sends what is due; it returns how many
 // messages it sent.
 func (s *Sender) Step(ctx context.Context) (int, error) {
-	if s.Config.Email == nil {
-		return 0, nil
+	sent := 0
+	for _, c := range s.channels() {
+		if err := s.enqueue(ctx, c); err != nil {
+			return sent, err
+		}
+		n, err := s.deliver(ctx, c)
+		sent += n
+		if err != nil {
+			return sent, err
+		}
 	}
-	if err := s.enqueue(ctx); err != nil {
-		return 0, err
-	}
-	return s.deliver(ctx)
+	return sent, nil
 }
 
-// enqueue adds an email delivery for each notification without one.
-func (s *Sender) enqueue(ctx context.Context) error {
+// enqueue adds a delivery on c for each notification without one.
+func (s *Sender) enqueue(ctx context.Context, c Channel) error {
 	rows, err := s.DB.QueryContext(ctx, `SELECT n.id, n.recipient FROM notifications n
-		WHERE NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.notification_id = n.id AND d.channel = 'email')
-		ORDER BY n.position LIMIT 500`)
+		WHERE NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.notification_id = n.id AND d.channel = $1)
+		ORDER BY n.position LIMIT 500`, c.Name())
 	if err != nil {
 		return fmt.Errorf("notifications: find what to send: %w", err)
 	}
@@ -126,24 +158,24 @@ func (s *Sender) enqueue(ctx context.Context) error {
 	}
 	now := s.Now().UnixMilli()
 	for _, t := range new {
-		status, address := Pending, ""
-		if u, err := s.Org.User(t.to); err == nil && u.Email != "" && !u.Left {
-			address = u.Email
-		} else {
-			status = Skipped
+		status, address := Skipped, ""
+		if u, err := s.Org.User(t.to); err == nil && !u.Left {
+			if a, ok := c.Address(u); ok {
+				status, address = Pending, a
+			}
 		}
 		if _, err := s.DB.ExecContext(ctx, `INSERT INTO notification_deliveries (notification_id, channel, address, status, next_at_ms, created_ms)
-			VALUES ($1, 'email', $2, $3, $4, $4) ON CONFLICT (notification_id, channel) DO NOTHING`, t.id, address, status, now); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (notification_id, channel) DO NOTHING`, t.id, c.Name(), address, status, now); err != nil {
 			return fmt.Errorf("notifications: enqueue %s: %w", t.id, err)
 		}
 	}
 	return nil
 }
 
-// deliver sends the deliveries that are due, one by one.
-func (s *Sender) deliver(ctx context.Context) (int, error) {
+// deliver sends c's deliveries that are due, one by one.
+func (s *Sender) deliver(ctx context.Context, c Channel) (int, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT notification_id, address, attempts FROM notification_deliveries
-		WHERE channel = 'email' AND status = 'pending' AND next_at_ms <= $1 ORDER BY next_at_ms, notification_id LIMIT 50`, s.Now().UnixMilli())
+		WHERE channel = $1 AND status = 'pending' AND next_at_ms <= $2 ORDER BY next_at_ms, notification_id LIMIT 50`, c.Name(), s.Now().UnixMilli())
 	if err != nil {
 		return 0, fmt.Errorf("notifications: find what is due: %w", err)
 	}
@@ -173,15 +205,15 @@ func (s *Sender) deliver(ctx context.Context) (int, error) {
 		if err != nil {
 			return sent, err
 		}
-		msg, err := s.compose(n, d.address)
+		msg, err := s.compose(n)
 		if err == nil {
-			err = sendMail(ctx, s.Config.Email, msg)
+			err = c.Send(ctx, msg, d.address, s.Now())
 		}
 		if err == nil {
 			sent++
-			s.metrics.sent.Inc()
+			s.metrics.sent.WithLabelValues(c.Name()).Inc()
 			_, err = s.DB.ExecContext(ctx, `UPDATE notification_deliveries SET status = 'sent', attempts = attempts + 1, sent_at = $1, message_id = $2, last_error = ''
-				WHERE notification_id = $3 AND channel = 'email'`, s.Now().UTC().Format(time.RFC3339), msg.ID, d.id)
+				WHERE notification_id = $3 AND channel = $4`, s.Now().UTC().Format(time.RFC3339), msg.ID, d.id, c.Name())
 			if err != nil {
 				return sent, fmt.Errorf("notifications: record %s sent: %w", d.id, err)
 			}
@@ -190,28 +222,28 @@ func (s *Sender) deliver(ctx context.Context) (int, error) {
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return sent, ctx.Err()
 		}
-		s.fail(ctx, d.id, d.attempts+1, err)
+		s.fail(ctx, c.Name(), d.id, d.attempts+1, err)
 	}
 	return sent, nil
 }
 
 // fail records a failed attempt: retried after the backoff, or dead after
 // MaxAttempts.
-func (s *Sender) fail(ctx context.Context, id string, attempts int, cause error) {
+func (s *Sender) fail(ctx context.Context, channel, id string, attempts int, cause error) {
 	status, next := Pending, s.Now().Add(s.backoff(attempts))
 	if attempts >= s.Config.MaxAttempts {
 		status = Dead
-		s.metrics.dead.Inc()
-		s.Log.Warn("notifications: dead-lettered", "notification", id, "attempts", attempts, "err", cause)
+		s.metrics.dead.WithLabelValues(channel).Inc()
+		s.Log.Warn("notifications: dead-lettered", "notification", id, "channel", channel, "attempts", attempts, "err", cause)
 	} else {
-		s.metrics.failed.Inc()
+		s.metrics.failed.WithLabelValues(channel).Inc()
 	}
 	msg := cause.Error()
 	if len(msg) > 500 {
 		msg = msg[:500]
 	}
 	if _, err := s.DB.ExecContext(ctx, `UPDATE notification_deliveries SET status = $1, attempts = $2, next_at_ms = $3, last_error = $4
-		WHERE notification_id = $5 AND channel = 'email'`, status, attempts, next.UnixMilli(), msg, id); err != nil {
+		WHERE notification_id = $5 AND channel = $6`, status, attempts, next.UnixMilli(), msg, id, channel); err != nil {
 		s.Log.Warn("notifications: could not record a failed delivery", "notification", id, "err", err)
 	}
 }
@@ -257,14 +289,14 @@ func Deliveries(ctx context.Context, db *sql.DB) ([]Delivery, error) {
 }
 
 type senderMetrics struct {
-	sent, failed, dead prometheus.Counter
+	sent, failed, dead *prometheus.CounterVec
 }
 
 func newSenderMetrics(reg prometheus.Registerer, db *sql.DB) *senderMetrics {
 	m := &senderMetrics{
-		sent:   prometheus.NewCounter(prometheus.CounterOpts{Name: "houqin_notifications_sent_total", Help: "Notifications delivered, by email."}),
-		failed: prometheus.NewCounter(prometheus.CounterOpts{Name: "houqin_notifications_failed_total", Help: "Failed delivery attempts that will be retried."}),
-		dead:   prometheus.NewCounter(prometheus.CounterOpts{Name: "houqin_notifications_dead_lettered_total", Help: "Notifications given up after the last attempt."}),
+		sent:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "houqin_notifications_sent_total", Help: "Notifications delivered, by channel."}, []string{"channel"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "houqin_notifications_failed_total", Help: "Failed delivery attempts that will be retried, by channel."}, []string{"channel"}),
+		dead:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "houqin_notifications_dead_lettered_total", Help: "Notifications given up after the last attempt, by channel."}, []string{"channel"}),
 	}
 	if reg != nil {
 		age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "houqin_notifications_queue_age_seconds",
