@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/mail"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -118,6 +119,9 @@ func startSink(t *testing.T) (*sink, *EmailConfig) {
 		TLS: "starttls", Timeout: 500 * time.Millisecond, password: "s3cret", roots: roots}
 }
 
+// taskDue is when liu.yang's task in the outbox is due: two days on.
+var taskDue = time.Now().Add(48 * time.Hour).Truncate(time.Second)
+
 // outbox folds a requisition waiting for liu.yang into the read models.
 func outbox(t *testing.T) (*Sender, func()) {
 	t.Helper()
@@ -144,7 +148,8 @@ func outbox(t *testing.T) (*Sender, func()) {
 	for i, d := range []houqin.EventData{
 		houqin.RequisitionSubmitted{ProcessID: id, Requester: "wang.fang", Request: req, Total: 105000, Currency: "CNY"},
 		houqin.TaskOpened{Task: houqin.Task{ID: id + ".dept_approval.1", ProcessID: id, Kind: houqin.KindProcurement, Step: "dept_approval",
-			Name: houqin.Text{Zh: "部门负责人审批", En: "Department head approval"}, Assignees: []string{"liu.yang"}, Actions: []string{"approve"}}},
+			Name: houqin.Text{Zh: "部门负责人审批", En: "Department head approval"}, Assignees: []string{"liu.yang"}, Actions: []string{"approve"},
+			DueAt: taskDue}},
 	} {
 		e, err := houqin.NewEvent(houqin.EventID("notify-test", fmt.Sprint(i)), d, houqin.Metadata{Actor: "wang.fang", CorrelationID: id, OccurredAt: time.Now()})
 		if err != nil {
@@ -309,5 +314,32 @@ func TestParseConfig(t *testing.T) {
 		if _, err := ParseConfig("notify.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ParseConfig(%q) = %v, want %q", src, err, want)
 		}
+	}
+}
+
+// TestDueSoonAndOverdue: a time, not an event, tells these: four hours
+// before its due time liu.yang is told his task is due soon, after it that
+// it is overdue — each once, however often the sender looks.
+func TestDueSoonAndOverdue(t *testing.T) {
+	ctx := context.Background()
+	sk, ec := startSink(t)
+	s, _ := outbox(t)
+	s.Config.Email = ec
+	for _, at := range []time.Time{time.Now(), taskDue.Add(-3 * time.Hour), taskDue.Add(-2 * time.Hour), taskDue.Add(time.Minute), taskDue.Add(time.Hour)} {
+		s.Now = func() time.Time { return at }
+		if _, err := s.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var subjects []string
+	for _, raw := range sk.messages {
+		m, _ := mail.ReadMessage(strings.NewReader(string(raw)))
+		subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		subjects = append(subjects, subject)
+	}
+	slices.Sort(subjects)
+	want := []string{"【后勤】即将到期：Q1 打印纸 · 部门负责人审批", "【后勤】已超时：Q1 打印纸 · 部门负责人审批", "【后勤】待办：Q1 打印纸 · 部门负责人审批"}
+	if !slices.Equal(subjects, want) || sk.received != 3 {
+		t.Errorf("mailed %q (%d received), want %q", subjects, sk.received, want)
 	}
 }

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -117,9 +118,16 @@ func (s *Sender) channels() []Channel {
 	return out
 }
 
-// Step enqueues what is new and sends what is due; it returns how many
-// messages it sent.
+// DueSoon is how long before its due time an open task's assignees are
+// told it is due soon.
+const DueSoon = 4 * time.Hour
+
+// Step notes the tasks due soon or overdue, enqueues what is new and sends
+// what is due; it returns how many messages it sent.
 func (s *Sender) Step(ctx context.Context) (int, error) {
+	if err := s.notice(ctx); err != nil {
+		return 0, err
+	}
 	sent := 0
 	for _, c := range s.channels() {
 		if err := s.enqueue(ctx, c); err != nil {
@@ -132,6 +140,55 @@ func (s *Sender) Step(ctx context.Context) (int, error) {
 		}
 	}
 	return sent, nil
+}
+
+// notice adds to the notifications, once per task, kind and assignee, the
+// open tasks that fall due within DueSoon (due_soon) and those past due
+// (overdue): a time, not an event, tells these, so the sender writes them
+// — keyed by task, kind and assignee, so writing again adds nothing. They
+// join the outbox like the projection's rows (which its rebuilds keep).
+func (s *Sender) notice(ctx context.Context) error {
+	now := s.Now()
+	rows, err := s.DB.QueryContext(ctx, `SELECT t.id, t.process_id, t.assignees, t.due_ms, t.position FROM tasks t
+		WHERE t.status = 'pending' AND t.due_ms > 0 AND t.due_ms <= $1`, now.Add(DueSoon).UnixMilli())
+	if err != nil {
+		return fmt.Errorf("notifications: find the tasks falling due: %w", err)
+	}
+	type falling struct {
+		id, process, assignees string
+		due, position          int64
+	}
+	var all []falling
+	for rows.Next() {
+		var f falling
+		if err := rows.Scan(&f.id, &f.process, &f.assignees, &f.due, &f.position); err != nil {
+			rows.Close()
+			return err
+		}
+		all = append(all, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, f := range all {
+		var users []string
+		if err := json.Unmarshal([]byte(f.assignees), &users); err != nil {
+			return fmt.Errorf("notifications: the assignees of %s: %w", f.id, err)
+		}
+		kind := projections.NotifyDueSoon
+		if f.due <= now.UnixMilli() {
+			kind = projections.NotifyOverdue
+		}
+		for _, u := range users {
+			if _, err := s.DB.ExecContext(ctx, `INSERT INTO notifications (id, recipient, kind, event_type, process_id, task_id, actor, at, position)
+				VALUES ($1, $2, $3, $4, $5, $6, 'system', $7, $8) ON CONFLICT (id) DO NOTHING`,
+				f.id+"/"+kind+"/"+u, u, kind, "task."+kind, f.process, f.id, now.UTC().Format(time.RFC3339), f.position); err != nil {
+				return fmt.Errorf("notifications: note %s %s for %s: %w", f.id, kind, u, err)
+			}
+		}
+	}
+	return nil
 }
 
 // enqueue adds a delivery on c for each notification without one.

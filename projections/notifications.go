@@ -72,6 +72,8 @@ const (
 	NotifyEscalated = "escalated" // a task past due, now also yours
 	NotifyOutcome   = "outcome"   // your request approved, rejected, returned, completed, cancelled
 	NotifyCopied    = "copied"    // 抄送
+	NotifyDueSoon   = "due_soon"  // a task of yours falls due within hours (written by the sender: a time, not an event)
+	NotifyOverdue   = "overdue"   // a task of yours is past its due time (likewise)
 )
 
 // notice is one notification before it is written.

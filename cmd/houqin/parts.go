@@ -200,10 +200,16 @@ func runProjector(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	sf.register(fs)
 	addr := fs.String("http", "127.0.0.1:0", "address serving /metrics, /healthz and /readyz")
 	anchorEvery := fs.Duration("anchor-interval", time.Hour, "append an audit anchor at start and then this often (0: never)")
+	orgFile := fs.String("org", "", "organisation YAML, for the notifications' addresses (default: the embedded demo organisation)")
+	notifyFile := fs.String("notify-config", "", "notifications YAML: deliver the notifications from here, the one projector (docs/NOTIFICATIONS.md)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	org, err := loadOrg(*orgFile)
+	if err != nil {
+		return err
+	}
 	kpi, err := sf.kpiConfig()
 	if err != nil {
 		return err
@@ -215,12 +221,18 @@ func runProjector(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	defer closeStores()
 	runner := projections.NewRunner(store, db, allProjections(kpi), projections.Options{Registerer: reg, Logger: log})
+	loops := withAnchorer(runner.Run, store, *anchorEvery, log)
+	if sender, err := newSender(ctx, *notifyFile, db, org, log, reg); err != nil {
+		return err
+	} else if sender != nil {
+		loops = append(loops, sender.Run)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
 	return serve(ctx, log, stdout, fmt.Sprintf("houqin projector: events %s → read models %s\n", sf.eventsDSN(), sf.readModelsDSN()),
-		"http://"+ln.Addr().String(), ln, opsRouter(reg, runner.Ready), withAnchorer(runner.Run, store, *anchorEvery, log)...)
+		"http://"+ln.Addr().String(), ln, opsRouter(reg, runner.Ready), loops...)
 }
 
 // opsRouter serves /healthz, /readyz and /metrics for the headless parts.

@@ -51,7 +51,7 @@ const messages = {
       empty: '没有通知',
       readAll: '全部标为已读',
       line: '{head}：{title}{step}',
-      kinds: { task: '待办', reminded: '催办', escalated: '超时转给你', copied: '抄送' },
+      kinds: { task: '待办', reminded: '催办', escalated: '超时转给你', copied: '抄送', due_soon: '即将到期', overdue: '已超时' },
       outcomes: { approved: '已通过', rejected: '已驳回', completed: '已完成', returned: '已退回给你', cancelled: '已取消' },
     },
     budgetForm: {
@@ -446,7 +446,7 @@ const messages = {
       empty: 'No notifications',
       readAll: 'Mark all read',
       line: '{head}: {title}{step}',
-      kinds: { task: 'To do', reminded: 'Reminder', escalated: 'Overdue, now also yours', copied: 'Copied to you' },
+      kinds: { task: 'To do', reminded: 'Reminder', escalated: 'Overdue, now also yours', copied: 'Copied to you', due_soon: 'Due soon', overdue: 'Overdue' },
       outcomes: { approved: 'Approved', rejected: 'Rejected', completed: 'Completed', returned: 'Returned to you', cancelled: 'Cancelled' },
     },
     budgetForm: {
