@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/google/uuid"
 	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/projections"
 )
@@ -53,4 +54,54 @@ func (s *Server) readNotifications(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"unread": unread})
+}
+
+// preferencesView is a user's preferences with the channels this
+// deployment has, for the form that changes them.
+type preferencesView struct {
+	houqin.Preferences
+	Position int64 `json:"position,omitempty"`
+}
+
+// getPreferences answers how the caller wants to be told (GET
+// /v1/me/preferences): channels turned off, quiet hours.
+func (s *Server) getPreferences(w http.ResponseWriter, r *http.Request) {
+	if err := s.waitMinPosition(r); err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	p, err := projections.GetPreferences(r.Context(), s.cfg.ReadModels, identity(r).UserID)
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, preferencesView{Preferences: p})
+}
+
+// setPreferences replaces the caller's preferences (PUT
+// /v1/me/preferences): an event on their preferences stream.
+func (s *Server) setPreferences(w http.ResponseWriter, r *http.Request) {
+	who := identity(r)
+	var p houqin.Preferences
+	err := decode(r, &p)
+	if err == nil {
+		err = p.Validate()
+	}
+	var e houqin.Event
+	if err == nil {
+		if p.Channels == nil {
+			p.Channels = map[string]bool{}
+		}
+		e, err = houqin.NewEvent(uuid.NewString(), houqin.PreferencesSet{User: who.UserID, Preferences: p},
+			houqin.Metadata{Actor: who.UserID, OccurredAt: s.cfg.Now()})
+	}
+	var out []houqin.Event
+	if err == nil {
+		out, err = s.cfg.Store.Append(r.Context(), houqin.PreferencesStream(who.UserID), houqin.ExpectAny, e)
+	}
+	if err != nil {
+		s.problems.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, preferencesView{Preferences: p, Position: out[0].Position})
 }

@@ -194,6 +194,8 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/inbox", s.getInbox)
 		r.Get("/notifications", s.listNotifications)
 		r.Post("/notifications/read", s.readNotifications)
+		r.Get("/me/preferences", s.getPreferences)
+		r.Put("/me/preferences", s.setPreferences)
 		r.Get("/delegations", s.listDelegations)
 		r.Post("/delegations", s.setDelegation)
 		r.Delete("/delegations/{id}", s.cancelDelegation)

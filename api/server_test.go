@@ -76,7 +76,8 @@ func newFixtureWith(t *testing.T, now time.Time, org *houqin.Org) *fixture {
 	t.Cleanup(func() { db.Close() })
 	f.db = db
 	f.runner = projections.NewRunner(f.store, db, []projections.Projection{projections.Processes{}, projections.Tasks{},
-		projections.Budgets{}, projections.PurchasePlan{}, projections.Inventory{}, projections.KPI{}}, projections.Options{})
+		projections.Budgets{}, projections.PurchasePlan{}, projections.Inventory{}, projections.KPI{}, projections.Notifications{},
+		projections.UserPreferences{}}, projections.Options{})
 	if err := f.runner.Setup(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -158,7 +158,8 @@ func outbox(t *testing.T) (*Sender, func()) {
 		events = append(events, e)
 	}
 	storetest.MustAppend(t, store, houqin.ProcurementStream(id), houqin.ExpectAny, events...)
-	r := projections.NewRunner(store, db, []projections.Projection{projections.Processes{}, projections.Tasks{}, projections.Notifications{}}, projections.Options{})
+	r := projections.NewRunner(store, db, []projections.Projection{projections.Processes{}, projections.Tasks{}, projections.Notifications{}, projections.UserPreferences{}},
+		projections.Options{})
 	if err := r.Setup(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -341,5 +342,48 @@ func TestDueSoonAndOverdue(t *testing.T) {
 	want := []string{"【后勤】即将到期：Q1 打印纸 · 部门负责人审批", "【后勤】已超时：Q1 打印纸 · 部门负责人审批", "【后勤】待办：Q1 打印纸 · 部门负责人审批"}
 	if !slices.Equal(subjects, want) || sk.received != 3 {
 		t.Errorf("mailed %q (%d received), want %q", subjects, sk.received, want)
+	}
+}
+
+// TestPreferences: liu.yang turned email off — his task is not mailed
+// (skipped, saying why); with quiet hours 22:00–08:00 instead, a task that
+// falls due at 23:00 waits until 08:00, then goes.
+func TestPreferences(t *testing.T) {
+	ctx := context.Background()
+	set := func(s *Sender, p string) {
+		t.Helper()
+		if _, err := s.DB.Exec(`INSERT INTO user_preferences (user_id, preferences, position) VALUES ('liu.yang', $1, 1)`, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sk, ec := startSink(t)
+	s, _ := outbox(t)
+	s.Config.Email = ec
+	set(s, `{"channels":{"email":false}}`)
+	if n, err := s.Step(ctx); n != 0 || err != nil {
+		t.Errorf("mailed %d (%v) to someone who turned email off", n, err)
+	}
+	if ds, _ := Deliveries(ctx, s.DB); len(ds) != 1 || ds[0].Status != Skipped || ds[0].LastError != "turned off by the recipient" || len(sk.messages) != 0 {
+		t.Errorf("deliveries: %+v", ds)
+	}
+
+	s2, _ := outbox(t)
+	s2.Config.Email = ec
+	set(s2, `{"channels":{},"quiet_hours":{"from":"22:00","to":"08:00"}}`)
+	night := time.Date(2026, 12, 6, 23, 0, 0, 0, houqin.BusinessZone)
+	s2.Now = func() time.Time { return night }
+	if n, err := s2.Step(ctx); n != 0 || err != nil {
+		t.Errorf("mailed %d (%v) in the quiet hours", n, err)
+	}
+	s2.Now = func() time.Time { return night.Add(8*time.Hour + time.Minute) } // 07:01
+	if n, _ := s2.Step(ctx); n != 0 {
+		t.Errorf("mailed %d before the quiet hours ended", n)
+	}
+	s2.Now = func() time.Time { return night.Add(9 * time.Hour) } // 08:00
+	if n, err := s2.Step(ctx); n != 1 || err != nil {
+		t.Errorf("at 08:00 mailed %d (%v), want 1", n, err)
+	}
+	if ds, _ := Deliveries(ctx, s2.DB); len(ds) != 1 || ds[0].Status != Sent || ds[0].Attempts != 1 {
+		t.Errorf("deliveries: %+v", ds)
 	}
 }

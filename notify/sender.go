@@ -215,14 +215,21 @@ func (s *Sender) enqueue(ctx context.Context, c Channel) error {
 	}
 	now := s.Now().UnixMilli()
 	for _, t := range new {
-		status, address := Skipped, ""
+		status, address, why := Skipped, "", "not on the channel"
+		prefs, err := projections.GetPreferences(ctx, s.DB, t.to)
+		if err != nil {
+			return err
+		}
 		if u, err := s.Org.User(t.to); err == nil && !u.Left {
 			if a, ok := c.Address(u); ok {
-				status, address = Pending, a
+				status, address, why = Pending, a, ""
 			}
 		}
-		if _, err := s.DB.ExecContext(ctx, `INSERT INTO notification_deliveries (notification_id, channel, address, status, next_at_ms, created_ms)
-			VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (notification_id, channel) DO NOTHING`, t.id, c.Name(), address, status, now); err != nil {
+		if status == Pending && !prefs.Wants(c.Name()) {
+			status, why = Skipped, "turned off by the recipient"
+		}
+		if _, err := s.DB.ExecContext(ctx, `INSERT INTO notification_deliveries (notification_id, channel, address, status, next_at_ms, created_ms, last_error)
+			VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (notification_id, channel) DO NOTHING`, t.id, c.Name(), address, status, now, why); err != nil {
 			return fmt.Errorf("notifications: enqueue %s: %w", t.id, err)
 		}
 	}
@@ -261,6 +268,18 @@ func (s *Sender) deliver(ctx context.Context, c Channel) (int, error) {
 		n, err := projections.GetNotification(ctx, s.DB, d.id)
 		if err != nil {
 			return sent, err
+		}
+		// In the recipient's quiet hours it waits until they end.
+		prefs, err := projections.GetPreferences(ctx, s.DB, n.Recipient)
+		if err != nil {
+			return sent, err
+		}
+		if until := prefs.QuietUntil(s.Now()); until.After(s.Now()) {
+			if _, err := s.DB.ExecContext(ctx, `UPDATE notification_deliveries SET next_at_ms = $1 WHERE notification_id = $2 AND channel = $3`,
+				until.UnixMilli(), d.id, c.Name()); err != nil {
+				return sent, err
+			}
+			continue
 		}
 		msg, err := s.compose(n)
 		if err == nil {

@@ -99,5 +99,5 @@ func openReadModels(ctx context.Context, dsn string) (*sql.DB, error) {
 // allProjections are the read models houqin maintains.
 func allProjections(kpi houqin.KPIConfig) []projections.Projection {
 	return []projections.Projection{projections.EventCounts{}, projections.Processes{}, projections.Tasks{}, projections.Inventory{},
-		projections.Budgets{}, projections.PurchasePlan{}, projections.KPI{Location: kpi.Location()}, projections.Notifications{}}
+		projections.Budgets{}, projections.PurchasePlan{}, projections.KPI{Location: kpi.Location()}, projections.Notifications{}, projections.UserPreferences{}}
 }
