@@ -241,6 +241,11 @@ func TestWebAppInBrowser(t *testing.T) {
 	if paused != true {
 		t.Errorf("the schedule made in the browser: paused %v", paused)
 	}
+	// wang.fang wants no email, and quiet nights.
+	if p := d.must(t, 200, "wang.fang", "GET", "/v1/me/preferences", nil); fmt.Sprint(p["channels"].(map[string]any)["email"]) != "false" ||
+		fmt.Sprint(p["quiet_hours"]) != "map[from:22:00 to:08:00]" {
+		t.Errorf("wang.fang's preferences set in the browser: %v", p)
+	}
 	// li.na counted a box of paper short; wang.fang asked for one.
 	for who, kind := range map[string]string{"li.na": "stocktake", "wang.fang": "issue"} {
 		items := d.must(t, 200, who, "GET", "/v1/processes?mine=true&kind="+kind, nil)["items"].([]any)

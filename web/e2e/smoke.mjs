@@ -447,6 +447,15 @@ try {
   await page.getByTestId('complete').click()
   await page.getByTestId('work-respond').waitFor({ state: 'detached' })
   check(true, 'wang.fang answered the survey: 5 stars')
+  // No email for her, and quiet nights: 通知设置 under her name.
+  await page.getByTestId('who').click()
+  await page.getByTestId('preferences-form').waitFor()
+  await page.getByTestId('channel-email').click()
+  await page.getByTestId('quiet-on').click()
+  await page.getByTestId('save-preferences').click()
+  await page.getByText('已保存').waitFor()
+  await page.screenshot({ path: join(shots, 'preferences.png'), fullPage: true })
+  check(true, 'wang.fang turned email off and set quiet hours')
   // She asks the warehouse for a box of paper.
   await page.getByTestId('nav-mine').click()
   await page.getByTestId('new-issue').click()

@@ -46,6 +46,15 @@ const messages = {
     },
     error: { unavailable: '服务暂不可用，请稍后重试' },
     issue: { title: '物资领用', onHand: '库存 {n} {unit}' },
+    preferences: {
+      title: '通知设置',
+      hint: '选择通过哪些渠道通知你，以及免打扰时段（北京时间）；页面右上角的通知铃始终显示全部通知。',
+      channels: '通知渠道',
+      channel: { email: '邮件', wecom: '企业微信', dingtalk: '钉钉', feishu: '飞书' },
+      quiet: '免打扰时段',
+      save: '保存',
+      saved: '已保存',
+    },
     notifications: {
       title: '通知',
       empty: '没有通知',
@@ -441,6 +450,15 @@ const messages = {
     },
     error: { unavailable: 'The service is unavailable; try again shortly' },
     issue: { title: 'Goods from stock', onHand: '{n} {unit} on hand' },
+    preferences: {
+      title: 'Notification settings',
+      hint: 'Choose the channels that tell you, and quiet hours (China time); the bell at the top right always shows every notification.',
+      channels: 'Channels',
+      channel: { email: 'Email', wecom: 'WeCom', dingtalk: 'DingTalk', feishu: 'Feishu' },
+      quiet: 'Quiet hours',
+      save: 'Save',
+      saved: 'Saved',
+    },
     notifications: {
       title: 'Notifications',
       empty: 'No notifications',

@@ -21,6 +21,7 @@ export const router = createRouter({
     { path: '/new/inspection', name: 'new-inspection', component: () => import('./pages/NewInspectionPage.vue') },
     { path: '/new/issue', name: 'new-issue', component: () => import('./pages/NewIssuePage.vue') },
     { path: '/schedules', name: 'schedules', component: () => import('./pages/SchedulesPage.vue') },
+    { path: '/preferences', name: 'preferences', component: () => import('./pages/PreferencesPage.vue') },
     { path: '/new/budget', name: 'new-budget', component: () => import('./pages/NewBudgetPage.vue') },
     { path: '/new/stocktake', name: 'new-stocktake', component: () => import('./pages/NewStocktakePage.vue') },
   ],
