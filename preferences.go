@@ -16,7 +16,12 @@ type Preferences struct {
 	// QuietHours, if set, holds deliveries from From to To (China time,
 	// "22:00" to "08:00" spans midnight) until To.
 	QuietHours *QuietHours `json:"quiet_hours,omitempty"`
+	// Digest gathers the day's emails into one, sent at DigestTime.
+	Digest bool `json:"digest,omitempty"`
 }
+
+// DigestTime is when the daily digest goes, China time.
+const DigestTime = "08:30"
 
 // QuietHours is a daily window, HH:MM in China time.
 type QuietHours struct {

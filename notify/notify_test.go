@@ -387,3 +387,43 @@ func TestPreferences(t *testing.T) {
 		t.Errorf("deliveries: %+v", ds)
 	}
 }
+
+// TestDigest: liu.yang asked for a daily digest — his task waits, and at
+// 08:30 (China time) one email lists it; later rounds that day send
+// nothing more.
+func TestDigest(t *testing.T) {
+	ctx := context.Background()
+	sk, ec := startSink(t)
+	s, _ := outbox(t)
+	s.Config.Email = ec
+	if _, err := s.DB.Exec(`INSERT INTO user_preferences (user_id, preferences, position) VALUES ('liu.yang', '{"channels":{},"digest":true}', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().In(houqin.BusinessZone)
+	at := func(hh, mm int) time.Time {
+		return time.Date(today.Year(), today.Month(), today.Day(), hh, mm, 0, 0, houqin.BusinessZone)
+	}
+	s.Now = func() time.Time { return at(7, 0) }
+	if n, err := s.Step(ctx); n != 0 || err != nil {
+		t.Errorf("before 08:30: sent %d (%v)", n, err)
+	}
+	s.Now = func() time.Time { return at(8, 31) }
+	if n, err := s.Step(ctx); n != 1 || err != nil {
+		t.Fatalf("at 08:31: sent %d (%v), want the digest", n, err)
+	}
+	if n, _ := s.Step(ctx); n != 0 {
+		t.Errorf("a second round sent %d", n)
+	}
+	day := today.Format(time.DateOnly)
+	for _, raw := range sk.messages {
+		m, _ := mail.ReadMessage(strings.NewReader(string(raw)))
+		subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		body, _ := io.ReadAll(base64.NewDecoder(base64.StdEncoding, m.Body))
+		if subject != "【后勤】"+day+" 通知摘要（1 条）" || !strings.Contains(string(body), "· 待办：Q1 打印纸 · 部门负责人审批") {
+			t.Errorf("the digest: %q\n%s", subject, body)
+		}
+	}
+	if ds, _ := Deliveries(ctx, s.DB); len(ds) != 1 || ds[0].Status != Sent || ds[0].MessageID != "digest/liu.yang/"+day || len(sk.messages) != 1 {
+		t.Errorf("deliveries: %+v; %d messages", ds, len(sk.messages))
+	}
+}

@@ -19,7 +19,8 @@ const (
 	Pending = "pending" // to send, at next_at_ms
 	Sent    = "sent"
 	Dead    = "dead"    // failed max_attempts times; kept with its last error
-	Skipped = "skipped" // the recipient has no address on the channel
+	Skipped = "skipped" // the recipient has no address on the channel, or turned it off
+	Digest  = "digest"  // waits for the recipient's daily digest
 )
 
 // Sender delivers the notifications of the outbox (the notifications
@@ -69,8 +70,15 @@ func (s *Sender) Setup(ctx context.Context, reg prometheus.Registerer) error {
 		s.Now = time.Now
 	}
 	s.metrics = newSenderMetrics(reg, s.DB)
-	if _, err := s.DB.ExecContext(ctx, deliveriesDDL); err != nil {
-		return fmt.Errorf("notifications: create the deliveries: %w", err)
+	for _, ddl := range []string{deliveriesDDL, `CREATE TABLE IF NOT EXISTS notification_digests (
+		user_id    TEXT NOT NULL,
+		day        TEXT NOT NULL,
+		message_id TEXT NOT NULL,
+		PRIMARY KEY (user_id, day)
+	)`} {
+		if _, err := s.DB.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("notifications: create the deliveries: %w", err)
+		}
 	}
 	return nil
 }
@@ -129,6 +137,13 @@ func (s *Sender) Step(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	sent := 0
+	if s.Config.Email != nil {
+		n, err := s.digests(ctx, email{s.Config.Email})
+		sent += n
+		if err != nil {
+			return sent, err
+		}
+	}
 	for _, c := range s.channels() {
 		if err := s.enqueue(ctx, c); err != nil {
 			return sent, err
@@ -191,6 +206,102 @@ func (s *Sender) notice(ctx context.Context) error {
 	return nil
 }
 
+// digests sends each recipient with deliveries waiting for their digest
+// one email listing them, once a day from DigestTime (China time) — a
+// digest sent is recorded by its day, so a notification that comes after
+// it waits for the next day's.
+func (s *Sender) digests(ctx context.Context, e email) (int, error) {
+	now := s.Now().In(houqin.BusinessZone)
+	day := now.Format(time.DateOnly)
+	if now.Format("15:04") < houqin.DigestTime {
+		return 0, nil
+	}
+	rows, err := s.DB.QueryContext(ctx, `SELECT DISTINCT n.recipient, d.address FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id
+		WHERE d.channel = 'email' AND d.status = 'digest'
+		AND NOT EXISTS (SELECT 1 FROM notification_digests g WHERE g.user_id = n.recipient AND g.day = $1)`, day)
+	if err != nil {
+		return 0, fmt.Errorf("notifications: find the digests due: %w", err)
+	}
+	type due struct{ user, address string }
+	var all []due
+	for rows.Next() {
+		var d due
+		if err := rows.Scan(&d.user, &d.address); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		all = append(all, d)
+	}
+	rows.Close()
+	sent := 0
+	for _, d := range all {
+		ids, err := s.digestIDs(ctx, d.user)
+		if err != nil {
+			return sent, err
+		}
+		var ms []Message
+		for _, id := range ids {
+			n, err := projections.GetNotification(ctx, s.DB, id)
+			if err != nil {
+				return sent, err
+			}
+			m, err := s.compose(n)
+			if err != nil {
+				return sent, err
+			}
+			ms = append(ms, m)
+		}
+		if len(ms) == 0 {
+			continue
+		}
+		digest := ms[0]
+		w := languages[digest.Lang]
+		digest.ID = "digest/" + d.user + "/" + day
+		digest.Subject = fmt.Sprintf(w.digest, day, len(ms))
+		digest.Lines = nil
+		for _, m := range ms {
+			digest.Lines = append(digest.Lines, "· "+m.Subject, "  "+m.Link)
+		}
+		digest.Link = ""
+		if err := e.Send(ctx, digest, d.address, s.Now()); err != nil {
+			s.Log.Warn("notifications: a digest failed; it is tried again next round", "user", d.user, "err", err)
+			s.metrics.failed.WithLabelValues("email").Inc()
+			continue
+		}
+		sent++
+		s.metrics.sent.WithLabelValues("email").Inc()
+		if _, err := s.DB.ExecContext(ctx, `INSERT INTO notification_digests (user_id, day, message_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			d.user, day, digest.ID); err != nil {
+			return sent, err
+		}
+		for _, id := range ids {
+			if _, err := s.DB.ExecContext(ctx, `UPDATE notification_deliveries SET status = 'sent', attempts = attempts + 1, sent_at = $1, message_id = $2
+				WHERE notification_id = $3 AND channel = 'email'`, s.Now().UTC().Format(time.RFC3339), digest.ID, id); err != nil {
+				return sent, err
+			}
+		}
+	}
+	return sent, nil
+}
+
+func (s *Sender) digestIDs(ctx context.Context, user string) ([]string, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT d.notification_id FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id
+		WHERE d.channel = 'email' AND d.status = 'digest' AND n.recipient = $1 ORDER BY n.position, n.id`, user)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // enqueue adds a delivery on c for each notification without one.
 func (s *Sender) enqueue(ctx context.Context, c Channel) error {
 	rows, err := s.DB.QueryContext(ctx, `SELECT n.id, n.recipient FROM notifications n
@@ -227,6 +338,9 @@ func (s *Sender) enqueue(ctx context.Context, c Channel) error {
 		}
 		if status == Pending && !prefs.Wants(c.Name()) {
 			status, why = Skipped, "turned off by the recipient"
+		}
+		if status == Pending && prefs.Digest && c.Name() == "email" {
+			status = Digest // gathered into the daily digest
 		}
 		if _, err := s.DB.ExecContext(ctx, `INSERT INTO notification_deliveries (notification_id, channel, address, status, next_at_ms, created_ms, last_error)
 			VALUES ($1, $2, $3, $4, $5, $5, $6) ON CONFLICT (notification_id, channel) DO NOTHING`, t.id, c.Name(), address, status, now, why); err != nil {
