@@ -29,18 +29,18 @@ type message struct {
 
 // texts are the words of a message in one language.
 type texts struct {
-	prefix, greeting, open, process, requester, amount, step, signature, digest string
-	kinds, outcomes                                                             map[string]string
+	prefix, greeting, open, process, requester, amount, step, signature, digest, survey string
+	kinds, outcomes                                                                     map[string]string
 }
 
 var languages = map[string]texts{
 	"zh-CN": {prefix: "【后勤】", greeting: "%s，您好：", open: "打开：", process: "流程", requester: "申请人", amount: "金额", step: "步骤",
-		signature: "—— 后勤 houqin（本邮件由系统发送）", digest: "%s 通知摘要（%d 条）",
+		signature: "—— 后勤 houqin（本邮件由系统发送）", digest: "%s 通知摘要（%d 条）", survey: "满意度调查",
 		kinds: map[string]string{projections.NotifyTask: "待办", projections.NotifyReminded: "催办", projections.NotifyEscalated: "超时转给你", projections.NotifyCopied: "抄送",
 			projections.NotifyDueSoon: "即将到期", projections.NotifyOverdue: "已超时"},
 		outcomes: map[string]string{"approved": "已通过", "rejected": "已驳回", "completed": "已完成", "returned": "已退回给你", "cancelled": "已取消"}},
 	"en": {prefix: "[houqin] ", greeting: "Dear %s,", open: "Open: ", process: "Process", requester: "Requester", amount: "Amount", step: "Step",
-		signature: "-- houqin (sent by the system)", digest: "Notifications of %s (%d)",
+		signature: "-- houqin (sent by the system)", digest: "Notifications of %s (%d)", survey: "Satisfaction survey",
 		kinds: map[string]string{projections.NotifyTask: "To do", projections.NotifyReminded: "Reminder", projections.NotifyEscalated: "Overdue, now also yours", projections.NotifyCopied: "Copied to you",
 			projections.NotifyDueSoon: "Due soon", projections.NotifyOverdue: "Overdue"},
 		outcomes: map[string]string{"approved": "Approved", "rejected": "Rejected", "completed": "Completed", "returned": "Returned to you", "cancelled": "Cancelled"}},
@@ -100,8 +100,12 @@ func (s *Sender) compose(n projections.Notification) (Message, error) {
 			step = n.StepName.En
 		}
 	}
+	title := cmpOr(n.Title, n.ProcessID)
+	if service, ok := strings.CutPrefix(n.ProcessID, "SV-"); ok && n.Title == "" {
+		title = w.survey + " · " + service // a survey is not in the process list: named by the service it asks about
+	}
 	m := Message{ID: n.ID, Lang: lang, Recipient: u, Name: name, N: n, Greeting: fmt.Sprintf(w.greeting, name), Signature: w.signature,
-		Subject: head + sep + cmpOr(n.Title, n.ProcessID)}
+		Subject: head + sep + title}
 	if step != "" {
 		m.Subject += " · " + step
 	}

@@ -139,9 +139,10 @@ func (s *mailSink) subjects() []string {
 	return out
 }
 
-// TestEmailNotificationsEndToEnd: houqin dev with --notify-config mails
-// through a real SMTP server: liu.yang his task, wang.fang the approval,
-// li.na her order to place — each once, in Chinese.
+// TestEmailNotificationsEndToEnd: houqin dev with --notify-config mails a
+// procurement's notifications through a real SMTP server: liu.yang his
+// task, li.na each work step, wang.fang the approval, the completion and
+// her survey, zhou.qiang the copy at the end — each once, in Chinese.
 func TestEmailNotificationsEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts an embedded Temporal server")
@@ -165,11 +166,27 @@ func TestEmailNotificationsEndToEnd(t *testing.T) {
 	id := created["id"].(string)
 	task := d.pendingTask(t, "liu.yang", id, created["position"])
 	out := d.must(t, 200, "liu.yang", "POST", "/v1/tasks/"+task["id"].(string)+"/approve", map[string]any{"comment": "同意"})
-	d.pendingTask(t, "li.na", id, out["position"])
+	for _, data := range []map[string]any{
+		{"supplier": "得力办公", "lines": []map[string]any{{"name": "A4 paper", "quantity": 20, "unit_price": 4500}, {"name": "签字笔", "quantity": 50, "unit_price": 300}}},
+		{"lines": []map[string]any{{"name": "A4 paper", "quantity": 20}, {"name": "签字笔", "quantity": 50}}},
+		{"number": "DL-0001", "amount": 105000},
+		{},
+	} {
+		work := d.pendingTask(t, "li.na", id, out["position"])
+		out = d.must(t, 200, "li.na", "POST", "/v1/tasks/"+work["id"].(string)+"/complete", map[string]any{"data": data})
+	}
+	d.waitProcess(t, "wang.fang", id, "completed")
+	pendingStep(t, d, "wang.fang", "SV-"+id, "respond", out["position"])
 	want := []string{
+		"li.na@houqin.example: 【后勤】待办：Q1 打印纸 · 入库",
 		"li.na@houqin.example: 【后勤】待办：Q1 打印纸 · 录入采购订单",
+		"li.na@houqin.example: 【后勤】待办：Q1 打印纸 · 收货",
+		"li.na@houqin.example: 【后勤】待办：Q1 打印纸 · 登记发票",
 		"liu.yang@houqin.example: 【后勤】待办：Q1 打印纸 · 部门负责人审批",
+		"wang.fang@houqin.example: 【后勤】已完成：Q1 打印纸",
 		"wang.fang@houqin.example: 【后勤】已通过：Q1 打印纸",
+		"wang.fang@houqin.example: 【后勤】待办：满意度调查 · PR-2026-000001 · 填写满意度调查",
+		"zhou.qiang@houqin.example: 【后勤】抄送：Q1 打印纸",
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for !slices.Equal(sink.subjects(), want) && time.Now().Before(deadline) {
