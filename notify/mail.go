@@ -37,12 +37,12 @@ var languages = map[string]texts{
 	"zh-CN": {prefix: "【后勤】", greeting: "%s，您好：", open: "打开：", process: "流程", requester: "申请人", amount: "金额", step: "步骤",
 		signature: "—— 后勤 houqin（本邮件由系统发送）", digest: "%s 通知摘要（%d 条）", survey: "满意度调查",
 		kinds: map[string]string{projections.NotifyTask: "待办", projections.NotifyReminded: "催办", projections.NotifyEscalated: "超时转给你", projections.NotifyCopied: "抄送",
-			projections.NotifyDueSoon: "即将到期", projections.NotifyOverdue: "已超时"},
+			projections.NotifyDueSoon: "即将到期", projections.NotifyOverdue: "已超时", projections.NotifyDelegated: "委托你代为审批", projections.NotifyUndelegated: "委托已提前结束"},
 		outcomes: map[string]string{"approved": "已通过", "rejected": "已驳回", "completed": "已完成", "returned": "已退回给你", "cancelled": "已取消"}},
 	"en": {prefix: "[houqin] ", greeting: "Dear %s,", open: "Open: ", process: "Process", requester: "Requester", amount: "Amount", step: "Step",
 		signature: "-- houqin (sent by the system)", digest: "Notifications of %s (%d)", survey: "Satisfaction survey",
 		kinds: map[string]string{projections.NotifyTask: "To do", projections.NotifyReminded: "Reminder", projections.NotifyEscalated: "Overdue, now also yours", projections.NotifyCopied: "Copied to you",
-			projections.NotifyDueSoon: "Due soon", projections.NotifyOverdue: "Overdue"},
+			projections.NotifyDueSoon: "Due soon", projections.NotifyOverdue: "Overdue", projections.NotifyDelegated: "You stand in for", projections.NotifyUndelegated: "No longer standing in for"},
 		outcomes: map[string]string{"approved": "Approved", "rejected": "Rejected", "completed": "Completed", "returned": "Returned to you", "cancelled": "Cancelled"}},
 }
 
@@ -101,6 +101,15 @@ func (s *Sender) compose(n projections.Notification) (Message, error) {
 		}
 	}
 	title := cmpOr(n.Title, n.ProcessID)
+	if n.Kind == projections.NotifyDelegated || n.Kind == projections.NotifyUndelegated {
+		title = n.Actor // who made them their delegate: their approvals come to this person meanwhile
+		if a, err := s.Org.User(n.Actor); err == nil {
+			title = a.Name
+			if lang == "en" {
+				title = cmpOr(a.NameEn, a.Name)
+			}
+		}
+	}
 	if service, ok := strings.CutPrefix(n.ProcessID, "SV-"); ok && n.Title == "" {
 		title = w.survey + " · " + service // a survey is not in the process list: named by the service it asks about
 	}
@@ -112,6 +121,10 @@ func (s *Sender) compose(n projections.Notification) (Message, error) {
 	m.Link = s.Config.PublicURL + "/processes/" + n.ProcessID
 	if n.TaskID != "" {
 		m.Link += "?task=" + n.TaskID
+	}
+	if n.ProcessID == "" { // a delegation: the list of them says from when to when
+		m.Link = w.open + s.Config.PublicURL + "/delegations"
+		return m, nil
 	}
 	m.Lines = append(m.Lines, w.process+sep+n.ProcessID)
 	if r, err := s.Org.User(n.Requester); err == nil {

@@ -427,3 +427,16 @@ func TestDigest(t *testing.T) {
 		t.Errorf("deliveries: %+v; %d messages", ds, len(sk.messages))
 	}
 }
+
+// TestComposeDelegation: a delegation is told by who made it, with the
+// link to the delegations (from when to when).
+func TestComposeDelegation(t *testing.T) {
+	s, _ := outbox(t)
+	m, err := s.compose(projections.Notification{ID: "e/ma.chao", Recipient: "ma.chao", Kind: projections.NotifyDelegated, Actor: "liu.yang", TaskID: "dl-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "委托你代为审批：刘洋" || m.Link != "打开：http://houqin.test/delegations" || len(m.Lines) != 0 {
+		t.Errorf("compose = %q %q %q", m.Subject, m.Link, m.Lines)
+	}
+}

@@ -39,7 +39,7 @@ var _ Projection = Notifications{}
 func (Notifications) Name() string { return "notifications" }
 
 // Version implements Projection.
-func (Notifications) Version() int { return 1 }
+func (Notifications) Version() int { return 2 } // 2: delegations
 
 // Setup implements Projection.
 func (Notifications) Setup(ctx context.Context, tx *sql.Tx) error {
@@ -67,13 +67,15 @@ func (Notifications) Reset(ctx context.Context, tx *sql.Tx) error { return nil }
 
 // The kinds of notification.
 const (
-	NotifyTask      = "task"      // a task to act on
-	NotifyReminded  = "reminded"  // 催办: the requester asks for it
-	NotifyEscalated = "escalated" // a task past due, now also yours
-	NotifyOutcome   = "outcome"   // your request approved, rejected, returned, completed, cancelled
-	NotifyCopied    = "copied"    // 抄送
-	NotifyDueSoon   = "due_soon"  // a task of yours falls due within hours (written by the sender: a time, not an event)
-	NotifyOverdue   = "overdue"   // a task of yours is past its due time (likewise)
+	NotifyTask        = "task"        // a task to act on
+	NotifyReminded    = "reminded"    // 催办: the requester asks for it
+	NotifyEscalated   = "escalated"   // a task past due, now also yours
+	NotifyOutcome     = "outcome"     // your request approved, rejected, returned, completed, cancelled
+	NotifyCopied      = "copied"      // 抄送
+	NotifyDueSoon     = "due_soon"    // a task of yours falls due within hours (written by the sender: a time, not an event)
+	NotifyOverdue     = "overdue"     // a task of yours is past its due time (likewise)
+	NotifyDelegated   = "delegated"   // someone made you their delegate (委托); task_id is the delegation
+	NotifyUndelegated = "undelegated" // a delegation to you was ended early
 )
 
 // notice is one notification before it is written.
@@ -165,6 +167,26 @@ func noticeOf(ctx context.Context, tx *sql.Tx, e houqin.Event) (*notice, error) 
 		if err := json.Unmarshal(e.Data, &d); err != nil || d.ToStep != "" {
 			return nil, err // back to an earlier step: its approvers get a task
 		}
+	case "delegation.set":
+		var d houqin.DelegationSet
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return nil, err
+		}
+		return &notice{recipients: []string{d.Delegation.Delegate}, kind: NotifyDelegated, taskID: d.Delegation.ID}, nil
+	case "delegation.cancelled":
+		var d houqin.DelegationCancelled
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return nil, err
+		}
+		// Its delegate is the one told it was set.
+		var to string
+		err := tx.QueryRowContext(ctx, `SELECT recipient FROM notifications WHERE kind = $1 AND task_id = $2`, NotifyDelegated, d.ID).Scan(&to)
+		if err == sql.ErrNoRows {
+			return nil, nil
+		} else if err != nil {
+			return nil, err
+		}
+		return &notice{recipients: []string{to}, kind: NotifyUndelegated, taskID: d.ID}, nil
 	case "process.cancelled":
 	default:
 		kind, outcome, _ := strings.Cut(e.Type, ".")

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/houqin/houqin"
 	"github.com/houqin/houqin/projections"
+	"github.com/houqin/houqin/storetest"
 )
 
 // TestNotifications folds the approval log into who is told what: the
@@ -105,6 +107,43 @@ func TestNotificationsHorizon(t *testing.T) {
 		}
 		if items, unread, err := projections.ListNotifications(ctx, b.db, "li.na", false, 50); err != nil || len(items) != 0 || unread != 0 {
 			t.Errorf("past the horizon li.na is told %v (%d unread, %v)", items, unread, err)
+		}
+	})
+}
+
+// TestNotificationsDelegation: the delegate is told when someone makes
+// them their delegate (委托), and when it is ended early.
+func TestNotificationsDelegation(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		from := time.Now()
+		d := houqin.Delegation{ID: "dl-1", User: "liu.yang", Delegate: "ma.chao", From: from, To: from.Add(7 * 24 * time.Hour), Reason: "出差"}
+		var events []houqin.Event
+		for i, data := range []houqin.EventData{houqin.DelegationSet{Delegation: d, By: "liu.yang"}, houqin.DelegationCancelled{ID: "dl-1", By: "liu.yang"}} {
+			e, err := houqin.NewEvent(houqin.EventID("delegation-test", fmt.Sprint(i)), data, houqin.Metadata{Actor: "liu.yang", OccurredAt: from})
+			if err != nil {
+				t.Fatal(err)
+			}
+			events = append(events, e)
+		}
+		storetest.MustAppend(t, b.store, houqin.DelegationStream("liu.yang"), houqin.ExpectAny, events...)
+		r := projections.NewRunner(b.store, b.db, []projections.Projection{projections.Processes{}, projections.Tasks{}, projections.Notifications{}}, projections.Options{})
+		if err := r.Setup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.CatchUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		items, unread, err := projections.ListNotifications(ctx, b.db, "ma.chao", false, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, n := range items {
+			got = append(got, n.Kind+" "+n.TaskID+" "+n.Actor+" "+n.ProcessID)
+		}
+		if want := []string{"undelegated dl-1 liu.yang ", "delegated dl-1 liu.yang "}; unread != 2 || strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("ma.chao is told %q (%d unread), want %q", got, unread, want)
 		}
 	})
 }
