@@ -25,6 +25,9 @@ type User struct {
 	Fallback   string   // user ID who takes over this user's approvals once they have left; "" = the manager
 	Email      string   // where email notifications go; "" = none (docs/NOTIFICATIONS.md)
 	Lang       string   // the language of their notifications: "zh-CN" (the default) or "en"
+	// IM are their user IDs in the group robots' apps, by app (wecom,
+	// dingtalk, feishu): a robot @-mentions them by it.
+	IM map[string]string
 }
 
 // HasRole reports whether u has role.
@@ -70,16 +73,17 @@ type orgFile struct {
 		External bool   `yaml:"external"`
 	} `yaml:"departments"`
 	Users []struct {
-		ID         string   `yaml:"id"`
-		Name       string   `yaml:"name"`
-		NameEn     string   `yaml:"name_en"`
-		Department string   `yaml:"department"`
-		Roles      []string `yaml:"roles"`
-		Manager    *string  `yaml:"manager"` // absent: the department head; "": none
-		Left       bool     `yaml:"left"`
-		Fallback   string   `yaml:"fallback"`
-		Email      string   `yaml:"email"`
-		Lang       string   `yaml:"lang"`
+		ID         string            `yaml:"id"`
+		Name       string            `yaml:"name"`
+		NameEn     string            `yaml:"name_en"`
+		Department string            `yaml:"department"`
+		Roles      []string          `yaml:"roles"`
+		Manager    *string           `yaml:"manager"` // absent: the department head; "": none
+		Left       bool              `yaml:"left"`
+		Fallback   string            `yaml:"fallback"`
+		Email      string            `yaml:"email"`
+		Lang       string            `yaml:"lang"`
+		IM         map[string]string `yaml:"im"`
 	} `yaml:"users"`
 }
 
@@ -144,6 +148,11 @@ func ParseOrg(b []byte) (*Org, error) {
 		case u.Lang != "" && u.Lang != "zh-CN" && u.Lang != "en":
 			return nil, Errorf(EINVALID, "%s.lang: must be zh-CN or en, got %q", field, u.Lang)
 		}
+		for app, id := range u.IM {
+			if app != "wecom" && app != "dingtalk" && app != "feishu" || strings.TrimSpace(id) == "" || len(id) > 128 {
+				return nil, Errorf(EINVALID, "%s.im.%s: an ID of wecom, dingtalk or feishu, 1 to 128 characters", field, app)
+			}
+		}
 		if j, ok := userAt[u.ID]; ok {
 			return nil, Errorf(EINVALID, "%s.id: duplicate user %q (also users[%d])", field, u.ID, j)
 		}
@@ -164,7 +173,7 @@ func ParseOrg(b []byte) (*Org, error) {
 		}
 		o.users = append(o.users, User{
 			ID: u.ID, Name: u.Name, NameEn: u.NameEn, Department: u.Department,
-			Roles: roles, External: f.Departments[d].External, Left: u.Left, Fallback: u.Fallback, Email: u.Email, Lang: u.Lang,
+			Roles: roles, External: f.Departments[d].External, Left: u.Left, Fallback: u.Fallback, Email: u.Email, Lang: u.Lang, IM: u.IM,
 		})
 	}
 

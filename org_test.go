@@ -77,6 +77,7 @@ func TestParseOrgErrors(t *testing.T) {
 		{"unknown field", depts + "users:\n  - {id: boss, name: 老板, department: OPS, manager: \"\", phone: x}\n", `org: [4:56] unknown field "phone"`},
 		{"bad email", depts + "users:\n  - {id: boss, name: 老板, department: OPS, manager: \"\", email: x}\n", `users[0].email: "x" is not an address such as wang.fang@example.com`},
 		{"bad lang", depts + "users:\n  - {id: boss, name: 老板, department: OPS, manager: \"\", lang: fr}\n", `users[0].lang: must be zh-CN or en, got "fr"`},
+		{"bad im", depts + "users:\n  - {id: boss, name: 老板, department: OPS, manager: \"\", im: {slack: x}}\n", `users[0].im.slack: an ID of wecom, dingtalk or feishu, 1 to 128 characters`},
 		{"wrong shape", "departments: {id: OPS}\n", "org: [1:14] mapping was used where sequence is expected"},
 		{"no departments", "users:\n" + boss, "departments: required"},
 		{"no users", depts, "users: required"},

@@ -103,12 +103,20 @@ func (r *Robot) Address(u houqin.User) (string, bool) {
 
 // Send implements Channel.
 func (r *Robot) Send(ctx context.Context, m Message, address string, now time.Time) error {
+	// The recipient is @-mentioned by their ID in the robot's app where
+	// the organisation file gives one (users[].im), else named.
+	id := m.Recipient.IM[r.Kind]
 	text := "@" + m.Name + " " + m.Subject + "\n" + m.Text("\n")
 	target := r.URL
 	var body any
 	switch r.Kind {
 	case "dingtalk":
-		body = map[string]any{"msgtype": "text", "text": map[string]string{"content": text}}
+		b := map[string]any{"msgtype": "text", "text": map[string]string{"content": text}}
+		if id != "" {
+			b["text"] = map[string]string{"content": "@" + id + " " + m.Subject + "\n" + m.Text("\n")}
+			b["at"] = map[string]any{"atUserIds": []string{id}}
+		}
+		body = b
 		if r.secret != "" {
 			ts := strconv.FormatInt(now.UnixMilli(), 10)
 			u, err := url.Parse(r.URL)
@@ -122,6 +130,9 @@ func (r *Robot) Send(ctx context.Context, m Message, address string, now time.Ti
 			target = u.String()
 		}
 	case "feishu":
+		if id != "" {
+			text = `<at user_id="` + id + `">` + m.Name + "</at> " + m.Subject + "\n" + m.Text("\n")
+		}
 		b := map[string]any{"msg_type": "text", "content": map[string]string{"text": text}}
 		if r.secret != "" {
 			ts := strconv.FormatInt(now.Unix(), 10)
@@ -129,7 +140,11 @@ func (r *Robot) Send(ctx context.Context, m Message, address string, now time.Ti
 		}
 		body = b
 	default: // wecom
-		body = map[string]any{"msgtype": "text", "text": map[string]string{"content": text}}
+		t := map[string]any{"content": text}
+		if id != "" {
+			t["mentioned_list"] = []string{id}
+		}
+		body = map[string]any{"msgtype": "text", "text": t}
 	}
 	raw, err := json.Marshal(body)
 	if err != nil {

@@ -15,6 +15,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/houqin/houqin"
+	"github.com/houqin/houqin/config"
 )
 
 // robotServer stands in for a robot's endpoint: it checks each request as
@@ -65,12 +68,15 @@ func dingtalk(t *testing.T, secret string) (*robotServer, string) {
 		var b struct {
 			MsgType string            `json:"msgtype"`
 			Text    map[string]string `json:"text"`
+			At      struct {
+				AtUserIDs []string `json:"atUserIds"`
+			} `json:"at"`
 		}
 		if json.NewDecoder(r.Body).Decode(&b) != nil || b.MsgType != "text" {
 			s.refuse(w, "bad body")
 			return
 		}
-		s.took(b.Text["content"])
+		s.took(b.Text["content"] + strings.Join(b.At.AtUserIDs, ","))
 		io.WriteString(w, s.answer)
 	}))
 	t.Cleanup(srv.Close)
@@ -102,8 +108,11 @@ func wecom(t *testing.T) (*robotServer, string) {
 	s := &robotServer{answer: `{"errcode":0,"errmsg":"ok"}`}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var b struct {
-			MsgType string            `json:"msgtype"`
-			Text    map[string]string `json:"text"`
+			MsgType string `json:"msgtype"`
+			Text    struct {
+				Content   string   `json:"content"`
+				Mentioned []string `json:"mentioned_list"`
+			} `json:"text"`
 		}
 		if r.URL.Query().Get("key") != "K3Y" || json.NewDecoder(r.Body).Decode(&b) != nil || b.MsgType != "text" {
 			s.refuse(w, "bad request")
@@ -113,7 +122,7 @@ func wecom(t *testing.T) (*robotServer, string) {
 		answer := s.answer
 		s.mu.Unlock()
 		if strings.Contains(answer, `"errcode":0`) {
-			s.took(b.Text["content"])
+			s.took(b.Text.Content + strings.Join(b.Text.Mentioned, ","))
 		}
 		io.WriteString(w, answer) // 企业微信 answers 200 with its errcode either way
 	}))
@@ -193,5 +202,37 @@ func TestRobotsAndWebhooks(t *testing.T) {
 	}
 	if ds, _ := Deliveries(ctx, s2.DB); len(ds) != 1 || ds[0].Status != Skipped {
 		t.Errorf("deliveries for a finance robot: %+v", ds)
+	}
+}
+
+// TestRobotMentions: where the organisation file gives liu.yang's user ID
+// in a robot's app, the robot @-mentions him by it: DingTalk in at.atUserIds
+// and the text, WeCom in mentioned_list, Feishu with an <at> tag.
+func TestRobotMentions(t *testing.T) {
+	ctx := context.Background()
+	s, _ := outbox(t)
+	org, err := houqin.ParseOrg([]byte(strings.Replace(string(config.DefaultOrg()), "{id: liu.yang,",
+		"{id: liu.yang, im: {dingtalk: lyang, wecom: LiuYang, feishu: ou_123},", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Org = org
+	dt, dtURL := dingtalk(t, "SECdt")
+	fs, fsURL := feishu(t, "SECfs")
+	wc, wcURL := wecom(t)
+	s.Config.DingTalk = &Robot{Kind: "dingtalk", URL: dtURL, secret: "SECdt"}
+	s.Config.Feishu = &Robot{Kind: "feishu", URL: fsURL, secret: "SECfs"}
+	s.Config.WeCom = &Robot{Kind: "wecom", URL: wcURL}
+	if n, err := s.Step(ctx); n != 3 || err != nil {
+		t.Fatalf("sent %d (%v), want 3", n, err)
+	}
+	if len(dt.texts) != 1 || !strings.HasPrefix(dt.texts[0], "@lyang 待办：") || !strings.HasSuffix(dt.texts[0], "lyang") {
+		t.Errorf("DingTalk took %q", dt.texts)
+	}
+	if len(wc.texts) != 1 || !strings.HasSuffix(wc.texts[0], "LiuYang") {
+		t.Errorf("WeCom took %q", wc.texts)
+	}
+	if len(fs.texts) != 1 || !strings.HasPrefix(fs.texts[0], `<at user_id="ou_123">刘洋</at> 待办：`) {
+		t.Errorf("Feishu took %q", fs.texts)
 	}
 }
