@@ -37,12 +37,14 @@ var languages = map[string]texts{
 	"zh-CN": {prefix: "【后勤】", greeting: "%s，您好：", open: "打开：", process: "流程", requester: "申请人", amount: "金额", step: "步骤",
 		signature: "—— 后勤 houqin（本邮件由系统发送）", digest: "%s 通知摘要（%d 条）", survey: "满意度调查",
 		kinds: map[string]string{projections.NotifyTask: "待办", projections.NotifyReminded: "催办", projections.NotifyEscalated: "超时转给你", projections.NotifyCopied: "抄送",
-			projections.NotifyDueSoon: "即将到期", projections.NotifyOverdue: "已超时", projections.NotifyDelegated: "委托你代为审批", projections.NotifyUndelegated: "委托已提前结束"},
+			projections.NotifyDueSoon: "即将到期", projections.NotifyOverdue: "已超时", projections.NotifyDelegated: "委托你代为审批", projections.NotifyUndelegated: "委托已提前结束",
+			projections.NotifyDelegationStarts: "委托开始，你代为审批", projections.NotifyDelegationEnds: "委托已结束"},
 		outcomes: map[string]string{"approved": "已通过", "rejected": "已驳回", "completed": "已完成", "returned": "已退回给你", "cancelled": "已取消"}},
 	"en": {prefix: "[houqin] ", greeting: "Dear %s,", open: "Open: ", process: "Process", requester: "Requester", amount: "Amount", step: "Step",
 		signature: "-- houqin (sent by the system)", digest: "Notifications of %s (%d)", survey: "Satisfaction survey",
 		kinds: map[string]string{projections.NotifyTask: "To do", projections.NotifyReminded: "Reminder", projections.NotifyEscalated: "Overdue, now also yours", projections.NotifyCopied: "Copied to you",
-			projections.NotifyDueSoon: "Due soon", projections.NotifyOverdue: "Overdue", projections.NotifyDelegated: "You stand in for", projections.NotifyUndelegated: "No longer standing in for"},
+			projections.NotifyDueSoon: "Due soon", projections.NotifyOverdue: "Overdue", projections.NotifyDelegated: "You stand in for", projections.NotifyUndelegated: "No longer standing in for",
+			projections.NotifyDelegationStarts: "From now you stand in for", projections.NotifyDelegationEnds: "You no longer stand in for"},
 		outcomes: map[string]string{"approved": "Approved", "rejected": "Rejected", "completed": "Completed", "returned": "Returned to you", "cancelled": "Cancelled"}},
 }
 
@@ -101,7 +103,7 @@ func (s *Sender) compose(n projections.Notification) (Message, error) {
 		}
 	}
 	title := cmpOr(n.Title, n.ProcessID)
-	if n.Kind == projections.NotifyDelegated || n.Kind == projections.NotifyUndelegated {
+	if n.ProcessID == "" { // a delegation: named by who made it
 		title = n.Actor // who made them their delegate: their approvals come to this person meanwhile
 		if a, err := s.Org.User(n.Actor); err == nil {
 			title = a.Name

@@ -306,7 +306,8 @@ func (s *Sender) digestIDs(ctx context.Context, user string) ([]string, error) {
 func (s *Sender) enqueue(ctx context.Context, c Channel) error {
 	rows, err := s.DB.QueryContext(ctx, `SELECT n.id, n.recipient FROM notifications n
 		WHERE NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.notification_id = n.id AND d.channel = $1)
-		ORDER BY n.position LIMIT 500`, c.Name())
+		AND (n.kind NOT IN ($2, $3) OR n.at <= $4)
+		ORDER BY n.position LIMIT 500`, c.Name(), projections.NotifyDelegationStarts, projections.NotifyDelegationEnds, s.Now().UTC().Format(time.RFC3339))
 	if err != nil {
 		return fmt.Errorf("notifications: find what to send: %w", err)
 	}

@@ -76,7 +76,21 @@ const (
 	NotifyOverdue     = "overdue"     // a task of yours is past its due time (likewise)
 	NotifyDelegated   = "delegated"   // someone made you their delegate (委托); task_id is the delegation
 	NotifyUndelegated = "undelegated" // a delegation to you was ended early
+	// A delegation's start (when it was set for later) and its end, told
+	// to the delegate when they come: rows written when it is set, dated
+	// then, which nobody sees before (see due).
+	NotifyDelegationStarts = "delegation_started"
+	NotifyDelegationEnds   = "delegation_ended"
 )
+
+// due is the condition under which a notification may be seen and sent:
+// the scheduled ones only from their moment ($now, RFC 3339 UTC).
+func due(now string) string {
+	return `(n.kind NOT IN ('` + NotifyDelegationStarts + `', '` + NotifyDelegationEnds + `') OR n.at <= '` + now + `')`
+}
+
+// nowText is now as notifications date their rows.
+func nowText() string { return time.Now().UTC().Format(time.RFC3339) }
 
 // notice is one notification before it is written.
 type notice struct {
@@ -104,6 +118,9 @@ func (n Notifications) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Ev
 		if nt == nil {
 			continue
 		}
+		if err := schedule(ctx, tx, e); err != nil {
+			return err
+		}
 		for _, to := range nt.recipients {
 			// Nobody is told what they did themselves — except a task
 			// their own step opened for them (li.na's receipt after her
@@ -117,6 +134,42 @@ func (n Notifications) Apply(ctx context.Context, tx *sql.Tx, events []houqin.Ev
 			if err != nil {
 				return fmt.Errorf("notify %s of %s: %w", to, e.ID, err)
 			}
+		}
+	}
+	return nil
+}
+
+// schedule writes the notices a delegation will give when it starts (if
+// set for later) and when it ends, dated then; a delegation cancelled
+// takes back those still to come.
+func schedule(ctx context.Context, tx *sql.Tx, e houqin.Event) error {
+	switch e.Type {
+	case "delegation.set":
+		var d houqin.DelegationSet
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		dl := d.Delegation
+		at := map[string]time.Time{NotifyDelegationEnds: dl.To}
+		if dl.From.Sub(e.Meta.OccurredAt) >= time.Minute { // set for later; one starting now is told by its delegated notice
+			at[NotifyDelegationStarts] = dl.From
+		}
+		for kind, when := range at {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, recipient, kind, event_type, process_id, task_id, actor, at, position)
+				VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING`,
+				e.ID+"/"+kind+"/"+dl.Delegate, dl.Delegate, kind, "delegation."+strings.TrimPrefix(kind, "delegation_"), dl.ID, dl.User,
+				when.UTC().Format(time.RFC3339), e.Position); err != nil {
+				return fmt.Errorf("schedule the notices of delegation %s: %w", dl.ID, err)
+			}
+		}
+	case "delegation.cancelled":
+		var d houqin.DelegationCancelled
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE task_id = $1 AND kind IN ($2, $3) AND at > $4`,
+			d.ID, NotifyDelegationStarts, NotifyDelegationEnds, e.Meta.OccurredAt.UTC().Format(time.RFC3339)); err != nil {
+			return fmt.Errorf("take back the notices of delegation %s: %w", d.ID, err)
 		}
 	}
 	return nil
@@ -234,7 +287,7 @@ type Notification struct {
 // ListNotifications lists a recipient's notifications, newest first, at
 // most limit, only the unread if asked; and counts the unread.
 func ListNotifications(ctx context.Context, db *sql.DB, recipient string, unreadOnly bool, limit int) ([]Notification, int, error) {
-	where := `n.recipient = $1`
+	where := `n.recipient = $1 AND ` + due(nowText())
 	if unreadOnly {
 		where += ` AND n.read_at = ''`
 	}
@@ -243,7 +296,7 @@ func ListNotifications(ctx context.Context, db *sql.DB, recipient string, unread
 		return nil, 0, err
 	}
 	var unread int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications WHERE recipient = $1 AND read_at = ''`, recipient).Scan(&unread); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM notifications n WHERE n.recipient = $1 AND n.read_at = '' AND `+due(nowText()), recipient).Scan(&unread); err != nil {
 		return nil, 0, fmt.Errorf("count notifications: %w", err)
 	}
 	return out, unread, nil

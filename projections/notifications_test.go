@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -112,15 +113,29 @@ func TestNotificationsHorizon(t *testing.T) {
 }
 
 // TestNotificationsDelegation: the delegate is told when someone makes
-// them their delegate (委托), and when it is ended early.
+// them their delegate (委托), when it starts if it was set for later, when
+// it ends — or that it was ended early, which takes back its end to come.
 func TestNotificationsDelegation(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		from := time.Now()
 		d := houqin.Delegation{ID: "dl-1", User: "liu.yang", Delegate: "ma.chao", From: from, To: from.Add(7 * 24 * time.Hour), Reason: "出差"}
+		// dl-2 was set three hours ago for two hours ago to an hour ago: its
+		// start and its end have come.
+		past := houqin.Delegation{ID: "dl-2", User: "liu.yang", Delegate: "ma.chao", From: from.Add(-2 * time.Hour), To: from.Add(-time.Hour)}
 		var events []houqin.Event
-		for i, data := range []houqin.EventData{houqin.DelegationSet{Delegation: d, By: "liu.yang"}, houqin.DelegationCancelled{ID: "dl-1", By: "liu.yang"}} {
-			e, err := houqin.NewEvent(houqin.EventID("delegation-test", fmt.Sprint(i)), data, houqin.Metadata{Actor: "liu.yang", OccurredAt: from})
+		for i, ev := range []struct {
+			data houqin.EventData
+			at   time.Time
+		}{
+			{houqin.DelegationSet{Delegation: past, By: "liu.yang"}, from.Add(-3 * time.Hour)},
+			{houqin.DelegationSet{Delegation: d, By: "liu.yang"}, from},
+			{houqin.DelegationCancelled{ID: "dl-1", By: "liu.yang"}, from},
+			// dl-3 starts in an hour: told now it is set, its start and end not yet.
+			{houqin.DelegationSet{Delegation: houqin.Delegation{ID: "dl-3", User: "liu.yang", Delegate: "ma.chao", From: from.Add(time.Hour),
+				To: from.Add(2 * time.Hour)}, By: "liu.yang"}, from},
+		} {
+			e, err := houqin.NewEvent(houqin.EventID("delegation-test", fmt.Sprint(i)), ev.data, houqin.Metadata{Actor: "liu.yang", OccurredAt: ev.at})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +157,11 @@ func TestNotificationsDelegation(t *testing.T) {
 		for _, n := range items {
 			got = append(got, n.Kind+" "+n.TaskID+" "+n.Actor+" "+n.ProcessID)
 		}
-		if want := []string{"undelegated dl-1 liu.yang ", "delegated dl-1 liu.yang "}; unread != 2 || strings.Join(got, "|") != strings.Join(want, "|") {
+		want := []string{"undelegated dl-1 liu.yang ", "delegated dl-1 liu.yang ",
+			"delegation_ended dl-2 liu.yang ", "delegation_started dl-2 liu.yang ", "delegated dl-2 liu.yang ", "delegated dl-3 liu.yang "}
+		sort.Strings(got)
+		sort.Strings(want)
+		if unread != 6 || strings.Join(got, "|") != strings.Join(want, "|") {
 			t.Errorf("ma.chao is told %q (%d unread), want %q", got, unread, want)
 		}
 	})
