@@ -2,6 +2,7 @@ package notify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -84,7 +85,7 @@ func (s *Sender) compose(n projections.Notification) (Message, error) {
 	}
 	lang, name := "zh-CN", u.Name
 	if u.Lang == "en" {
-		lang, name = "en", cmpOr(u.NameEn, u.Name)
+		lang, name = "en", cmp.Or(u.NameEn, u.Name)
 	}
 	w := languages[lang]
 	head := w.kinds[n.Kind]
@@ -102,13 +103,13 @@ func (s *Sender) compose(n projections.Notification) (Message, error) {
 			step = n.StepName.En
 		}
 	}
-	title := cmpOr(n.Title, n.ProcessID)
+	title := cmp.Or(n.Title, n.ProcessID)
 	if n.ProcessID == "" { // a delegation: named by who made it
 		title = n.Actor // who made them their delegate: their approvals come to this person meanwhile
 		if a, err := s.Org.User(n.Actor); err == nil {
 			title = a.Name
 			if lang == "en" {
-				title = cmpOr(a.NameEn, a.Name)
+				title = cmp.Or(a.NameEn, a.Name)
 			}
 		}
 	}
@@ -132,7 +133,7 @@ func (s *Sender) compose(n projections.Notification) (Message, error) {
 	if r, err := s.Org.User(n.Requester); err == nil {
 		who := r.Name
 		if lang == "en" {
-			who = cmpOr(r.NameEn, r.Name)
+			who = cmp.Or(r.NameEn, r.Name)
 		}
 		m.Lines = append(m.Lines, w.requester+sep+who)
 	}
@@ -195,13 +196,6 @@ func (e email) build(m Message, address string, now time.Time) (message, error) 
 	}
 	b.WriteString(enc + "\r\n")
 	return message{ID: id, From: from.Address, To: address, Subject: w.prefix + m.Subject, Body: b.Bytes()}, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // sendMail delivers m through the SMTP server of c: STARTTLS unless
