@@ -25,6 +25,7 @@ import (
 	"github.com/houqin/houqin/projections"
 	"github.com/houqin/houqin/sqlite"
 	"github.com/houqin/houqin/storetest"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // sink is a real SMTP server (emersion/go-smtp) that keeps what it is
@@ -250,6 +251,12 @@ func TestEmailFaults(t *testing.T) {
 	}
 	if len(sk.messages) != 1 {
 		t.Errorf("the sink holds %d distinct messages, want 1", len(sk.messages))
+	}
+	if got := testutil.ToFloat64(s.metrics.retried.WithLabelValues("email")); got != 1 {
+		t.Errorf("houqin_notifications_retried_total = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(s.metrics.failed.WithLabelValues("email")); got != 2 {
+		t.Errorf("houqin_notifications_failed_total = %v, want 2", got)
 	}
 
 	// Never taken: dead after MaxAttempts (3), kept with its last error.

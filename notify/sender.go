@@ -403,6 +403,9 @@ func (s *Sender) deliver(ctx context.Context, c Channel) (int, error) {
 		if err == nil {
 			sent++
 			s.metrics.sent.WithLabelValues(c.Name()).Inc()
+			if d.attempts > 0 {
+				s.metrics.retried.WithLabelValues(c.Name()).Inc() // delivered on a retry
+			}
 			_, err = s.DB.ExecContext(ctx, `UPDATE notification_deliveries SET status = 'sent', attempts = attempts + 1, sent_at = $1, message_id = $2, last_error = ''
 				WHERE notification_id = $3 AND channel = $4`, s.Now().UTC().Format(time.RFC3339), msg.ID, d.id, c.Name())
 			if err != nil {
@@ -480,14 +483,15 @@ func Deliveries(ctx context.Context, db *sql.DB) ([]Delivery, error) {
 }
 
 type senderMetrics struct {
-	sent, failed, dead *prometheus.CounterVec
+	sent, failed, retried, dead *prometheus.CounterVec
 }
 
 func newSenderMetrics(reg prometheus.Registerer, db *sql.DB) *senderMetrics {
 	m := &senderMetrics{
-		sent:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "houqin_notifications_sent_total", Help: "Notifications delivered, by channel."}, []string{"channel"}),
-		failed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "houqin_notifications_failed_total", Help: "Failed delivery attempts that will be retried, by channel."}, []string{"channel"}),
-		dead:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "houqin_notifications_dead_lettered_total", Help: "Notifications given up after the last attempt, by channel."}, []string{"channel"}),
+		sent:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "houqin_notifications_sent_total", Help: "Notifications delivered, by channel."}, []string{"channel"}),
+		failed:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "houqin_notifications_failed_total", Help: "Failed delivery attempts that will be retried, by channel."}, []string{"channel"}),
+		retried: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "houqin_notifications_retried_total", Help: "Notifications delivered on a retry, by channel."}, []string{"channel"}),
+		dead:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "houqin_notifications_dead_lettered_total", Help: "Notifications given up after the last attempt, by channel."}, []string{"channel"}),
 	}
 	if reg != nil {
 		age := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "houqin_notifications_queue_age_seconds",
@@ -498,7 +502,7 @@ func newSenderMetrics(reg prometheus.Registerer, db *sql.DB) *senderMetrics {
 			}
 			return time.Since(time.UnixMilli(oldest.Int64)).Seconds()
 		})
-		reg.MustRegister(m.sent, m.failed, m.dead, age)
+		reg.MustRegister(m.sent, m.failed, m.retried, m.dead, age)
 	}
 	return m
 }
