@@ -1,5 +1,6 @@
 import { ElMessage } from 'element-plus'
-import type { Router } from 'vue-router'
+import { ref } from 'vue'
+import { useRouter, type Router } from 'vue-router'
 import { api, detail } from './api/client'
 import type { components } from './api/schema'
 import { i18n } from './i18n'
@@ -18,4 +19,20 @@ export async function submitStart(router: Router, path: StartPath, body: object)
   }
   ElMessage.success(t('start.submitted', { id: data.id }))
   await router.push({ name: 'process', params: { id: data.id ?? '' }, query: { pos: String(data.position ?? '') } })
+}
+
+// useStart is a start form's submission (submitStart): busy while it is
+// sent; body gives the request at the moment the form is submitted.
+export function useStart(path: StartPath, body: () => object) {
+  const router = useRouter()
+  const busy = ref(false)
+  async function submit() {
+    busy.value = true
+    try {
+      await submitStart(router, path, body())
+    } finally {
+      busy.value = false
+    }
+  }
+  return { busy, submit }
 }
